@@ -1,0 +1,36 @@
+use std::error::Error as StdError;
+
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKey {
+    /// Another user already has this email.
+    Email,
+    /// Another user already has this (provider, subject) identity.
+    Identity,
+    /// The primary key (`_id`) already exists.
+    Id,
+}
+
+/// The error contract every repository port shares.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// The document the operation targets does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; nothing was written.
+    #[error("conflict on {0:?}")]
+    Conflict(ConflictKey),
+    /// The store could not be reached in time; the operation may be retried.
+    #[error("store unavailable")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// Anything else: corrupt data, a bug, an unexpected reply.
+    #[error("store error")]
+    Other(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl RepoError {
+    /// Wraps an arbitrary message as [`RepoError::Other`].
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::Other(message.into().into())
+    }
+}

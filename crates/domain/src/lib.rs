@@ -1,0 +1,24 @@
+//! Altrion's domain: users, identities, sessions, the value objects that validate them, and
+//! the ports (`UserRepository`, `SessionRepository`, `Clock`) the outer layers implement.
+//!
+//! This crate must stay free of I/O: no `mongodb`, `bson`, `actix-*`, `tokio` or HTTP crates.
+//! `make test` checks that with `cargo tree`.
+
+mod clock;
+mod email;
+mod error;
+mod password;
+mod ports;
+mod session;
+mod user;
+
+pub use clock::{Clock, SystemClock, TestClock};
+pub use email::{Email, EmailError};
+pub use error::{ConflictKey, RepoError};
+pub use password::{Password, PasswordError, PasswordHash};
+pub use ports::{Readiness, SessionRepository, UserRepository};
+pub use session::{SessionId, SessionRecord, SessionState};
+pub use user::{DisplayName, Identity, NameError, NewUser, Provider, User, UserId};
+
+/// Instants in the domain; always UTC with millisecond precision (what MongoDB stores).
+pub type Timestamp = time::OffsetDateTime;

@@ -1,0 +1,4 @@
+//! BSON ordering (MongoDB's cross-type comparison) and sort specifications.
+
+pub mod compare;
+pub mod spec;

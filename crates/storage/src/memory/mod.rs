@@ -1,0 +1,15 @@
+//! In-memory implementations of the ports, with the same contract as the MongoDB adapters:
+//! unique email, unique identity, expiry judged by the `now` the caller passes.
+
+mod sessions;
+mod users;
+
+pub use sessions::MemorySessionRepository;
+pub use users::MemoryUserRepository;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Locks ignoring poisoning: a panicking test must not cascade into every other test.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,115 @@
+use std::{collections::HashMap, sync::Mutex};
+
+use altrion_domain::{
+    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp,
+    UserId,
+};
+use async_trait::async_trait;
+
+use super::lock;
+
+/// Sessions kept in a map. Expired records stay until deleted, as in MongoDB before its TTL
+/// monitor runs, so callers must (and the contract suite does) check that they are ignored.
+#[derive(Debug, Default)]
+pub struct MemorySessionRepository {
+    sessions: Mutex<HashMap<SessionId, SessionRecord>>,
+}
+
+impl MemorySessionRepository {
+    /// An empty repository.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every stored record, expired ones included.
+    pub fn all(&self) -> Vec<SessionRecord> {
+        lock(&self.sessions).values().cloned().collect()
+    }
+
+    /// How many records are stored, expired ones included.
+    pub fn len(&self) -> usize {
+        lock(&self.sessions).len()
+    }
+
+    /// Whether no record is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl SessionRepository for MemorySessionRepository {
+    async fn insert(&self, record: SessionRecord) -> Result<(), RepoError> {
+        let mut sessions = lock(&self.sessions);
+        if sessions.contains_key(&record.id) {
+            return Err(RepoError::Conflict(ConflictKey::Id));
+        }
+        sessions.insert(record.id.clone(), record);
+        Ok(())
+    }
+
+    async fn find_active(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, RepoError> {
+        Ok(lock(&self.sessions)
+            .get(id)
+            .filter(|r| r.expires > now)
+            .cloned())
+    }
+
+    async fn update_state(
+        &self,
+        id: &SessionId,
+        state: SessionState,
+        user_id: Option<UserId>,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let mut sessions = lock(&self.sessions);
+        match sessions.get_mut(id).filter(|r| r.expires > now) {
+            Some(record) => {
+                record.state = state;
+                record.user_id = user_id;
+                record.expires = expires;
+                record.last_modified = now;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires: Timestamp,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let mut sessions = lock(&self.sessions);
+        match sessions
+            .get_mut(id)
+            .filter(|r| r.expires > now && r.last_modified < stale_before)
+        {
+            Some(record) => {
+                record.expires = expires;
+                record.last_modified = now;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), RepoError> {
+        lock(&self.sessions).remove(id);
+        Ok(())
+    }
+
+    async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {
+        let mut sessions = lock(&self.sessions);
+        let before = sessions.len();
+        sessions.retain(|_, r| r.user_id.as_ref() != Some(user));
+        Ok((before - sessions.len()) as u64)
+    }
+}

@@ -1,0 +1,167 @@
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
+};
+
+use altrion_domain::{
+    ConflictKey, Email, Identity, NewUser, PasswordHash, Provider, RepoError, Timestamp, User,
+    UserId, UserRepository,
+};
+use async_trait::async_trait;
+
+use super::lock;
+
+/// Users kept in a map; ids look like MongoDB ObjectIds (24 hex digits).
+#[derive(Debug, Default)]
+pub struct MemoryUserRepository {
+    users: Mutex<HashMap<UserId, User>>,
+    next_id: AtomicU64,
+}
+
+impl MemoryUserRepository {
+    /// An empty repository.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many users are stored.
+    pub fn len(&self) -> usize {
+        lock(&self.users).len()
+    }
+
+    /// Whether no user is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn modify<T>(&self, id: &UserId, change: impl FnOnce(&mut User) -> T) -> Result<T, RepoError> {
+        let mut users = lock(&self.users);
+        let user = users.get_mut(id).ok_or(RepoError::NotFound)?;
+        Ok(change(user))
+    }
+}
+
+fn has_identity(user: &User, provider: Provider, subject: &str) -> bool {
+    user.identities
+        .iter()
+        .any(|i| i.provider == provider && i.subject == subject)
+}
+
+#[async_trait]
+impl UserRepository for MemoryUserRepository {
+    async fn create(&self, new: NewUser) -> Result<User, RepoError> {
+        let mut users = lock(&self.users);
+        if users.values().any(|u| u.email == new.email) {
+            return Err(RepoError::Conflict(ConflictKey::Email));
+        }
+        if let Some(identity) = &new.identity {
+            if users
+                .values()
+                .any(|u| has_identity(u, identity.provider, &identity.subject))
+            {
+                return Err(RepoError::Conflict(ConflictKey::Identity));
+            }
+        }
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let user = User {
+            id: UserId::new(format!("{n:024x}")),
+            name: new.name,
+            email: new.email,
+            password_hash: new.password_hash,
+            provider: new.provider,
+            identities: new.identity.into_iter().collect(),
+            avatar_url: new.avatar_url,
+            token_version: 0,
+            failed_logins: 0,
+            locked_until: None,
+            created_at: new.created_at,
+            updated_at: new.created_at,
+            last_login_at: None,
+        };
+        users.insert(user.id.clone(), user.clone());
+        Ok(user)
+    }
+
+    async fn find_by_id(&self, id: &UserId) -> Result<Option<User>, RepoError> {
+        Ok(lock(&self.users).get(id).cloned())
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
+        Ok(lock(&self.users)
+            .values()
+            .find(|u| &u.email == email)
+            .cloned())
+    }
+
+    async fn find_by_identity(
+        &self,
+        provider: Provider,
+        subject: &str,
+    ) -> Result<Option<User>, RepoError> {
+        Ok(lock(&self.users)
+            .values()
+            .find(|u| has_identity(u, provider, subject))
+            .cloned())
+    }
+
+    async fn record_failed_login(&self, id: &UserId, at: Timestamp) -> Result<u32, RepoError> {
+        self.modify(id, |user| {
+            user.failed_logins = user.failed_logins.saturating_add(1);
+            user.updated_at = at;
+            user.failed_logins
+        })
+    }
+
+    async fn lock_until(&self, id: &UserId, until: Timestamp) -> Result<(), RepoError> {
+        self.modify(id, |user| user.locked_until = Some(until))
+    }
+
+    async fn record_login(
+        &self,
+        id: &UserId,
+        at: Timestamp,
+        rehashed: Option<PasswordHash>,
+    ) -> Result<(), RepoError> {
+        self.modify(id, |user| {
+            user.failed_logins = 0;
+            user.locked_until = None;
+            user.last_login_at = Some(at);
+            user.updated_at = at;
+            if let Some(hash) = rehashed {
+                user.password_hash = Some(hash);
+            }
+        })
+    }
+
+    async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
+        self.modify(id, |user| {
+            user.token_version += 1;
+            user.updated_at = at;
+            user.token_version
+        })
+    }
+
+    async fn link_identity(
+        &self,
+        id: &UserId,
+        identity: Identity,
+        at: Timestamp,
+    ) -> Result<User, RepoError> {
+        let mut users = lock(&self.users);
+        if users
+            .values()
+            .any(|u| &u.id != id && has_identity(u, identity.provider, &identity.subject))
+        {
+            return Err(RepoError::Conflict(ConflictKey::Identity));
+        }
+        let user = users.get_mut(id).ok_or(RepoError::NotFound)?;
+        if !has_identity(user, identity.provider, &identity.subject) {
+            user.identities.push(identity);
+            user.updated_at = at;
+        }
+        Ok(user.clone())
+    }
+}
