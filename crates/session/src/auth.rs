@@ -1,0 +1,192 @@
+//! [`AuthSession`]: the typed view of the session the sign-in flows use.
+
+use std::{fmt, future::Ready};
+
+use actix_session::{Session, SessionExt as _, SessionGetError, SessionInsertError};
+use actix_web::{dev::Payload, FromRequest, HttpRequest};
+use altrion_domain::UserId;
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::state::USER_ID_KEY;
+
+/// Why a value could not be read from or written to the session.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionDataError {
+    /// The key is managed by [`AuthSession::log_in`] / [`AuthSession::log_out`] only.
+    #[error("the session key `{0}` is reserved")]
+    Reserved(String),
+    /// The stored value does not decode as the requested type.
+    #[error("the session value under `{key}` has an unexpected shape")]
+    Read {
+        key: String,
+        #[source]
+        source: SessionGetError,
+    },
+    /// A value removed from the session does not decode as the requested type.
+    #[error("the session value under `{key}` has an unexpected shape")]
+    Take {
+        key: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The value cannot be encoded as JSON.
+    #[error("the session value under `{key}` cannot be encoded")]
+    Write {
+        key: String,
+        #[source]
+        source: SessionInsertError,
+    },
+}
+
+/// The session as the sign-in flows see it: who is signed in, plus short-lived flow data
+/// (OAuth `state`, PKCE verifier, redirect target) under keys of the caller's choosing.
+///
+/// An extractor: take it as a handler argument instead of [`Session`]. Writes are persisted by
+/// the session middleware after the handler returns.
+#[derive(Clone)]
+pub struct AuthSession(Session);
+
+impl AuthSession {
+    /// Wraps actix's session.
+    pub fn new(session: Session) -> Self {
+        Self(session)
+    }
+
+    /// The underlying actix session.
+    pub fn session(&self) -> &Session {
+        &self.0
+    }
+
+    /// Signs `user` in: drops everything else in the session (flow data, a previous user) and
+    /// moves it to a new key, so a key planted before sign-in is worthless (no fixation).
+    /// Read any flow data you still need before calling this.
+    ///
+    /// # Errors
+    /// Only if the id cannot be encoded, which a string never fails.
+    pub fn log_in(&self, user: &UserId) -> Result<(), SessionDataError> {
+        self.0.clear();
+        self.0
+            .insert(USER_ID_KEY, user)
+            .map_err(|source| SessionDataError::Write {
+                key: USER_ID_KEY.to_owned(),
+                source,
+            })?;
+        self.0.renew();
+        Ok(())
+    }
+
+    /// The signed-in user, if any.
+    ///
+    /// # Errors
+    /// [`SessionDataError::Read`] if the entry is not a string (the store refuses to load such
+    /// a state, so this only happens if a handler wrote it through the raw [`Session`]).
+    pub fn current_user(&self) -> Result<Option<UserId>, SessionDataError> {
+        self.0
+            .get::<UserId>(USER_ID_KEY)
+            .map_err(|source| SessionDataError::Read {
+                key: USER_ID_KEY.to_owned(),
+                source,
+            })
+    }
+
+    /// Signs out: deletes the session server-side and tells the browser to drop the cookie.
+    pub fn log_out(&self) {
+        self.0.purge();
+    }
+
+    /// The flow value under `key`, if any.
+    ///
+    /// # Errors
+    /// [`SessionDataError::Read`] when the value does not decode as `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionDataError> {
+        self.0
+            .get::<T>(key)
+            .map_err(|source| SessionDataError::Read {
+                key: key.to_owned(),
+                source,
+            })
+    }
+
+    /// Stores a flow value under `key`, replacing any previous one.
+    ///
+    /// # Errors
+    /// [`SessionDataError::Reserved`] for [`USER_ID_KEY`]; [`SessionDataError::Write`] when
+    /// `value` cannot be encoded as JSON.
+    pub fn insert<T: Serialize>(&self, key: &str, value: &T) -> Result<(), SessionDataError> {
+        reject_reserved(key)?;
+        self.0
+            .insert(key, value)
+            .map_err(|source| SessionDataError::Write {
+                key: key.to_owned(),
+                source,
+            })
+    }
+
+    /// Removes the flow value under `key` and returns it: single-use data such as the OAuth
+    /// `state` cannot be replayed. A missing key changes nothing (and so writes nothing).
+    ///
+    /// # Errors
+    /// [`SessionDataError::Reserved`] for [`USER_ID_KEY`]; [`SessionDataError::Take`] when the
+    /// value does not decode as `T` (it is removed all the same).
+    pub fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionDataError> {
+        reject_reserved(key)?;
+        if !self.0.contains_key(key) {
+            return Ok(None);
+        }
+        match self.0.remove(key) {
+            None => Ok(None),
+            Some(raw) => {
+                serde_json::from_str(&raw)
+                    .map(Some)
+                    .map_err(|source| SessionDataError::Take {
+                        key: key.to_owned(),
+                        source,
+                    })
+            }
+        }
+    }
+
+    /// Removes the flow value under `key`, if any.
+    ///
+    /// # Errors
+    /// [`SessionDataError::Reserved`] for [`USER_ID_KEY`].
+    pub fn remove(&self, key: &str) -> Result<(), SessionDataError> {
+        reject_reserved(key)?;
+        if self.0.contains_key(key) {
+            self.0.remove(key);
+        }
+        Ok(())
+    }
+}
+
+fn reject_reserved(key: &str) -> Result<(), SessionDataError> {
+    if key == USER_ID_KEY {
+        Err(SessionDataError::Reserved(key.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
+impl From<Session> for AuthSession {
+    fn from(session: Session) -> Self {
+        Self(session)
+    }
+}
+
+impl fmt::Debug for AuthSession {
+    // The state may hold a PKCE verifier; show only the status.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSession")
+            .field("status", &self.0.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FromRequest for AuthSession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self(req.get_session())))
+    }
+}

@@ -1,0 +1,180 @@
+//! [`RepositorySessionStore`]: actix-session's `SessionStore` over the domain's session port.
+
+use std::sync::Arc;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use altrion_domain::{Clock, RepoError, SessionRecord, SessionRepository};
+use time::Duration;
+
+use crate::{
+    key::{new_key, session_id_for},
+    state::{self, ActixState},
+};
+
+/// How many fresh keys `save` tries before giving up on duplicate ids. A collision of two
+/// 381-bit keys never happens by chance; retrying only guards against a broken generator or a
+/// store that reports spurious duplicates, so it is bounded.
+pub const MAX_SAVE_ATTEMPTS: usize = 3;
+
+/// A `SessionStore` that keeps sessions in a [`SessionRepository`] (MongoDB in production, the
+/// in-memory fake in tests).
+///
+/// - `load` ignores expired documents and never queries for a malformed key;
+/// - `save` only inserts, retrying with a fresh key on a duplicate id;
+/// - `update` never creates a document, so a logout (or expiry) racing a state change wins;
+/// - `update_ttl` is a lazy touch: one conditional write that changes nothing while the session
+///   was written less than `touch_after` ago, with no read first.
+///
+/// Cloning is cheap (two `Arc`s), so one store can be cloned into every worker's middleware.
+#[derive(Debug, Clone)]
+pub struct RepositorySessionStore {
+    repository: Arc<dyn SessionRepository>,
+    clock: Arc<dyn Clock>,
+    touch_after: Duration,
+}
+
+impl RepositorySessionStore {
+    /// A store over `repository`, judging expiry by `clock`. `touch_after` is the lazy-touch
+    /// window: it should be well below the session TTL, or sliding expiry never happens
+    /// (zero touches on every request).
+    pub fn new(
+        repository: Arc<dyn SessionRepository>,
+        clock: Arc<dyn Clock>,
+        touch_after: Duration,
+    ) -> Self {
+        Self {
+            repository,
+            clock,
+            touch_after,
+        }
+    }
+
+    /// The lazy-touch window.
+    pub fn touch_after(&self) -> Duration {
+        self.touch_after
+    }
+}
+
+/// Logs a repository failure (never the session key) and wraps it for actix, which answers 500.
+fn failure(operation: &'static str, err: RepoError) -> anyhow::Error {
+    tracing::error!(operation, error = %err, detail = ?err, "session repository failed");
+    anyhow::Error::new(err).context(format!("session store {operation} failed"))
+}
+
+impl SessionStore for RepositorySessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<ActixState>, LoadError> {
+        let Some(id) = session_id_for(session_key) else {
+            tracing::debug!("malformed session key; treating it as no session");
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let record = self
+            .repository
+            .find_active(&id, now)
+            .await
+            .map_err(|err| LoadError::Other(failure("load", err)))?;
+        let Some(record) = record else {
+            return Ok(None);
+        };
+        state::to_actix(record.state, record.user_id.as_ref())
+            .map(Some)
+            .map_err(|err| {
+                tracing::warn!(session = ?id, error = %err, "stored session state cannot be decoded");
+                LoadError::Deserialization(err.into())
+            })
+    }
+
+    async fn save(
+        &self,
+        session_state: ActixState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let (state, user_id) =
+            state::to_stored(session_state).map_err(|err| SaveError::Serialization(err.into()))?;
+        let now = self.clock.now();
+        for attempt in 1..=MAX_SAVE_ATTEMPTS {
+            let key = new_key();
+            let Some(id) = session_id_for(&key) else {
+                return Err(SaveError::Other(anyhow::anyhow!(
+                    "generated session key has an unexpected shape"
+                )));
+            };
+            let record = SessionRecord {
+                id,
+                state: state.clone(),
+                expires: now + *ttl,
+                last_modified: now,
+                created_at: now,
+                user_id: user_id.clone(),
+            };
+            match self.repository.insert(record).await {
+                Ok(()) => return Ok(key),
+                Err(RepoError::Conflict(_)) => {
+                    tracing::warn!(
+                        attempt,
+                        "session id already exists; retrying with a new key"
+                    );
+                }
+                Err(err) => return Err(SaveError::Other(failure("save", err))),
+            }
+        }
+        Err(SaveError::Other(failure(
+            "save",
+            RepoError::other(format!(
+                "{MAX_SAVE_ATTEMPTS} fresh session keys all collided"
+            )),
+        )))
+    }
+
+    /// Returns the same key even when nothing matched. The session was deleted (logout) or
+    /// expired since this request loaded it; saving it again — as actix's Redis store does —
+    /// would resurrect a logged-out session. The cookie then names a missing document, so the
+    /// next request starts a fresh, empty session: the logout wins, and this request, whose only
+    /// fault was racing it, still gets its response instead of a 500.
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: ActixState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let (state, user_id) = state::to_stored(session_state)
+            .map_err(|err| UpdateError::Serialization(err.into()))?;
+        let Some(id) = session_id_for(&session_key) else {
+            return Ok(session_key);
+        };
+        let now = self.clock.now();
+        let updated = self
+            .repository
+            .update_state(&id, state, user_id, now + *ttl, now)
+            .await
+            .map_err(|err| UpdateError::Other(failure("update", err)))?;
+        if !updated {
+            tracing::info!(session = ?id, "session deleted or expired before this update; not recreating it");
+        }
+        Ok(session_key)
+    }
+
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        let Some(id) = session_id_for(session_key) else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let touched = self
+            .repository
+            .touch(&id, now + *ttl, now, now - self.touch_after)
+            .await
+            .map_err(|err| failure("update_ttl", err))?;
+        tracing::trace!(session = ?id, touched, "lazy touch");
+        Ok(())
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        let Some(id) = session_id_for(session_key) else {
+            return Ok(());
+        };
+        self.repository
+            .delete(&id)
+            .await
+            .map_err(|err| failure("delete", err))
+    }
+}
