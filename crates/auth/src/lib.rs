@@ -1,1 +1,22 @@
-//! placeholder
+//! Email/password authentication for Altrion: argon2id password hashing, HS256 access tokens,
+//! per-account lockout, and the use cases (sign-up, login, token authentication, log out
+//! everywhere) that the HTTP layer calls.
+//!
+//! This crate is generic over the ports in `altrion-domain`. It must not depend on `actix-*`,
+//! `mongodb`/`bson` or any HTTP crate, and it knows nothing about status codes: callers map
+//! [`AuthError`] variants to responses.
+
+mod duration;
+mod error;
+mod password;
+mod service;
+mod throttle;
+mod token;
+
+pub use error::{AuthError, ConfigError, FieldError};
+pub use password::{Argon2Settings, PasswordHasher, Verified};
+pub use service::{
+    AuthService, Authenticated, LoginRequest, SignupRequest, MAX_LOGIN_PASSWORD_BYTES,
+};
+pub use throttle::{LockoutPolicy, LockoutStatus};
+pub use token::{Claims, IssuedToken, TokenError, TokenService, TokenSettings};
