@@ -1,0 +1,314 @@
+//! Helpers shared by the scenarios: store construction, state encoding, and repository
+//! wrappers that count calls or inject failures.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+};
+
+use actix_session::storage::SessionKey;
+use altrion_domain::{
+    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionState, TestClock,
+    Timestamp, UserId,
+};
+use altrion_session::RepositorySessionStore;
+use async_trait::async_trait;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::{macros::datetime, Duration};
+
+/// Session lifetime used throughout (the design's 24 h).
+pub const TTL: Duration = Duration::hours(24);
+/// Lazy-touch window used throughout.
+pub const TOUCH_AFTER: Duration = Duration::hours(1);
+
+/// A fixed starting instant, so failures are reproducible.
+pub fn start() -> Timestamp {
+    datetime!(2026-03-01 12:00:00 UTC)
+}
+
+pub fn store(repo: Arc<dyn SessionRepository>, clock: &TestClock) -> RepositorySessionStore {
+    RepositorySessionStore::new(repo, Arc::new(clock.clone()), TOUCH_AFTER)
+}
+
+/// A `SessionKey` from text (keys are not `Clone`, so scenarios keep the text).
+pub fn key(raw: &str) -> SessionKey {
+    match SessionKey::try_from(raw.to_owned()) {
+        Ok(key) => key,
+        Err(err) => panic!("invalid test key: {err}"),
+    }
+}
+
+/// The stored id of a key, computed independently of the crate under test.
+pub fn id_of(raw: &str) -> SessionId {
+    SessionId::from_hex(hex::encode(Sha256::digest(raw.as_bytes()))).unwrap()
+}
+
+/// actix's layout: each value JSON-encoded as a string.
+pub fn actix_state(pairs: &[(&str, Value)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.to_string()))
+        .collect()
+}
+
+/// Parses actix's layout back into JSON values for comparison.
+pub fn decoded(state: HashMap<String, String>) -> SessionState {
+    state
+        .into_iter()
+        .map(|(k, v)| {
+            let value: Value = serde_json::from_str(&v).unwrap();
+            (k, value)
+        })
+        .collect()
+}
+
+/// A raw record, for arranging documents the store did not write.
+pub fn record(
+    raw_key: &str,
+    state: SessionState,
+    user: Option<&str>,
+    now: Timestamp,
+) -> SessionRecord {
+    SessionRecord {
+        id: id_of(raw_key),
+        state,
+        expires: now + TTL,
+        last_modified: now,
+        created_at: now,
+        user_id: user.map(UserId::new),
+    }
+}
+
+/// Calls per repository method, and how many `touch` calls actually wrote.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub insert: AtomicUsize,
+    pub find_active: AtomicUsize,
+    pub update_state: AtomicUsize,
+    pub touch: AtomicUsize,
+    pub touch_wrote: AtomicUsize,
+    pub delete: AtomicUsize,
+    pub delete_for_user: AtomicUsize,
+}
+
+impl Counts {
+    pub fn get(counter: &AtomicUsize) -> usize {
+        counter.load(Ordering::SeqCst)
+    }
+
+    pub fn total(&self) -> usize {
+        [
+            &self.insert,
+            &self.find_active,
+            &self.update_state,
+            &self.touch,
+            &self.delete,
+            &self.delete_for_user,
+        ]
+        .into_iter()
+        .map(Self::get)
+        .sum()
+    }
+}
+
+fn bump(counter: &AtomicUsize) {
+    counter.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Forwards to `inner`, counting calls.
+#[derive(Debug)]
+pub struct CountingRepository {
+    inner: Arc<dyn SessionRepository>,
+    pub counts: Counts,
+}
+
+impl CountingRepository {
+    pub fn new(inner: Arc<dyn SessionRepository>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            counts: Counts::default(),
+        })
+    }
+}
+
+#[async_trait]
+impl SessionRepository for CountingRepository {
+    async fn insert(&self, record: SessionRecord) -> Result<(), RepoError> {
+        bump(&self.counts.insert);
+        self.inner.insert(record).await
+    }
+
+    async fn find_active(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, RepoError> {
+        bump(&self.counts.find_active);
+        self.inner.find_active(id, now).await
+    }
+
+    async fn update_state(
+        &self,
+        id: &SessionId,
+        state: SessionState,
+        user_id: Option<UserId>,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
+        bump(&self.counts.update_state);
+        self.inner
+            .update_state(id, state, user_id, expires, now)
+            .await
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires: Timestamp,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<bool, RepoError> {
+        bump(&self.counts.touch);
+        let wrote = self.inner.touch(id, expires, now, stale_before).await?;
+        if wrote {
+            bump(&self.counts.touch_wrote);
+        }
+        Ok(wrote)
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), RepoError> {
+        bump(&self.counts.delete);
+        self.inner.delete(id).await
+    }
+
+    async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {
+        bump(&self.counts.delete_for_user);
+        self.inner.delete_for_user(user).await
+    }
+}
+
+/// Reports a duplicate id for the first `conflicts` inserts (writing nothing), as if another
+/// session already held each generated key; forwards everything else.
+#[derive(Debug)]
+pub struct CollidingRepository {
+    inner: Arc<dyn SessionRepository>,
+    conflicts_left: AtomicUsize,
+}
+
+impl CollidingRepository {
+    pub fn new(inner: Arc<dyn SessionRepository>, conflicts: usize) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            conflicts_left: AtomicUsize::new(conflicts),
+        })
+    }
+}
+
+#[async_trait]
+impl SessionRepository for CollidingRepository {
+    async fn insert(&self, record: SessionRecord) -> Result<(), RepoError> {
+        let collide = self
+            .conflicts_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if collide {
+            return Err(RepoError::Conflict(ConflictKey::Id));
+        }
+        self.inner.insert(record).await
+    }
+
+    async fn find_active(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, RepoError> {
+        self.inner.find_active(id, now).await
+    }
+
+    async fn update_state(
+        &self,
+        id: &SessionId,
+        state: SessionState,
+        user_id: Option<UserId>,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
+        self.inner
+            .update_state(id, state, user_id, expires, now)
+            .await
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires: Timestamp,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<bool, RepoError> {
+        self.inner.touch(id, expires, now, stale_before).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), RepoError> {
+        self.inner.delete(id).await
+    }
+
+    async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {
+        self.inner.delete_for_user(user).await
+    }
+}
+
+/// A repository whose every call fails as if MongoDB were down.
+#[derive(Debug, Default)]
+pub struct UnavailableRepository;
+
+fn down() -> RepoError {
+    RepoError::Unavailable("connection refused".into())
+}
+
+#[async_trait]
+impl SessionRepository for UnavailableRepository {
+    async fn insert(&self, _: SessionRecord) -> Result<(), RepoError> {
+        Err(down())
+    }
+
+    async fn find_active(
+        &self,
+        _: &SessionId,
+        _: Timestamp,
+    ) -> Result<Option<SessionRecord>, RepoError> {
+        Err(down())
+    }
+
+    async fn update_state(
+        &self,
+        _: &SessionId,
+        _: SessionState,
+        _: Option<UserId>,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<bool, RepoError> {
+        Err(down())
+    }
+
+    async fn touch(
+        &self,
+        _: &SessionId,
+        _: Timestamp,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<bool, RepoError> {
+        Err(down())
+    }
+
+    async fn delete(&self, _: &SessionId) -> Result<(), RepoError> {
+        Err(down())
+    }
+
+    async fn delete_for_user(&self, _: &UserId) -> Result<u64, RepoError> {
+        Err(down())
+    }
+}
