@@ -39,7 +39,7 @@ pub struct CmdError {
     /// Human readable message (`errmsg`).
     pub msg: String,
     /// Extra fields merged into the error reply (e.g. `keyPattern`).
-    pub extra: Document,
+    pub extra: Box<Document>,
 }
 
 macro_rules! ctor {
@@ -54,7 +54,12 @@ macro_rules! ctor {
 impl CmdError {
     /// Builds an error from a code, code name and message.
     pub fn new(code: i32, code_name: &'static str, msg: impl Into<String>) -> Self {
-        CmdError { code, code_name, msg: msg.into(), extra: Document::new() }
+        CmdError {
+            code,
+            code_name,
+            msg: msg.into(),
+            extra: Box::default(),
+        }
     }
     ctor!(internal, 1, "InternalError");
     ctor!(bad_value, 2, "BadValue");
@@ -75,7 +80,11 @@ impl CmdError {
     ctor!(index_options_conflict, 85, "IndexOptionsConflict");
     ctor!(index_key_specs_conflict, 86, "IndexKeySpecsConflict");
     ctor!(command_not_supported, 115, "CommandNotSupported");
-    ctor!(invalid_index_spec_option, 197, "InvalidIndexSpecificationOption");
+    ctor!(
+        invalid_index_spec_option,
+        197,
+        "InvalidIndexSpecificationOption"
+    );
     ctor!(duplicate_key, 11000, "DuplicateKey");
     ctor!(unknown_field, 40415, "Location40415");
 
@@ -87,8 +96,9 @@ impl CmdError {
 
     /// The command reply document `{ok: 0, errmsg, code, codeName, ...}`.
     pub fn to_reply(&self) -> Document {
-        let mut d = doc! { "ok": 0.0, "errmsg": &self.msg, "code": self.code, "codeName": self.code_name };
-        for (k, v) in &self.extra {
+        let mut d =
+            doc! { "ok": 0.0, "errmsg": &self.msg, "code": self.code, "codeName": self.code_name };
+        for (k, v) in self.extra.iter() {
             d.insert(k.clone(), v.clone());
         }
         d
@@ -97,7 +107,7 @@ impl CmdError {
     /// The per-document write error `{index, code, errmsg, ...}`.
     pub fn to_write_error(&self, index: usize) -> Document {
         let mut d = doc! { "index": index as i32, "code": self.code, "errmsg": &self.msg };
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra.iter() {
             d.insert(k.clone(), v.clone());
         }
         d

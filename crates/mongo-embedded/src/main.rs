@@ -1,1 +1,81 @@
-fn main() {}
+//! `mongo-embedded` binary: a development MongoDB-compatible server.
+
+use clap::Parser;
+use mongo_embedded::{Server, ServerOptions};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Zero-setup MongoDB-wire-compatible server for development and CI (not for production).
+#[derive(Parser, Debug)]
+#[command(name = "mongo-embedded", version)]
+struct Args {
+    /// TCP port to listen on.
+    #[arg(long, default_value_t = 27017)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Data directory (in-memory when absent).
+    #[arg(long)]
+    dbpath: Option<PathBuf>,
+    /// Seconds between TTL passes.
+    #[arg(long, default_value_t = 60)]
+    ttl_interval: u64,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut opts = ServerOptions::default()
+        .bind(args.bind)
+        .port(args.port)
+        .ttl_interval(Duration::from_secs(args.ttl_interval));
+    if let Some(d) = args.dbpath {
+        opts = opts.dbpath(d);
+    }
+    let server = match Server::start(opts).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mongo-embedded: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // Machine-readable line so supervisors/tests can find the port.
+    println!("listening on {}", server.local_addr());
+    wait_for_signal().await;
+    match server.shutdown().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mongo-embedded: shutdown failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

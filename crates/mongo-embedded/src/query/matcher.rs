@@ -77,7 +77,11 @@ impl Filter {
                 "$and" | "$or" | "$nor" => {
                     let arr = match v {
                         Bson::Array(a) if !a.is_empty() => a,
-                        _ => return Err(CmdError::bad_value(format!("{k} must be a nonempty array"))),
+                        _ => {
+                            return Err(CmdError::bad_value(format!(
+                                "{k} must be a nonempty array"
+                            )))
+                        }
                     };
                     let mut subs = Vec::new();
                     for e in arr {
@@ -98,12 +102,18 @@ impl Filter {
                 }
                 "$comment" => {}
                 _ if k.starts_with('$') => {
-                    return Err(CmdError::bad_value(format!("unknown top level operator: {k}")))
+                    return Err(CmdError::bad_value(format!(
+                        "unknown top level operator: {k}"
+                    )))
                 }
-                _ => parts.push(Filter::Field(k.clone(), parse_ops(k, v)?)),
+                _ => parts.push(Filter::Field(k.clone(), parse_ops(v)?)),
             }
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Filter::And(parts)
+        })
     }
 
     /// True when `doc` satisfies this filter.
@@ -164,7 +174,13 @@ impl Filter {
         match self {
             Filter::And(v) => v
                 .iter()
-                .filter_map(|f| if let Filter::Field(p, _) = f { Some(p.as_str()) } else { None })
+                .filter_map(|f| {
+                    if let Filter::Field(p, _) = f {
+                        Some(p.as_str())
+                    } else {
+                        None
+                    }
+                })
                 .collect(),
             Filter::Field(p, _) => vec![p.as_str()],
             _ => Vec::new(),
@@ -201,12 +217,25 @@ fn compile_regex(pattern: &str, options: &str) -> CmdResult<regex::Regex> {
         match c {
             'i' | 'm' | 's' | 'x' => flags.push(c),
             'u' => {}
-            _ => return Err(CmdError::bad_value(format!("invalid flag in regex options: {c}"))),
+            _ => {
+                return Err(CmdError::bad_value(format!(
+                    "invalid flag in regex options: {c}"
+                )))
+            }
         }
     }
-    let full = if flags.is_empty() { pattern.to_string() } else { format!("(?{flags}){pattern}") };
-    regex::Regex::new(&full)
-        .map_err(|e| CmdError::new(51091, "Location51091", format!("Regular expression is invalid: {e}")))
+    let full = if flags.is_empty() {
+        pattern.to_string()
+    } else {
+        format!("(?{flags}){pattern}")
+    };
+    regex::Regex::new(&full).map_err(|e| {
+        CmdError::new(
+            51091,
+            "Location51091",
+            format!("Regular expression is invalid: {e}"),
+        )
+    })
 }
 
 fn type_numbers(v: &Bson) -> CmdResult<Vec<i32>> {
@@ -236,7 +265,9 @@ fn type_numbers(v: &Bson) -> CmdResult<Vec<i32>> {
             },
             other => int_operand(other)
                 .and_then(|i| i32::try_from(i).ok())
-                .ok_or_else(|| CmdError::bad_value("type must be represented as a number or a string"))?,
+                .ok_or_else(|| {
+                    CmdError::bad_value("type must be represented as a number or a string")
+                })?,
         })
     };
     match v {
@@ -245,9 +276,11 @@ fn type_numbers(v: &Bson) -> CmdResult<Vec<i32>> {
     }
 }
 
-fn parse_ops(path: &str, v: &Bson) -> CmdResult<Vec<Op>> {
+fn parse_ops(v: &Bson) -> CmdResult<Vec<Op>> {
     if let Bson::RegularExpression(r) = v {
-        return Ok(vec![Op::Regex(Box::new(compile_regex(&r.pattern, &r.options)?))]);
+        return Ok(vec![Op::Regex(Box::new(compile_regex(
+            &r.pattern, &r.options,
+        )?))]);
     }
     let Some(d) = is_operator_doc(v) else {
         return Ok(vec![Op::Eq(v.clone())]);
@@ -255,76 +288,83 @@ fn parse_ops(path: &str, v: &Bson) -> CmdResult<Vec<Op>> {
     let mut ops = Vec::new();
     let options = d.get_str("$options").unwrap_or("");
     for (k, arg) in d {
-        let op = match k.as_str() {
-            "$eq" => Op::Eq(arg.clone()),
-            "$ne" => Op::Ne(arg.clone()),
-            "$gt" => Op::Cmp(arg.clone(), CmpKind::Gt),
-            "$gte" => Op::Cmp(arg.clone(), CmpKind::Gte),
-            "$lt" => Op::Cmp(arg.clone(), CmpKind::Lt),
-            "$lte" => Op::Cmp(arg.clone(), CmpKind::Lte),
-            "$in" => Op::In(array_operand("$in", arg)?),
-            "$nin" => Op::Nin(array_operand("$nin", arg)?),
-            "$all" => Op::All(array_operand("$all", arg)?),
-            "$exists" => Op::Exists(match arg {
-                Bson::Boolean(b) => *b,
-                Bson::Null => false,
-                other => int_operand(other).map(|i| i != 0).unwrap_or(true),
-            }),
-            "$size" => Op::Size(
-                int_operand(arg)
-                    .filter(|n| *n >= 0)
-                    .ok_or_else(|| CmdError::bad_value("$size needs a non-negative whole number"))?,
-            ),
-            "$type" => Op::Type(type_numbers(arg)?),
-            "$mod" => match arg {
-                Bson::Array(a) if a.len() == 2 => {
-                    let (Some(dv), Some(rem)) = (int_operand(&a[0]), int_operand(&a[1])) else {
-                        return Err(CmdError::bad_value("malformed mod, divisor and remainder must be numbers"));
-                    };
-                    if dv == 0 {
-                        return Err(CmdError::bad_value("divisor cannot be 0"));
+        let op =
+            match k.as_str() {
+                "$eq" => Op::Eq(arg.clone()),
+                "$ne" => Op::Ne(arg.clone()),
+                "$gt" => Op::Cmp(arg.clone(), CmpKind::Gt),
+                "$gte" => Op::Cmp(arg.clone(), CmpKind::Gte),
+                "$lt" => Op::Cmp(arg.clone(), CmpKind::Lt),
+                "$lte" => Op::Cmp(arg.clone(), CmpKind::Lte),
+                "$in" => Op::In(array_operand("$in", arg)?),
+                "$nin" => Op::Nin(array_operand("$nin", arg)?),
+                "$all" => Op::All(array_operand("$all", arg)?),
+                "$exists" => Op::Exists(match arg {
+                    Bson::Boolean(b) => *b,
+                    Bson::Null => false,
+                    other => int_operand(other).map(|i| i != 0).unwrap_or(true),
+                }),
+                "$size" => Op::Size(int_operand(arg).filter(|n| *n >= 0).ok_or_else(|| {
+                    CmdError::bad_value("$size needs a non-negative whole number")
+                })?),
+                "$type" => Op::Type(type_numbers(arg)?),
+                "$mod" => match arg {
+                    Bson::Array(a) if a.len() == 2 => {
+                        let (Some(dv), Some(rem)) = (int_operand(&a[0]), int_operand(&a[1])) else {
+                            return Err(CmdError::bad_value(
+                                "malformed mod, divisor and remainder must be numbers",
+                            ));
+                        };
+                        if dv == 0 {
+                            return Err(CmdError::bad_value("divisor cannot be 0"));
+                        }
+                        Op::Mod(dv, rem)
                     }
-                    Op::Mod(dv, rem)
-                }
-                _ => return Err(CmdError::bad_value("malformed mod, needs to be an array")),
-            },
-            "$regex" => match arg {
-                Bson::String(s) => Op::Regex(Box::new(compile_regex(s, options)?)),
-                Bson::RegularExpression(r) => {
-                    let opts = if options.is_empty() { r.options.as_str() } else { options };
-                    Op::Regex(Box::new(compile_regex(&r.pattern, opts)?))
-                }
-                _ => return Err(CmdError::bad_value("$regex has to be a string")),
-            },
-            "$options" => {
-                if !d.contains_key("$regex") {
-                    return Err(CmdError::bad_value("$options needs a $regex"));
-                }
-                continue;
-            }
-            "$not" => match arg {
-                Bson::RegularExpression(r) => {
-                    Op::Not(vec![Op::Regex(Box::new(compile_regex(&r.pattern, &r.options)?))])
-                }
-                Bson::Document(inner) if is_operator_doc(arg).is_some() => {
-                    Op::Not(parse_ops(path, &Bson::Document(inner.clone()))?)
-                }
-                _ => return Err(CmdError::bad_value("$not needs a regex or a document")),
-            },
-            "$elemMatch" => match arg {
-                Bson::Document(inner) => {
-                    if is_operator_doc(arg).is_some()
-                        && !inner.keys().any(|k| matches!(k.as_str(), "$and" | "$or" | "$nor"))
-                    {
-                        Op::ElemMatchValue(parse_ops(path, arg)?)
-                    } else {
-                        Op::ElemMatchDoc(Box::new(Filter::parse(inner)?))
+                    _ => return Err(CmdError::bad_value("malformed mod, needs to be an array")),
+                },
+                "$regex" => match arg {
+                    Bson::String(s) => Op::Regex(Box::new(compile_regex(s, options)?)),
+                    Bson::RegularExpression(r) => {
+                        let opts = if options.is_empty() {
+                            r.options.as_str()
+                        } else {
+                            options
+                        };
+                        Op::Regex(Box::new(compile_regex(&r.pattern, opts)?))
                     }
+                    _ => return Err(CmdError::bad_value("$regex has to be a string")),
+                },
+                "$options" => {
+                    if !d.contains_key("$regex") {
+                        return Err(CmdError::bad_value("$options needs a $regex"));
+                    }
+                    continue;
                 }
-                _ => return Err(CmdError::bad_value("$elemMatch needs an Object")),
-            },
-            _ => return Err(CmdError::bad_value(format!("unknown operator: {k}"))),
-        };
+                "$not" => match arg {
+                    Bson::RegularExpression(r) => Op::Not(vec![Op::Regex(Box::new(
+                        compile_regex(&r.pattern, &r.options)?,
+                    ))]),
+                    Bson::Document(inner) if is_operator_doc(arg).is_some() => {
+                        Op::Not(parse_ops(&Bson::Document(inner.clone()))?)
+                    }
+                    _ => return Err(CmdError::bad_value("$not needs a regex or a document")),
+                },
+                "$elemMatch" => match arg {
+                    Bson::Document(inner) => {
+                        if is_operator_doc(arg).is_some()
+                            && !inner
+                                .keys()
+                                .any(|k| matches!(k.as_str(), "$and" | "$or" | "$nor"))
+                        {
+                            Op::ElemMatchValue(parse_ops(arg)?)
+                        } else {
+                            Op::ElemMatchDoc(Box::new(Filter::parse(inner)?))
+                        }
+                    }
+                    _ => return Err(CmdError::bad_value("$elemMatch needs an Object")),
+                },
+                _ => return Err(CmdError::bad_value(format!("unknown operator: {k}"))),
+            };
         ops.push(op);
     }
     Ok(ops)
@@ -344,7 +384,8 @@ fn any_value_or_element(vals: &[&Bson], pred: &dyn Fn(&Bson) -> bool) -> bool {
 fn eq_matches(target: &Bson, vals: &[&Bson]) -> bool {
     if matches!(target, Bson::Null) {
         // `{a: null}` also matches documents where `a` is missing.
-        return vals.is_empty() || any_value_or_element(vals, &|v| matches!(v, Bson::Null | Bson::Undefined));
+        return vals.is_empty()
+            || any_value_or_element(vals, &|v| matches!(v, Bson::Null | Bson::Undefined));
     }
     any_value_or_element(vals, &|v| bson_eq(v, target))
 }
@@ -352,7 +393,9 @@ fn eq_matches(target: &Bson, vals: &[&Bson]) -> bool {
 fn in_matches(list: &[Bson], vals: &[&Bson]) -> bool {
     list.iter().any(|t| match t {
         Bson::RegularExpression(r) => match compile_regex(&r.pattern, &r.options) {
-            Ok(re) => any_value_or_element(vals, &|v| matches!(v, Bson::String(s) if re.is_match(s))),
+            Ok(re) => {
+                any_value_or_element(vals, &|v| matches!(v, Bson::String(s) if re.is_match(s)))
+            }
             Err(_) => false,
         },
         _ => eq_matches(t, vals),
@@ -392,7 +435,8 @@ pub fn op_matches(op: &Op, vals: &[&Bson]) -> bool {
         Op::Ne(t) => !eq_matches(t, vals),
         Op::Cmp(t, kind) => {
             let kind = *kind;
-            let inclusive_null = matches!(t, Bson::Null) && matches!(kind, CmpKind::Gte | CmpKind::Lte);
+            let inclusive_null =
+                matches!(t, Bson::Null) && matches!(kind, CmpKind::Gte | CmpKind::Lte);
             if inclusive_null && vals.is_empty() {
                 return true;
             }
@@ -413,14 +457,19 @@ pub fn op_matches(op: &Op, vals: &[&Bson]) -> bool {
         Op::In(list) => in_matches(list, vals),
         Op::Nin(list) => !in_matches(list, vals),
         Op::All(list) => !list.is_empty() && list.iter().all(|t| eq_matches(t, vals)),
-        Op::Exists(want) => !vals.is_empty() == *want,
-        Op::Size(n) => vals.iter().any(|v| matches!(v, Bson::Array(a) if a.len() as i64 == *n)),
+        Op::Exists(want) => vals.is_empty() != *want,
+        Op::Size(n) => vals
+            .iter()
+            .any(|v| matches!(v, Bson::Array(a) if a.len() as i64 == *n)),
         Op::Type(types) => {
             let check = |v: &Bson| {
                 let t = type_number(v);
-                types.iter().any(|x| *x == t || (*x == 1000 && type_bracket(v) == 3))
+                types
+                    .iter()
+                    .any(|x| *x == t || (*x == 1000 && type_bracket(v) == 3))
             };
-            vals.iter().any(|v| check(v) || matches!(v, Bson::Array(a) if a.iter().any(check)))
+            vals.iter()
+                .any(|v| check(v) || matches!(v, Bson::Array(a) if a.iter().any(check)))
         }
         Op::Mod(d, r) => any_value_or_element(vals, &|v| {
             crate::sort::compare::to_f64(v).is_some_and(|f| (f.trunc() as i64) % d == *r)
@@ -431,11 +480,15 @@ pub fn op_matches(op: &Op, vals: &[&Bson]) -> bool {
         }),
         Op::Not(ops) => !ops.iter().all(|o| op_matches(o, vals)),
         Op::ElemMatchDoc(f) => vals.iter().any(|v| match v {
-            Bson::Array(a) => a.iter().any(|e| matches!(e, Bson::Document(d) if f.matches(d))),
+            Bson::Array(a) => a
+                .iter()
+                .any(|e| matches!(e, Bson::Document(d) if f.matches(d))),
             _ => false,
         }),
         Op::ElemMatchValue(ops) => vals.iter().any(|v| match v {
-            Bson::Array(a) => a.iter().any(|e| ops.iter().all(|o| scalar_op_matches(o, e))),
+            Bson::Array(a) => a
+                .iter()
+                .any(|e| ops.iter().all(|o| scalar_op_matches(o, e))),
             _ => false,
         }),
     }
@@ -491,11 +544,20 @@ mod tests {
         assert!(m(doc! {"tags": {"$nin": ["z"]}}, d.clone()));
         assert!(m(doc! {"tags": {"$size": 2}}, d.clone()));
         assert!(m(doc! {"tags": {"$all": ["x", "y"]}}, d.clone()));
-        assert!(m(doc! {"n": {"$elemMatch": {"k": 1, "v": {"$gt": 1}}}}, d.clone()));
-        assert!(!m(doc! {"n": {"$elemMatch": {"k": 1, "v": {"$gt": 2}}}}, d.clone()));
+        assert!(m(
+            doc! {"n": {"$elemMatch": {"k": 1, "v": {"$gt": 1}}}},
+            d.clone()
+        ));
+        assert!(!m(
+            doc! {"n": {"$elemMatch": {"k": 1, "v": {"$gt": 2}}}},
+            d.clone()
+        ));
         assert!(m(doc! {"a": {"$not": {"$gt": 5}}}, d.clone()));
         assert!(m(doc! {"z": {"$exists": false}}, d.clone()));
-        assert!(m(doc! {"tags": {"$regex": "^X", "$options": "i"}}, d.clone()));
+        assert!(m(
+            doc! {"tags": {"$regex": "^X", "$options": "i"}},
+            d.clone()
+        ));
         assert!(m(doc! {"a": {"$ne": 2}}, d));
     }
 

@@ -25,7 +25,12 @@ fn truthy(v: &Bson) -> Option<bool> {
 impl Projection {
     /// Parses a projection document such as `{a: 1, "b.c": 1, _id: 0}`.
     pub fn parse(spec: &Document) -> CmdResult<Projection> {
-        let mut p = Projection { include: false, paths: Vec::new(), include_id: true, empty: spec.is_empty() };
+        let mut p = Projection {
+            include: false,
+            paths: Vec::new(),
+            include_id: true,
+            empty: spec.is_empty(),
+        };
         let mut mode: Option<bool> = None;
         for (k, v) in spec {
             let Some(on) = truthy(v) else {
@@ -34,7 +39,9 @@ impl Projection {
                 )));
             };
             if k.starts_with('$') || k.contains(".$") {
-                return Err(CmdError::bad_value(format!("positional/operator projection '{k}' is not supported")));
+                return Err(CmdError::bad_value(format!(
+                    "positional/operator projection '{k}' is not supported"
+                )));
             }
             if k == "_id" {
                 p.include_id = on;
@@ -77,7 +84,13 @@ impl Projection {
                 let subs: Vec<&str> = self
                     .paths
                     .iter()
-                    .filter_map(|p| if p == k { Some("") } else { p.strip_prefix(k.as_str())?.strip_prefix('.') })
+                    .filter_map(|p| {
+                        if p == k {
+                            Some("")
+                        } else {
+                            p.strip_prefix(k.as_str())?.strip_prefix('.')
+                        }
+                    })
                     .collect();
                 if subs.is_empty() {
                     continue;
@@ -109,7 +122,13 @@ fn include_sub(v: &Bson, subs: &[&str]) -> Option<Bson> {
             for (k, cv) in d {
                 let inner: Vec<&str> = subs
                     .iter()
-                    .filter_map(|p| if *p == k { Some("") } else { p.strip_prefix(k.as_str())?.strip_prefix('.') })
+                    .filter_map(|p| {
+                        if *p == k {
+                            Some("")
+                        } else {
+                            p.strip_prefix(k.as_str())?.strip_prefix('.')
+                        }
+                    })
                     .collect();
                 if inner.is_empty() {
                     continue;
@@ -123,7 +142,10 @@ fn include_sub(v: &Bson, subs: &[&str]) -> Option<Bson> {
             Some(Bson::Document(out))
         }
         Bson::Array(a) => Some(Bson::Array(
-            a.iter().filter(|e| matches!(e, Bson::Document(_) | Bson::Array(_))).filter_map(|e| include_sub(e, subs)).collect(),
+            a.iter()
+                .filter(|e| matches!(e, Bson::Document(_) | Bson::Array(_)))
+                .filter_map(|e| include_sub(e, subs))
+                .collect(),
         )),
         _ => None,
     }
@@ -165,6 +187,9 @@ mod tests {
         assert_eq!(p.apply(&d), doc! {"_id": 1, "a": 1, "b": {"c": 2}});
         let p = Projection::parse(&doc! {"_id": 0}).unwrap();
         assert_eq!(p.apply(&d), doc! {"a": 1, "b": {"c": 2, "d": 3}, "e": 4});
-        assert_eq!(Projection::parse(&doc! {"a": 1, "b": 0}).unwrap_err().code, 31254);
+        assert_eq!(
+            Projection::parse(&doc! {"a": 1, "b": 0}).unwrap_err().code,
+            31254
+        );
     }
 }

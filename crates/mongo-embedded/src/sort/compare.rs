@@ -130,7 +130,9 @@ pub fn cmp_bson(a: &Bson, b: &Bson) -> Ordering {
         (Bson::ObjectId(x), Bson::ObjectId(y)) => x.bytes().cmp(&y.bytes()),
         (Bson::Boolean(x), Bson::Boolean(y)) => x.cmp(y),
         (Bson::DateTime(x), Bson::DateTime(y)) => x.timestamp_millis().cmp(&y.timestamp_millis()),
-        (Bson::Timestamp(x), Bson::Timestamp(y)) => (x.time, x.increment).cmp(&(y.time, y.increment)),
+        (Bson::Timestamp(x), Bson::Timestamp(y)) => {
+            (x.time, x.increment).cmp(&(y.time, y.increment))
+        }
         (Bson::RegularExpression(x), Bson::RegularExpression(y)) => x
             .pattern
             .cmp(&y.pattern)
@@ -199,16 +201,31 @@ mod tests {
             Bson::String("a".into()),
             Bson::Document(doc! {"a": 1}),
             Bson::Array(vec![Bson::Int32(1)]),
-            Bson::Binary(bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: vec![1] }),
+            Bson::Binary(bson::Binary {
+                subtype: bson::spec::BinarySubtype::Generic,
+                bytes: vec![1],
+            }),
             Bson::ObjectId(ObjectId::new()),
             Bson::Boolean(false),
             Bson::DateTime(DateTime::from_millis(0)),
-            Bson::Timestamp(bson::Timestamp { time: 1, increment: 1 }),
-            Bson::RegularExpression(bson::Regex { pattern: "a".into(), options: String::new() }),
+            Bson::Timestamp(bson::Timestamp {
+                time: 1,
+                increment: 1,
+            }),
+            Bson::RegularExpression(bson::Regex {
+                pattern: "a".into(),
+                options: String::new(),
+            }),
             Bson::MaxKey,
         ];
         for w in ordered.windows(2) {
-            assert_eq!(cmp_bson(&w[0], &w[1]), Ordering::Less, "{:?} < {:?}", w[0], w[1]);
+            assert_eq!(
+                cmp_bson(&w[0], &w[1]),
+                Ordering::Less,
+                "{:?} < {:?}",
+                w[0],
+                w[1]
+            );
         }
     }
 
@@ -216,7 +233,10 @@ mod tests {
     fn numbers_compare_across_types() {
         assert!(bson_eq(&Bson::Int32(1), &Bson::Double(1.0)));
         assert!(bson_eq(&Bson::Int64(7), &Bson::Int32(7)));
-        assert_eq!(cmp_bson(&Bson::Double(f64::NAN), &Bson::Int32(-100)), Ordering::Less);
+        assert_eq!(
+            cmp_bson(&Bson::Double(f64::NAN), &Bson::Int32(-100)),
+            Ordering::Less
+        );
         assert!(!bson_eq(&Bson::Int32(1), &Bson::String("1".into())));
     }
 

@@ -95,7 +95,12 @@ mod tests {
     #[test]
     fn compound_sort_and_arrays() {
         let spec = SortSpec::parse(&doc! {"a": 1, "b": -1}).unwrap();
-        let mut docs = vec![doc! {"a": 2, "b": 1}, doc! {"a": 1, "b": 1}, doc! {"a": 1, "b": 5}, doc! {"b": 0}];
+        let mut docs = vec![
+            doc! {"a": 2, "b": 1},
+            doc! {"a": 1, "b": 1},
+            doc! {"a": 1, "b": 5},
+            doc! {"b": 0},
+        ];
         spec.sort(&mut docs);
         assert_eq!(docs[0], doc! {"b": 0});
         assert_eq!(docs[1], doc! {"a": 1, "b": 5});

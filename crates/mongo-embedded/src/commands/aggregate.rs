@@ -1,0 +1,393 @@
+//! `aggregate` with `$match $group $count $sort $skip $limit $project $unwind`.
+
+use super::read::{reject_unsupported, select};
+use super::{check_fields, coll_name, cursor, opt_doc, opt_i64};
+use crate::error::{CmdError, CmdResult};
+use crate::query::matcher::Filter;
+use crate::query::path::get_path;
+use crate::query::projection::Projection;
+use crate::sort::compare::{bson_eq, cmp_bson, to_f64};
+use crate::sort::spec::SortSpec;
+use crate::state::Shared;
+use bson::{doc, Bson, Document};
+use std::cmp::Ordering;
+
+/// Evaluates the small expression language used by `$group`: `"$path"`,
+/// literals and documents of those.
+fn eval(expr: &Bson, d: &Document) -> Bson {
+    match expr {
+        Bson::String(s) if s.starts_with('$') => {
+            get_path(d, &s[1..]).cloned().unwrap_or(Bson::Null)
+        }
+        Bson::Document(m) => {
+            let mut out = Document::new();
+            for (k, v) in m {
+                out.insert(k.clone(), eval(v, d));
+            }
+            Bson::Document(out)
+        }
+        other => other.clone(),
+    }
+}
+
+fn add(a: &Bson, b: &Bson) -> Bson {
+    match (a, b) {
+        (Bson::Int32(x), Bson::Int32(y)) => x
+            .checked_add(*y)
+            .map(Bson::Int32)
+            .unwrap_or(Bson::Int64(i64::from(*x) + i64::from(*y))),
+        (Bson::Int32(_) | Bson::Int64(_), Bson::Int32(_) | Bson::Int64(_)) => {
+            let x = to_f64(a).unwrap_or(0.0) as i64;
+            let y = to_f64(b).unwrap_or(0.0) as i64;
+            Bson::Int64(x.saturating_add(y))
+        }
+        _ => Bson::Double(to_f64(a).unwrap_or(0.0) + to_f64(b).unwrap_or(0.0)),
+    }
+}
+
+struct Acc {
+    out: String,
+    op: String,
+    expr: Bson,
+}
+
+fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Document>> {
+    let id_expr = spec.get("_id").ok_or_else(|| {
+        CmdError::new(
+            15955,
+            "Location15955",
+            "a group specification must include an _id",
+        )
+    })?;
+    let mut accs = Vec::new();
+    for (k, v) in spec {
+        if k == "_id" {
+            continue;
+        }
+        let Bson::Document(a) = v else {
+            return Err(CmdError::new(
+                40234,
+                "Location40234",
+                format!("The field '{k}' must be an accumulator object"),
+            ));
+        };
+        let Some((op, expr)) = a.iter().next() else {
+            return Err(CmdError::new(
+                40234,
+                "Location40234",
+                format!("The field '{k}' must be an accumulator object"),
+            ));
+        };
+        if !matches!(
+            op.as_str(),
+            "$sum"
+                | "$count"
+                | "$min"
+                | "$max"
+                | "$avg"
+                | "$first"
+                | "$last"
+                | "$push"
+                | "$addToSet"
+        ) {
+            return Err(CmdError::new(
+                15952,
+                "Location15952",
+                format!("unknown group operator '{op}'"),
+            ));
+        }
+        accs.push(Acc {
+            out: k.clone(),
+            op: op.clone(),
+            expr: expr.clone(),
+        });
+    }
+    // Groups in first-seen order; each holds the key and per-accumulator state.
+    let mut groups: Vec<(Bson, Vec<Bson>, Vec<i64>)> = Vec::new();
+    for d in &docs {
+        let key = eval(id_expr, d);
+        let gi = match groups.iter().position(|(k, _, _)| bson_eq(k, &key)) {
+            Some(i) => i,
+            None => {
+                let init = accs
+                    .iter()
+                    .map(|a| match a.op.as_str() {
+                        "$sum" | "$count" | "$avg" => Bson::Int32(0),
+                        "$push" | "$addToSet" => Bson::Array(Vec::new()),
+                        _ => Bson::Undefined,
+                    })
+                    .collect();
+                groups.push((key, init, vec![0; accs.len()]));
+                groups.len() - 1
+            }
+        };
+        let (_, state, counts) = &mut groups[gi];
+        for (i, a) in accs.iter().enumerate() {
+            let v = if a.op == "$count" {
+                Bson::Int32(1)
+            } else {
+                eval(&a.expr, d)
+            };
+            let st = &mut state[i];
+            match a.op.as_str() {
+                "$sum" | "$count" | "$avg" => {
+                    if to_f64(&v).is_some() {
+                        *st = add(st, &v);
+                        counts[i] += 1;
+                    }
+                }
+                "$min" | "$max" => {
+                    if !matches!(v, Bson::Null | Bson::Undefined) {
+                        let better = matches!(st, Bson::Undefined)
+                            || (a.op == "$min" && cmp_bson(&v, st) == Ordering::Less)
+                            || (a.op == "$max" && cmp_bson(&v, st) == Ordering::Greater);
+                        if better {
+                            *st = v;
+                        }
+                    }
+                }
+                "$first" => {
+                    if counts[i] == 0 {
+                        *st = v;
+                        counts[i] = 1;
+                    }
+                }
+                "$last" => *st = v,
+                "$push" => {
+                    if let Bson::Array(arr) = st {
+                        arr.push(v);
+                    }
+                }
+                _ => {
+                    if let Bson::Array(arr) = st {
+                        if !arr.iter().any(|x| bson_eq(x, &v)) {
+                            arr.push(v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(key, state, counts)| {
+            let mut out = doc! {"_id": key};
+            for ((a, v), c) in accs.iter().zip(state).zip(counts) {
+                let v = match a.op.as_str() {
+                    "$avg" if c == 0 => Bson::Null,
+                    "$avg" => Bson::Double(to_f64(&v).unwrap_or(0.0) / c as f64),
+                    _ if matches!(v, Bson::Undefined) => Bson::Null,
+                    _ => v,
+                };
+                out.insert(a.out.clone(), v);
+            }
+            out
+        })
+        .collect())
+}
+
+fn stage_int(v: &Bson, stage: &str) -> CmdResult<usize> {
+    match to_f64(v) {
+        Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(f as usize),
+        _ => Err(CmdError::bad_value(format!(
+            "invalid argument to {stage} stage: {v}"
+        ))),
+    }
+}
+
+fn unwind(docs: Vec<Document>, arg: &Bson) -> CmdResult<Vec<Document>> {
+    let (path, keep) = match arg {
+        Bson::String(s) => (s.clone(), false),
+        Bson::Document(d) => (
+            d.get_str("path").unwrap_or("").to_string(),
+            d.get_bool("preserveNullAndEmptyArrays").unwrap_or(false),
+        ),
+        _ => {
+            return Err(CmdError::new(
+                15981,
+                "Location15981",
+                "expected either a string or an object as specification for $unwind stage",
+            ))
+        }
+    };
+    let Some(field) = path.strip_prefix('$') else {
+        return Err(CmdError::new(
+            28818,
+            "Location28818",
+            "path option to $unwind stage should be prefixed with a '$'",
+        ));
+    };
+    let mut out = Vec::new();
+    for d in docs {
+        match get_path(&d, field).cloned() {
+            Some(Bson::Array(a)) if !a.is_empty() => {
+                for e in a {
+                    let mut nd = d.clone();
+                    crate::query::update::set_path(&mut nd, field, e)?;
+                    out.push(nd);
+                }
+            }
+            Some(Bson::Array(_)) | None | Some(Bson::Null) => {
+                if keep {
+                    out.push(d);
+                }
+            }
+            Some(_) => out.push(d),
+        }
+    }
+    Ok(out)
+}
+
+/// Runs pipeline stages over documents.
+pub fn run_pipeline(mut docs: Vec<Document>, stages: &[Document]) -> CmdResult<Vec<Document>> {
+    for st in stages {
+        let (name, arg) = match st.iter().next() {
+            Some(x) if st.len() == 1 => x,
+            _ => {
+                return Err(CmdError::new(
+                    40323,
+                    "Location40323",
+                    "A pipeline stage specification object must contain exactly one field.",
+                ))
+            }
+        };
+        docs = match name.as_str() {
+            "$match" => {
+                let f = Filter::parse(arg.as_document().ok_or_else(|| {
+                    CmdError::failed_to_parse("the match filter must be an expression in an object")
+                })?)?;
+                docs.into_iter().filter(|d| f.matches(d)).collect()
+            }
+            "$sort" => {
+                let spec = SortSpec::parse(arg.as_document().ok_or_else(|| {
+                    CmdError::new(
+                        15973,
+                        "Location15973",
+                        "the $sort key specification must be an object",
+                    )
+                })?)?;
+                spec.sort(&mut docs);
+                docs
+            }
+            "$skip" => docs.into_iter().skip(stage_int(arg, "$skip")?).collect(),
+            "$limit" => {
+                let n = stage_int(arg, "$limit")?;
+                if n == 0 {
+                    return Err(CmdError::new(
+                        15958,
+                        "Location15958",
+                        "the limit must be positive",
+                    ));
+                }
+                docs.into_iter().take(n).collect()
+            }
+            "$count" => {
+                let Bson::String(field) = arg else {
+                    return Err(CmdError::new(
+                        40156,
+                        "Location40156",
+                        "the count field must be a non-empty string",
+                    ));
+                };
+                if docs.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![doc! {field.clone(): docs.len() as i32}]
+                }
+            }
+            "$group" => group(
+                docs,
+                arg.as_document().ok_or_else(|| {
+                    CmdError::new(
+                        15947,
+                        "Location15947",
+                        "a group's fields must be specified in an object",
+                    )
+                })?,
+            )?,
+            "$project" => {
+                let p = Projection::parse(arg.as_document().ok_or_else(|| {
+                    CmdError::new(
+                        15969,
+                        "Location15969",
+                        "$project specification must be an object",
+                    )
+                })?)?;
+                docs.iter().map(|d| p.apply(d)).collect()
+            }
+            "$unwind" => unwind(docs, arg)?,
+            other => {
+                return Err(CmdError::new(
+                    40324,
+                    "Location40324",
+                    format!("Unrecognized pipeline stage name: '{other}'"),
+                ))
+            }
+        };
+    }
+    Ok(docs)
+}
+
+/// `aggregate` on a collection.
+pub fn aggregate(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Document> {
+    check_fields(
+        cmd,
+        "aggregate",
+        &[
+            "pipeline",
+            "cursor",
+            "explain",
+            "allowDiskUse",
+            "hint",
+            "collation",
+            "let",
+        ],
+    )?;
+    reject_unsupported(cmd, "aggregate", &["explain", "collation", "let"])?;
+    let coll = match cmd.get("aggregate") {
+        Some(Bson::Int32(1)) => {
+            return Err(CmdError::bad_value(
+                "mongo-embedded does not support collection-less aggregate",
+            ));
+        }
+        _ => coll_name(cmd, "aggregate")?,
+    };
+    let stages: Vec<Document> = cmd
+        .get_array("pipeline")
+        .map_err(|_| CmdError::failed_to_parse("'pipeline' option must be specified as an array"))?
+        .iter()
+        .map(|s| {
+            s.as_document().cloned().ok_or_else(|| {
+                CmdError::type_mismatch("Each element of the 'pipeline' array must be an object")
+            })
+        })
+        .collect::<CmdResult<_>>()?;
+    let cursor_opts = opt_doc(cmd, "cursor", "aggregate")?.ok_or_else(|| {
+        CmdError::failed_to_parse(
+            "The 'cursor' option is required, except for aggregate with the explain argument",
+        )
+    })?;
+    let batch_size = opt_i64(cursor_opts, "batchSize", "aggregate.cursor")?;
+    // Push a leading $match into the collection scan so it can use indexes.
+    let (first_filter, rest) = match stages.first().and_then(|s| s.get_document("$match").ok()) {
+        Some(f) if stages[0].len() == 1 => (Filter::parse(f)?, &stages[1..]),
+        _ => (Filter::And(Vec::new()), &stages[..]),
+    };
+    let docs = select(
+        &shared.store.read(),
+        db,
+        &coll,
+        &first_filter,
+        &SortSpec::default(),
+        0,
+        0,
+    );
+    let out = run_pipeline(docs, rest)?;
+    Ok(cursor::first_batch(
+        shared,
+        format!("{db}.{coll}"),
+        out,
+        batch_size,
+        false,
+    ))
+}
