@@ -1,1 +1,14 @@
-//! x
+//! Altrion's HTTP API: a thin actix-web app. It wires the `auth`, `session` and `storage`
+//! crates, owns configuration, routing, middleware and the mapping of errors to HTTP.
+//!
+//! It is the only crate that knows HTTP status codes; business rules live in `auth`.
+
+pub mod error;
+pub mod request_id;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use startup::{Application, StartupError};

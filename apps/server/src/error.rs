@@ -1,0 +1,311 @@
+//! The one error type every handler returns, and the JSON shape every failure has:
+//! `{"error": {"code": "<stable_snake_case>", "message": "<human text>"}}`.
+
+use std::error::Error as StdError;
+
+use actix_web::{
+    error::{JsonPayloadError, PayloadError, QueryPayloadError},
+    http::{header, StatusCode},
+    HttpRequest, HttpResponse, ResponseError,
+};
+use altrion_domain::RepoError;
+use serde::Serialize;
+
+/// One invalid input field.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// An HTTP failure with a stable machine-readable code.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    fields: Vec<FieldError>,
+    retry_after_secs: Option<u64>,
+    /// The underlying cause of a 5xx; logged, never sent.
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: BodyInner<'a>,
+}
+
+#[derive(Serialize)]
+struct BodyInner<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    fields: &'a [FieldError],
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+            retry_after_secs: None,
+            source: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this method is not allowed on this resource",
+        )
+    }
+
+    pub fn malformed_json(detail: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the request body is not valid JSON: {detail}"),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the request body must be JSON (Content-Type: application/json)",
+        )
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body exceeds {limit} bytes"),
+        )
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// One or more fields are invalid; each is listed under `fields`.
+    pub fn validation(fields: Vec<FieldError>) -> Self {
+        let message = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            fields,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
+        }
+    }
+
+    /// The body is JSON but not of the expected shape.
+    pub fn validation_message(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
+    }
+
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "email or password is incorrect",
+        )
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "authentication required")
+    }
+
+    pub fn email_taken() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "email_taken",
+            "an account with this email already exists",
+        )
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many attempts; retry later",
+            )
+        }
+    }
+
+    pub fn service_unavailable(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self {
+            source: Some(source.into()),
+            retry_after_secs: Some(5),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "the service is temporarily unavailable; retry shortly",
+            )
+        }
+    }
+
+    pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "an unexpected error occurred",
+            )
+        }
+    }
+
+    /// The stable code clients match on.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status.as_u16(), self.message)
+    }
+}
+
+impl StdError for ApiError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// The cause chain as one line, for logs.
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::error!(code = self.code, cause = %chain(self), "request failed");
+        }
+        let mut response = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        response.json(Body {
+            error: BodyInner {
+                code: self.code,
+                message: &self.message,
+                fields: &self.fields,
+            },
+        })
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(err: RepoError) -> Self {
+        match err {
+            RepoError::Unavailable(_) => Self::service_unavailable(err),
+            RepoError::NotFound => Self::not_found(),
+            RepoError::Conflict(_) | RepoError::Other(_) => Self::internal(err),
+        }
+    }
+}
+
+/// Maps actix's JSON extractor failures onto the error contract.
+pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    match err {
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+            ApiError::payload_too_large(limit)
+        }
+        JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::validation_message(e.to_string()),
+        JsonPayloadError::Deserialize(e) => ApiError::malformed_json(e),
+        JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::payload_too_large(0),
+        other => ApiError::bad_request(format!("the request body could not be read: {other}")),
+    }
+    .into()
+}
+
+/// Maps query-string extractor failures onto the error contract.
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::validation_message(format!("invalid query string: {err}")).into()
+}
+
+/// The default service: no route matched the path.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found())
+}
+
+/// The default service of each resource: the path matched, the method did not.
+pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use actix_web::body::to_bytes;
+
+    use super::*;
+
+    async fn body_of(err: &ApiError) -> serde_json::Value {
+        let bytes = to_bytes(err.error_response().into_body()).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[actix_web::test]
+    async fn server_errors_never_leak_their_cause() {
+        let err = ApiError::internal("connection string mongodb://admin:hunter2@db");
+        let body = body_of(&err).await;
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(!body.to_string().contains("hunter2"));
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[actix_web::test]
+    async fn rate_limited_sets_retry_after() {
+        let response = ApiError::rate_limited(7).error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "7");
+    }
+
+    #[actix_web::test]
+    async fn validation_lists_fields() {
+        let err = ApiError::validation(vec![FieldError {
+            field: "email".into(),
+            message: "email is required".into(),
+        }]);
+        let body = body_of(&err).await;
+        assert_eq!(body["error"]["code"], "validation_failed");
+        assert_eq!(body["error"]["fields"][0]["field"], "email");
+        assert_eq!(err.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn unavailable_store_is_503() {
+        let err: ApiError = RepoError::Unavailable("timeout".into()).into();
+        assert_eq!(err.code(), "service_unavailable");
+        assert_eq!(err.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

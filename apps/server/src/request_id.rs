@@ -1,0 +1,84 @@
+//! Gives every request an id (the caller's `x-request-id` when it is sane, else a new UUID),
+//! runs the request inside a tracing span carrying it, echoes it on the response, and logs
+//! one line per request.
+
+use std::time::Instant;
+
+use actix_web::{
+    body::BoxBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::Next,
+    Error, HttpMessage,
+};
+use tracing::Instrument;
+
+/// The header carrying the id, in both directions.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The current request's id, readable from request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Accepts a caller-supplied id only if it is short and harmless in logs and headers.
+fn sane(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// The middleware function; wrap it with `actix_web::middleware::from_fn`.
+///
+/// # Errors
+/// Passes on an inner middleware's error.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| sane(v))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.path(),
+    );
+    let started = Instant::now();
+
+    // Handlers turn their errors into responses; only a failing middleware yields `Err`, and
+    // actix renders that itself.
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request completed"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sane;
+
+    #[test]
+    fn only_short_plain_ids_are_accepted() {
+        assert!(sane("abc-123_x.y"));
+        assert!(sane(&"a".repeat(64)));
+        assert!(!sane(&"a".repeat(65)));
+        assert!(!sane(""));
+        assert!(!sane("evil\r\nheader"));
+        assert!(!sane("with space"));
+    }
+}

@@ -1,0 +1,25 @@
+//! Liveness and readiness probes.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::{error::ApiError, state::AppState};
+
+/// How long readiness waits for the database before reporting it down.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /api/health`: the process is up. Touches nothing else, so it stays cheap under load.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// `GET /api/ready`: the database answers a ping.
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    match tokio::time::timeout(READY_TIMEOUT, state.stores.readiness.ping()).await {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
+        Ok(Err(err)) => Err(ApiError::service_unavailable(err)),
+        Err(elapsed) => Err(ApiError::service_unavailable(elapsed)),
+    }
+}

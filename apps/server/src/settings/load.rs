@@ -1,0 +1,123 @@
+use std::{collections::HashMap, path::Path};
+
+use config::{Config, File, FileFormat};
+
+use super::{Environment, Settings, SettingsError};
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+
+/// Conventional environment variable names and the setting each one sets. Every other setting
+/// is reachable as `APP__SECTION__KEY` (e.g. `APP__JWT__TTL_SECS`), which wins over these.
+pub const ENV_ALIASES: &[(&str, &str)] = &[
+    ("PORT", "server.port"),
+    ("PUBLIC_URL", "server.public_url"),
+    ("FRONTEND_URL", "server.frontend_url"),
+    ("MONGODB_URI", "database.uri"),
+    ("MONGODB_DB", "database.name"),
+    ("MONGODB_EMBEDDED_PORT", "database.embedded_port"),
+    ("JWT_SECRET", "jwt.secret"),
+    ("SESSION_SECRET", "session.secret"),
+    ("GOOGLE_CLIENT_ID", "oauth.google.client_id"),
+    ("GOOGLE_CLIENT_SECRET", "oauth.google.client_secret"),
+    ("GOOGLE_AUTH_URL", "oauth.google.auth_url"),
+    ("GOOGLE_TOKEN_URL", "oauth.google.token_url"),
+    ("GOOGLE_USERINFO_URL", "oauth.google.userinfo_url"),
+    ("GITHUB_CLIENT_ID", "oauth.github.client_id"),
+    ("GITHUB_CLIENT_SECRET", "oauth.github.client_secret"),
+    ("GITHUB_AUTH_URL", "oauth.github.auth_url"),
+    ("GITHUB_TOKEN_URL", "oauth.github.token_url"),
+    ("GITHUB_API_URL", "oauth.github.api_url"),
+];
+
+/// The variable that sets `key`: its conventional name, else `APP__SECTION__KEY`.
+pub(super) fn variable_for(key: &str) -> String {
+    ENV_ALIASES
+        .iter()
+        .find(|(_, k)| *k == key)
+        .map(|(var, _)| (*var).to_owned())
+        .unwrap_or_else(|| app_variable(key))
+}
+
+/// The `APP__SECTION__KEY` form of `key`, which every setting accepts.
+fn app_variable(key: &str) -> String {
+    format!("APP__{}", key.replace('.', "__").to_uppercase())
+}
+
+/// Loads and validates the settings from `./.env`, the process environment and `./config/`.
+///
+/// # Errors
+/// A [`SettingsError`] naming the setting that is missing, malformed or unsafe.
+pub fn load() -> Result<Settings, SettingsError> {
+    let mut vars = HashMap::new();
+    match dotenvy::from_path_iter(".env") {
+        Ok(entries) => {
+            for entry in entries {
+                let (key, value) = entry?;
+                vars.insert(key, value);
+            }
+        }
+        Err(err) if err.not_found() => {}
+        Err(err) => return Err(err.into()),
+    }
+    // The real environment wins over `.env`.
+    vars.extend(std::env::vars());
+    load_from(&vars, Path::new("config"))
+}
+
+/// Loads and validates the settings from `vars` (instead of the process environment) and the
+/// optional files `config_dir/default.toml` and `config_dir/<APP_ENV>.toml`.
+///
+/// # Errors
+/// A [`SettingsError`] naming the setting that is missing, malformed or unsafe.
+pub fn load_from(
+    vars: &HashMap<String, String>,
+    config_dir: &Path,
+) -> Result<Settings, SettingsError> {
+    let env = match vars.get("APP_ENV").map(String::as_str) {
+        None | Some("" | "development") => Environment::Development,
+        Some("test") => Environment::Test,
+        Some("production") => Environment::Production,
+        Some(other) => return Err(SettingsError::UnknownEnvironment(other.to_owned())),
+    };
+    let profile = match env {
+        Environment::Development => include_str!("development.toml"),
+        Environment::Test => include_str!("test.toml"),
+        Environment::Production => include_str!("production.toml"),
+    };
+
+    // Conventional names become `APP__…` entries; explicit `APP__…` variables win.
+    let mut app_vars: HashMap<String, String> = ENV_ALIASES
+        .iter()
+        .filter_map(|(var, key)| vars.get(*var).map(|v| (app_variable(key), v.clone())))
+        .collect();
+    app_vars.extend(
+        vars.iter()
+            .filter(|(k, _)| k.starts_with("APP__"))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+
+    let settings: Settings = Config::builder()
+        .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+        .add_source(File::from_str(profile, FileFormat::Toml))
+        .add_source(
+            File::from(config_dir.join("default.toml"))
+                .format(FileFormat::Toml)
+                .required(false),
+        )
+        .add_source(
+            File::from(config_dir.join(format!("{}.toml", env.as_str())))
+                .format(FileFormat::Toml)
+                .required(false),
+        )
+        .add_source(
+            config::Environment::with_prefix("APP")
+                .prefix_separator("__")
+                .separator("__")
+                .source(Some(app_vars)),
+        )
+        .set_override("env", env.as_str())?
+        .build()?
+        .try_deserialize()?;
+    settings.validate()?;
+    Ok(settings)
+}

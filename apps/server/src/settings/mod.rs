@@ -1,0 +1,221 @@
+//! Typed, layered configuration: built-in defaults < `config/{default,<APP_ENV>}.toml` < `.env`
+//! < environment (conventional names such as `JWT_SECRET`, then `APP__SECTION__KEY`).
+
+mod load;
+mod validate;
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub use load::{load, load_from, ENV_ALIASES};
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A source could not be read or a value has the wrong type; config's message names the key.
+    #[error("configuration error: {0}")]
+    Load(#[from] config::ConfigError),
+    /// `.env` exists but cannot be parsed.
+    #[error("cannot read .env: {0}")]
+    DotEnv(#[from] dotenvy::Error),
+    /// `APP_ENV` is not one of development, test, production.
+    #[error("APP_ENV must be development, test or production, not {0:?}")]
+    UnknownEnvironment(String),
+    /// Values that load but are unsafe or inconsistent; each line names the setting.
+    #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+/// The deployment profile, from `APP_ENV`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    /// The profile's name, as in `APP_ENV` and the profile file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+/// Every setting of the server and the CLI.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub env: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub jwt: JwtSettings,
+    pub session: SessionSettings,
+    pub password: PasswordSettings,
+    pub rate_limit: RateLimitSettings,
+    pub oauth: OAuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// The server's public origin; OAuth redirect URIs are built from it.
+    pub public_url: String,
+    /// Where the browser goes after an OAuth login; also the CORS origin.
+    pub frontend_url: String,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+    /// Largest request body accepted on the auth routes.
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `mongodb://…`, `mongodb+srv://…`, `embedded:<dir>` (in-process, persisted in `<dir>`),
+    /// `embedded:` (in-process, in memory) or `memory:` (in-memory fakes, no database at all).
+    /// Secret because connection strings carry credentials.
+    pub uri: SecretString,
+    pub name: String,
+    /// Port of the in-process embedded server; 0 picks a free port.
+    pub embedded_port: u16,
+    pub app_name: String,
+    pub connect_timeout_ms: u64,
+    pub server_selection_timeout_ms: u64,
+    pub retry_writes: bool,
+    /// `majority`, or a number of nodes such as `1`.
+    pub write_concern: String,
+    /// Apply `migrations/` when the server starts.
+    pub migrate_on_start: bool,
+}
+
+impl DatabaseSettings {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms)
+    }
+
+    pub fn server_selection_timeout(&self) -> Duration {
+        Duration::from_millis(self.server_selection_timeout_ms)
+    }
+
+    /// Whether the URI asks for the in-process embedded server.
+    pub fn is_embedded(&self) -> bool {
+        self.uri.expose_secret().starts_with("embedded:")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtSettings {
+    /// HMAC key for HS256; at least 32 bytes.
+    pub secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub ttl_secs: u64,
+    /// Clock skew tolerated when checking `exp`/`nbf`; at most 30.
+    pub leeway_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    /// Signs the session cookie; at least 32 bytes.
+    pub secret: SecretString,
+    pub ttl_secs: u64,
+    /// A request refreshes the session's expiry only when it was last written longer ago.
+    pub touch_after_secs: u64,
+    /// Secure cookies with the `__Host-` prefix; production requires it.
+    pub cookie_secure: bool,
+}
+
+impl SessionSettings {
+    /// `__Host-altrion.sid` for secure cookies (the prefix requires Secure), else `altrion.sid`.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.cookie_secure {
+            "__Host-altrion.sid"
+        } else {
+            "altrion.sid"
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashes computed at once; 0 means one per core.
+    pub max_concurrent: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub per_ip_per_minute: u32,
+    pub per_ip_burst: u32,
+    /// Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted.
+    pub trusted_proxy_hops: usize,
+    pub lockout_threshold: u32,
+    pub lockout_base_delay_secs: u64,
+    pub lockout_max_delay_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSettings {
+    /// Comma-separated origins a login may return to besides `FRONTEND_URL`.
+    pub redirect_allowlist: String,
+    pub http_timeout_secs: u64,
+    pub google: GoogleSettings,
+    pub github: GithubSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoogleSettings {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub auth_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubSettings {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub auth_url: String,
+    pub token_url: String,
+    /// Base of `/user` and `/user/emails`.
+    pub api_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// A `tracing` filter such as `info,altrion=debug`; `RUST_LOG` overrides it.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[cfg(test)]
+mod tests;

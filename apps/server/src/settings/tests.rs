@@ -1,0 +1,267 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{collections::HashMap, collections::BTreeSet, path::Path};
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+const STRONG_JWT: &str = "Zq8v1Lr3Tx6Wm0Np4Hs7Kc2Bd9Fy5Ge+Aj/Uo";
+const STRONG_SESSION: &str = "Pn4Yc8Rv2Mw6Qx0Ls3Kd7Hb1Tf5Gj9Ze/Ua+Io";
+
+fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    load_from(&vars(pairs), Path::new("/nonexistent-config-dir"))
+}
+
+fn production(extra: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    let mut pairs: Vec<(&'static str, String)> = vec![
+        ("APP_ENV", "production".into()),
+        ("JWT_SECRET", STRONG_JWT.into()),
+        ("SESSION_SECRET", STRONG_SESSION.into()),
+        ("MONGODB_URI", "mongodb://db.internal:27017".into()),
+        ("PUBLIC_URL", "https://api.example.com".into()),
+        ("FRONTEND_URL", "https://app.example.com".into()),
+    ];
+    for (k, v) in extra {
+        pairs.retain(|(key, _)| key != k);
+        if let Some(static_key) = [
+            "APP_ENV",
+            "JWT_SECRET",
+            "SESSION_SECRET",
+            "MONGODB_URI",
+            "PUBLIC_URL",
+            "APP__SESSION__COOKIE_SECURE",
+            "APP__PASSWORD__MEMORY_KIB",
+        ]
+        .into_iter()
+        .find(|s| s == k)
+        {
+            pairs.push((static_key, (*v).to_owned()));
+        }
+    }
+    pairs
+}
+
+fn load_owned(pairs: &[(&'static str, String)]) -> Result<Settings, SettingsError> {
+    let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    load(&borrowed)
+}
+
+fn problems(result: Result<Settings, SettingsError>) -> String {
+    match result {
+        Err(err) => err.to_string(),
+        Ok(_) => panic!("expected the configuration to be refused"),
+    }
+}
+
+#[test]
+fn development_needs_no_configuration() {
+    let settings = load(&[]).unwrap();
+    assert_eq!(settings.env, Environment::Development);
+    assert_eq!(settings.database.uri.expose_secret(), "embedded:var/devdb");
+    assert!(settings.database.is_embedded());
+    assert!(!settings.session.cookie_secure);
+    assert_eq!(settings.session.cookie_name(), "altrion.sid");
+    assert_eq!(settings.server.port, 8080);
+    assert_eq!(settings.password.memory_kib, 19_456);
+    assert_eq!(settings.log.format, LogFormat::Pretty);
+}
+
+#[test]
+fn production_without_secrets_names_every_missing_setting() {
+    let message = problems(load(&[("APP_ENV", "production")]));
+    assert!(message.contains("JWT_SECRET (jwt.secret) is not set"), "{message}");
+    assert!(message.contains("SESSION_SECRET (session.secret) is not set"), "{message}");
+    assert!(message.contains("MONGODB_URI (database.uri) is not set"), "{message}");
+}
+
+#[test]
+fn production_accepts_a_sound_configuration() {
+    let settings = load_owned(&production(&[])).unwrap();
+    assert_eq!(settings.env, Environment::Production);
+    assert!(settings.session.cookie_secure);
+    assert_eq!(settings.session.cookie_name(), "__Host-altrion.sid");
+    assert_eq!(settings.log.format, LogFormat::Json);
+    assert_eq!(settings.server.host, "0.0.0.0");
+}
+
+#[test]
+fn production_refuses_weak_secrets() {
+    let short = problems(load_owned(&production(&[("JWT_SECRET", "short-secret")])));
+    assert!(short.contains("JWT_SECRET (jwt.secret) must be at least 32 bytes"), "{short}");
+
+    let example = problems(load_owned(&production(&[(
+        "SESSION_SECRET",
+        "dev-only-session-secret-do-not-use-in-production-0123456789",
+    )])));
+    assert!(example.contains("SESSION_SECRET (session.secret) is a published example"), "{example}");
+
+    let repetitive = problems(load_owned(&production(&[("JWT_SECRET", &"ab".repeat(32))])));
+    assert!(repetitive.contains("JWT_SECRET (jwt.secret) is too predictable"), "{repetitive}");
+
+    let same = problems(load_owned(&production(&[("SESSION_SECRET", STRONG_JWT)])));
+    assert!(same.contains("must differ from JWT_SECRET"), "{same}");
+}
+
+#[test]
+fn production_refuses_embedded_database_and_insecure_cookies() {
+    let embedded = problems(load_owned(&production(&[("MONGODB_URI", "embedded:var/db")])));
+    assert!(embedded.contains("MONGODB_URI (database.uri) must point at a MongoDB"), "{embedded}");
+
+    let cookies = problems(load_owned(&production(&[(
+        "APP__SESSION__COOKIE_SECURE",
+        "false",
+    )])));
+    assert!(
+        cookies.contains("APP__SESSION__COOKIE_SECURE (session.cookie_secure) must be true"),
+        "{cookies}"
+    );
+
+    let http = problems(load_owned(&production(&[("PUBLIC_URL", "http://api.example.com")])));
+    assert!(http.contains("PUBLIC_URL (server.public_url) must use https"), "{http}");
+
+    let argon = problems(load_owned(&production(&[("APP__PASSWORD__MEMORY_KIB", "4096")])));
+    assert!(argon.contains("APP__PASSWORD__MEMORY_KIB"), "{argon}");
+}
+
+#[test]
+fn every_profile_refuses_short_secrets_and_bad_values() {
+    let message = problems(load(&[("JWT_SECRET", "tiny"), ("APP__JWT__LEEWAY_SECS", "31")]));
+    assert!(message.contains("JWT_SECRET (jwt.secret) must be at least 32 bytes"), "{message}");
+    assert!(message.contains("APP__JWT__LEEWAY_SECS (jwt.leeway_secs) must be at most 30"));
+
+    let touch = problems(load(&[("APP__SESSION__TOUCH_AFTER_SECS", "90000")]));
+    assert!(touch.contains("APP__SESSION__TOUCH_AFTER_SECS"), "{touch}");
+
+    let uri = problems(load(&[("MONGODB_URI", "postgres://x")]));
+    assert!(uri.contains("MONGODB_URI (database.uri) must start with"), "{uri}");
+}
+
+#[test]
+fn conventional_names_and_app_overrides() {
+    let settings = load(&[("PORT", "9000"), ("APP__JWT__TTL_SECS", "600")]).unwrap();
+    assert_eq!(settings.server.port, 9000);
+    assert_eq!(settings.jwt.ttl_secs, 600);
+
+    let both = load(&[("PORT", "9000"), ("APP__SERVER__PORT", "9100")]).unwrap();
+    assert_eq!(both.server.port, 9100, "APP__ wins over the conventional name");
+
+    let nested = load(&[("GITHUB_API_URL", "http://127.0.0.1:9999")]).unwrap();
+    assert_eq!(nested.oauth.github.api_url, "http://127.0.0.1:9999");
+}
+
+#[test]
+fn malformed_values_and_unknown_keys_are_named() {
+    let port = load(&[("PORT", "eighty")]).unwrap_err().to_string();
+    assert!(port.contains("port"), "{port}");
+
+    let unknown = load(&[("APP__JWT__SECRT", "x")]).unwrap_err().to_string();
+    assert!(unknown.contains("secrt"), "{unknown}");
+
+    let env = load(&[("APP_ENV", "staging")]).unwrap_err().to_string();
+    assert!(env.contains("staging"), "{env}");
+}
+
+#[test]
+fn files_in_the_config_dir_layer_under_the_environment() {
+    let dir = std::env::temp_dir().join(format!("altrion-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("default.toml"), "[server]\nport = 7000\nworkers = 3\n").unwrap();
+    std::fs::write(dir.join("development.toml"), "[server]\nport = 7100\n").unwrap();
+
+    let from_files = load_from(&HashMap::new(), &dir).unwrap();
+    assert_eq!(from_files.server.port, 7100, "the profile file wins over default.toml");
+    assert_eq!(from_files.server.workers, 3);
+
+    let env_wins = load_from(&vars(&[("PORT", "7200")]), &dir).unwrap();
+    assert_eq!(env_wins.server.port, 7200);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn debug_output_redacts_secrets() {
+    let settings = load(&[
+        ("MONGODB_URI", "mongodb://admin:hunter2hunter2@db:27017"),
+        ("GOOGLE_CLIENT_SECRET", "google-client-secret-value"),
+    ])
+    .unwrap();
+    let debug = format!("{settings:?}");
+    for secret in [
+        "hunter2hunter2",
+        "dev-only-jwt-secret",
+        "dev-only-session-secret",
+        "google-client-secret-value",
+    ] {
+        assert!(!debug.contains(secret), "{secret} leaked into Debug");
+    }
+}
+
+/// Every variable `.env.example` mentions, commented or not.
+fn example_keys() -> (BTreeSet<String>, HashMap<String, String>) {
+    let text = include_str!("../../../../.env.example");
+    let mut keys = BTreeSet::new();
+    let mut active = HashMap::new();
+    for line in text.lines() {
+        let commented = line.trim_start().starts_with('#');
+        let body = line.trim_start().trim_start_matches('#').trim_start();
+        let Some((key, value)) = body.split_once('=') else { continue };
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+            continue;
+        }
+        keys.insert(key.to_owned());
+        if !commented {
+            active.insert(key.to_owned(), value.split(" #").next().unwrap_or_default().trim().to_owned());
+        }
+    }
+    (keys, active)
+}
+
+/// Every variable the settings understand, derived from the built-in defaults (which the
+/// struct's `deny_unknown_fields` keeps exact).
+fn settings_keys() -> BTreeSet<String> {
+    let defaults = config::Config::builder()
+        .add_source(config::File::from_str(include_str!("defaults.toml"), config::FileFormat::Toml))
+        .build()
+        .unwrap();
+    let table: config::Map<String, config::Value> = defaults.try_deserialize().unwrap();
+    let mut keys = BTreeSet::from(["APP_ENV".to_owned()]);
+    fn walk(prefix: &str, table: &config::Map<String, config::Value>, out: &mut BTreeSet<String>) {
+        for (name, value) in table {
+            let key = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            match value.clone().into_table() {
+                Ok(inner) => walk(&key, &inner, out),
+                Err(_) if key == "env" => {}
+                Err(_) => {
+                    out.insert(super::load::variable_for(&key));
+                }
+            }
+        }
+    }
+    walk("", &table, &mut keys);
+    keys
+}
+
+#[test]
+fn env_example_documents_exactly_the_settings() {
+    let (documented, _) = example_keys();
+    let expected = settings_keys();
+    let missing: Vec<_> = expected.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&expected).collect();
+    assert!(missing.is_empty(), ".env.example lacks {missing:?}");
+    assert!(unknown.is_empty(), ".env.example lists unknown {unknown:?}");
+}
+
+#[test]
+fn env_example_values_load_in_development() {
+    let (_, active) = example_keys();
+    let settings = load_from(&active, Path::new("/nonexistent-config-dir")).unwrap();
+    assert_eq!(settings.env, Environment::Development);
+    assert_eq!(settings.database.uri.expose_secret(), "embedded:var/devdb");
+}

@@ -1,0 +1,197 @@
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::{load::variable_for, Environment, Settings, SettingsError};
+
+/// The shortest secret accepted for signing JWTs and cookies (HS256 wants 256 bits of key).
+const MIN_SECRET_BYTES: usize = 32;
+/// OWASP's argon2id floor; production refuses anything weaker.
+const OWASP_MEMORY_KIB: u32 = 19_456;
+const OWASP_ITERATIONS: u32 = 2;
+
+fn named(key: &str) -> String {
+    format!("{} ({key})", variable_for(key))
+}
+
+impl Settings {
+    /// Checks consistency in every profile, and safety in production.
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] listing every problem, each naming its setting.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let mut problems = Vec::new();
+        let production = self.env == Environment::Production;
+
+        for (key, secret) in [
+            ("jwt.secret", &self.jwt.secret),
+            ("session.secret", &self.session.secret),
+        ] {
+            if let Some(problem) = secret_problem(secret, production) {
+                problems.push(format!("{} {problem}", named(key)));
+            }
+        }
+        if production
+            && !self.jwt.secret.expose_secret().is_empty()
+            && self.jwt.secret.expose_secret() == self.session.secret.expose_secret()
+        {
+            problems.push(format!(
+                "{} must differ from {}",
+                named("session.secret"),
+                named("jwt.secret")
+            ));
+        }
+
+        let uri = self.database.uri.expose_secret();
+        if uri.trim().is_empty() {
+            problems.push(format!("{} is not set", named("database.uri")));
+        } else if production && (uri.starts_with("embedded:") || uri.starts_with("memory:")) {
+            problems.push(format!(
+                "{} must point at a MongoDB deployment in production, not {:?}",
+                named("database.uri"),
+                uri.split(':').next().unwrap_or_default()
+            ));
+        } else if !["mongodb://", "mongodb+srv://", "embedded:", "memory:"]
+            .iter()
+            .any(|scheme| uri.starts_with(scheme))
+        {
+            problems.push(format!(
+                "{} must start with mongodb://, mongodb+srv://, embedded: or memory:",
+                named("database.uri")
+            ));
+        }
+        if self.database.name.is_empty() || self.database.name.contains(['/', '.', ' ', '$']) {
+            problems.push(format!("{} is not a valid database name", named("database.name")));
+        }
+        if self.database.write_concern != "majority"
+            && self.database.write_concern.parse::<u32>().is_err()
+        {
+            problems.push(format!(
+                "{} must be \"majority\" or a number of nodes",
+                named("database.write_concern")
+            ));
+        }
+
+        if self.jwt.leeway_secs > 30 {
+            problems.push(format!("{} must be at most 30", named("jwt.leeway_secs")));
+        }
+        for (key, value) in [
+            ("jwt.ttl_secs", self.jwt.ttl_secs),
+            ("session.ttl_secs", self.session.ttl_secs),
+            ("server.body_limit_bytes", self.server.body_limit_bytes as u64),
+            ("rate_limit.per_ip_per_minute", u64::from(self.rate_limit.per_ip_per_minute)),
+            ("rate_limit.per_ip_burst", u64::from(self.rate_limit.per_ip_burst)),
+            ("rate_limit.lockout_threshold", u64::from(self.rate_limit.lockout_threshold)),
+            ("password.iterations", u64::from(self.password.iterations)),
+            ("password.parallelism", u64::from(self.password.parallelism)),
+        ] {
+            if value == 0 {
+                problems.push(format!("{} must be greater than 0", named(key)));
+            }
+        }
+        if self.session.touch_after_secs > self.session.ttl_secs {
+            // A touch window longer than the session would let active sessions expire.
+            problems.push(format!(
+                "{} must not exceed {}",
+                named("session.touch_after_secs"),
+                named("session.ttl_secs")
+            ));
+        }
+        if self.rate_limit.lockout_base_delay_secs > self.rate_limit.lockout_max_delay_secs {
+            problems.push(format!(
+                "{} must not exceed {}",
+                named("rate_limit.lockout_base_delay_secs"),
+                named("rate_limit.lockout_max_delay_secs")
+            ));
+        }
+        if production
+            && (self.password.memory_kib < OWASP_MEMORY_KIB
+                || self.password.iterations < OWASP_ITERATIONS)
+        {
+            problems.push(format!(
+                "{} and {} must be at least OWASP's {OWASP_MEMORY_KIB} KiB and {OWASP_ITERATIONS} iterations",
+                named("password.memory_kib"),
+                named("password.iterations")
+            ));
+        }
+
+        for key in ["server.public_url", "server.frontend_url"] {
+            let value = match key {
+                "server.public_url" => &self.server.public_url,
+                _ => &self.server.frontend_url,
+            };
+            match Url::parse(value) {
+                Ok(url) if production && url.scheme() != "https" => {
+                    problems.push(format!("{} must use https in production", named(key)));
+                }
+                Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+                    problems.push(format!("{} must be an http(s) URL", named(key)));
+                }
+                Ok(_) => {}
+                Err(err) => problems.push(format!("{} is not a URL: {err}", named(key))),
+            }
+        }
+        for origin in self
+            .oauth
+            .redirect_allowlist
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
+            if Url::parse(origin).is_err() {
+                problems.push(format!(
+                    "{} has an entry that is not a URL: {origin:?}",
+                    named("oauth.redirect_allowlist")
+                ));
+            }
+        }
+        for (key, value) in [
+            ("oauth.google.auth_url", &self.oauth.google.auth_url),
+            ("oauth.google.token_url", &self.oauth.google.token_url),
+            ("oauth.google.userinfo_url", &self.oauth.google.userinfo_url),
+            ("oauth.github.auth_url", &self.oauth.github.auth_url),
+            ("oauth.github.token_url", &self.oauth.github.token_url),
+            ("oauth.github.api_url", &self.oauth.github.api_url),
+        ] {
+            if Url::parse(value).is_err() {
+                problems.push(format!("{} is not a URL", named(key)));
+            }
+        }
+
+        if production && !self.session.cookie_secure {
+            problems.push(format!(
+                "{} must be true in production",
+                named("session.cookie_secure")
+            ));
+        }
+
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SettingsError::Invalid(problems))
+        }
+    }
+}
+
+/// What is wrong with a signing secret, if anything.
+fn secret_problem(secret: &SecretString, production: bool) -> Option<&'static str> {
+    let value = secret.expose_secret();
+    if value.is_empty() {
+        return Some("is not set");
+    }
+    if value.len() < MIN_SECRET_BYTES {
+        return Some("must be at least 32 bytes");
+    }
+    if production {
+        if value.contains("dev-only") || value.contains("test-only") || value.contains("change-me")
+        {
+            return Some("is a published example value; generate one with `openssl rand -base64 48`");
+        }
+        let mut distinct: Vec<char> = value.chars().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < 12 {
+            return Some("is too predictable (too few distinct characters)");
+        }
+    }
+    None
+}

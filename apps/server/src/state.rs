@@ -1,0 +1,20 @@
+//! What handlers share: the ports, the clock and the settings they need.
+
+use std::sync::Arc;
+
+use altrion_domain::{Clock, Readiness, SessionRepository, UserRepository};
+
+/// The storage a server runs on; tests pass in-memory fakes.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub readiness: Arc<dyn Readiness>,
+}
+
+/// Shared application state, cloned into every worker.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub stores: Stores,
+    pub clock: Arc<dyn Clock>,
+}

@@ -1,0 +1,78 @@
+use std::sync::Arc;
+
+use altrion_domain::{Readiness, RepoError};
+use altrion_server::startup::memory_stores;
+
+use crate::helpers::{assert_error, spawn_app, spawn_app_with, test_settings};
+
+#[tokio::test]
+async fn health_is_ok_with_a_request_id() {
+    let app = spawn_app().await;
+
+    let response = app.get("/api/health").await;
+
+    assert_eq!(response.status().as_u16(), 200);
+    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a generated UUID: {id}");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({ "status": "ok" }));
+}
+
+#[tokio::test]
+async fn a_sane_caller_request_id_is_echoed_and_a_hostile_one_replaced() {
+    let app = spawn_app().await;
+
+    let echoed = app
+        .client
+        .get(app.url("/api/health"))
+        .header("x-request-id", "trace-abc.123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-abc.123");
+
+    let replaced = app
+        .client
+        .get(app.url("/api/health"))
+        .header("x-request-id", "x".repeat(200))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.headers()["x-request-id"].len(), 36);
+}
+
+#[tokio::test]
+async fn ready_when_the_store_answers() {
+    let app = spawn_app().await;
+
+    let response = app.get("/api/ready").await;
+
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+}
+
+#[derive(Debug)]
+struct Down;
+
+#[async_trait::async_trait]
+impl Readiness for Down {
+    async fn ping(&self) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable("connection refused".into()))
+    }
+}
+
+#[tokio::test]
+async fn not_ready_when_the_store_is_down() {
+    let mut stores = memory_stores();
+    stores.readiness = Arc::new(Down);
+    let app = spawn_app_with(test_settings(&[]), stores).await;
+
+    let response = app.get("/api/ready").await;
+
+    let retry_after = response.headers().get("retry-after").cloned();
+    let body = assert_error(response, 503, "service_unavailable").await;
+    assert!(retry_after.is_some());
+    assert!(!body.to_string().contains("connection refused"), "no internals: {body}");
+}

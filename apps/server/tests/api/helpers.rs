@@ -1,0 +1,78 @@
+use std::{collections::HashMap, path::Path};
+
+use altrion_server::{
+    settings::{self, Settings},
+    startup::memory_stores,
+    state::Stores,
+    Application,
+};
+use reqwest::{Client, Response};
+
+/// A running server on a free port, over in-memory stores.
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub stores: Stores,
+}
+
+/// Test settings: the `test` profile with in-memory stores, plus `overrides`.
+pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("APP_ENV".to_owned(), "test".to_owned()),
+        ("MONGODB_URI".to_owned(), "memory:".to_owned()),
+        ("APP__SERVER__WORKERS".to_owned(), "1".to_owned()),
+    ]);
+    for (k, v) in overrides {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    settings::load_from(&vars, Path::new("/nonexistent-config-dir")).unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings(&[]), memory_stores()).await
+}
+
+pub async fn spawn_app_with(settings: Settings, stores: Stores) -> TestApp {
+    let app = Application::build_with(settings, stores.clone()).unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        stores,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+}
+
+/// Asserts the contract every failure honours and returns the body.
+pub async fn assert_error(response: Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "every response carries x-request-id"
+    );
+    assert_eq!(
+        response.headers()["content-type"], "application/json",
+        "errors are JSON"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
+}
