@@ -8,7 +8,49 @@
 //! - [`session_middleware`] and [`derive_cookie_key`] configure the cookie as the design asks.
 //!
 //! This crate knows actix and the domain ports only: it must not depend on `mongodb`, `bson`,
-//! or the app. The storage crate provides the repositories; `apps/server` wires them in.
+//! or the app. The storage crate provides the repositories; `apps/server` wires them in:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use actix_web::{web, App, HttpResponse, HttpServer};
+//! use altrion_domain::{SystemClock, UserId};
+//! use altrion_session::{
+//!     derive_cookie_key, session_middleware, AuthSession, RepositorySessionStore,
+//!     SessionCookieSettings,
+//! };
+//! # use altrion_storage::memory::MemorySessionRepository;
+//!
+//! async fn me(session: AuthSession) -> actix_web::Result<HttpResponse> {
+//!     let user = session
+//!         .current_user()
+//!         .map_err(actix_web::error::ErrorInternalServerError)?;
+//!     Ok(match user {
+//!         Some(id) => HttpResponse::Ok().body(id.to_string()),
+//!         None => HttpResponse::Unauthorized().finish(),
+//!     })
+//! }
+//!
+//! # async fn run() -> anyhow::Result<()> {
+//! # let repository = Arc::new(MemorySessionRepository::new());
+//! let store = RepositorySessionStore::new(repository, Arc::new(SystemClock), time::Duration::hours(1));
+//! let settings = SessionCookieSettings {
+//!     name: "__Host-altrion.sid".into(),
+//!     secure: true,
+//!     ttl: time::Duration::hours(24),
+//!     key: derive_cookie_key(b"a session secret of at least 32 bytes!")?,
+//! };
+//! HttpServer::new(move || {
+//!     App::new()
+//!         .wrap(session_middleware(store.clone(), &settings))
+//!         .route("/api/auth/me", web::get().to(me))
+//! })
+//! .bind(("127.0.0.1", 0))?
+//! .run()
+//! .await?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod auth;
 mod cookie;

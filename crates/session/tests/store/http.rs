@@ -283,8 +283,14 @@ async fn oauth_flow_data_is_single_use() {
     assert_eq!(stored[0].user_id, None);
 
     assert_eq!(body_of(send!(app, get "/flow", cookie)).await, "s-123");
-    assert_eq!(body_of(send!(app, get "/flow", cookie)).await, "none");
     assert!(!h.memory.all()[0].state.contains_key("oauth_state"));
+    let updates = Counts::get(&h.counting.counts.update_state);
+    assert_eq!(body_of(send!(app, get "/flow", cookie)).await, "none");
+    assert_eq!(
+        Counts::get(&h.counting.counts.update_state),
+        updates,
+        "taking a missing value writes nothing"
+    );
 }
 
 #[actix_web::test]
