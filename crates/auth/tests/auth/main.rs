@@ -1,0 +1,10 @@
+//! Behaviour of the sign-in use cases on the in-memory fakes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod hashing;
+mod helpers;
+mod lockout;
+mod login;
+mod logout;
+mod signup;
+mod tokens;
