@@ -5,6 +5,29 @@
 //! This crate is generic over the ports in `altrion-domain`. It must not depend on `actix-*`,
 //! `mongodb`/`bson` or any HTTP crate, and it knows nothing about status codes: callers map
 //! [`AuthError`] variants to responses.
+//!
+//! ```
+//! # use std::sync::Arc;
+//! # use altrion_auth::*;
+//! # use altrion_domain::SystemClock;
+//! # use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
+//! # fn main() -> Result<(), ConfigError> {
+//! # let secret = secrecy::SecretString::from("an-example-secret-of-at-least-32-bytes");
+//! // At start-up, from the app's settings (each struct is `Deserialize` with defaults).
+//! let hasher = PasswordHasher::new(&Argon2Settings::default())?;
+//! let tokens = TokenService::new(&TokenSettings::with_secret(secret))?;
+//! let auth = AuthService::new(
+//!     Arc::new(MemoryUserRepository::new()),
+//!     Arc::new(MemorySessionRepository::new()),
+//!     Arc::new(SystemClock),
+//!     hasher,
+//!     tokens,
+//!     LockoutPolicy::default(),
+//! )?;
+//! # let _ = auth;
+//! # Ok(())
+//! # }
+//! ```
 
 mod duration;
 mod error;
