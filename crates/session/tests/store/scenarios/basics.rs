@@ -173,10 +173,15 @@ pub async fn undecodable_state_is_a_deserialization_error(
         .await
         .unwrap();
     let mut state = SessionState::new();
-    state.insert(USER_ID_KEY.into(), json!("u1"));
-    repo.insert(record(&mismatch, state.clone(), Some("u2"), now))
-        .await
-        .unwrap();
+    state.insert(USER_ID_KEY.into(), json!("65f000000000000000000a01"));
+    repo.insert(record(
+        &mismatch,
+        state.clone(),
+        Some("65f000000000000000000a02"),
+        now,
+    ))
+    .await
+    .unwrap();
     repo.insert(record(&unmirrored, state, None, now))
         .await
         .unwrap();

@@ -1,5 +1,7 @@
 //! The store's acceptance scenarios, generic over the repository so the same story runs on
-//! the in-memory fake and on MongoDB. Each takes an empty repository and a `TestClock`.
+//! the in-memory fake and on MongoDB. Each takes an empty repository of its own and a
+//! `TestClock` at [`support::start`](crate::support::start). User ids are ObjectId-shaped hex
+//! strings, as the MongoDB adapter stores them, and differ between scenarios.
 
 mod basics;
 mod safety;

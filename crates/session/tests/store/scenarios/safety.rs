@@ -93,7 +93,14 @@ pub async fn update_after_delete_does_not_recreate(
 ) {
     let counting = CountingRepository::new(repo.clone());
     let store = store(counting.clone(), &clock);
-    let raw = saved(&store, &[(USER_ID_KEY, json!("u1")), ("n", json!(1))]).await;
+    let raw = saved(
+        &store,
+        &[
+            (USER_ID_KEY, json!("65f000000000000000000b01")),
+            ("n", json!(1)),
+        ],
+    )
+    .await;
 
     let loaded_by_b = store.load(&key(&raw)).await.unwrap().unwrap();
     store.delete(&key(&raw)).await.unwrap(); // A: log out
@@ -108,7 +115,12 @@ pub async fn update_after_delete_does_not_recreate(
         1,
         "only the original save"
     );
-    assert_eq!(repo.delete_for_user(&UserId::new("u1")).await.unwrap(), 0);
+    assert_eq!(
+        repo.delete_for_user(&UserId::new("65f000000000000000000b01"))
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 pub async fn update_after_expiry_does_not_recreate(
@@ -118,13 +130,23 @@ pub async fn update_after_expiry_does_not_recreate(
     let counting = CountingRepository::new(repo.clone());
     let store = store(counting.clone(), &clock);
     let t0 = clock.now();
-    let raw = saved(&store, &[(USER_ID_KEY, json!("u1")), ("n", json!(1))]).await;
+    let raw = saved(
+        &store,
+        &[
+            (USER_ID_KEY, json!("65f000000000000000000c01")),
+            ("n", json!(1)),
+        ],
+    )
+    .await;
 
     clock.advance(TTL + Duration::seconds(1));
     let returned = store
         .update(
             key(&raw),
-            actix_state(&[(USER_ID_KEY, json!("u1")), ("n", json!(2))]),
+            actix_state(&[
+                (USER_ID_KEY, json!("65f000000000000000000c01")),
+                ("n", json!(2)),
+            ]),
             &TTL,
         )
         .await
@@ -148,10 +170,17 @@ pub async fn user_id_is_mirrored_for_log_out_everywhere(
     clock: TestClock,
 ) {
     let store = store(repo.clone(), &clock);
-    let u1 = UserId::new("u1");
-    let laptop = saved(&store, &[(USER_ID_KEY, json!("u1"))]).await;
-    let phone = saved(&store, &[(USER_ID_KEY, json!("u1")), ("x", json!(1))]).await;
-    let other_user = saved(&store, &[(USER_ID_KEY, json!("u2"))]).await;
+    let u1 = UserId::new("65f000000000000000000d01");
+    let laptop = saved(&store, &[(USER_ID_KEY, json!("65f000000000000000000d01"))]).await;
+    let phone = saved(
+        &store,
+        &[
+            (USER_ID_KEY, json!("65f000000000000000000d01")),
+            ("x", json!(1)),
+        ],
+    )
+    .await;
+    let other_user = saved(&store, &[(USER_ID_KEY, json!("65f000000000000000000d02"))]).await;
     let anonymous = saved(&store, &[("oauth_state", json!("s"))]).await;
 
     let stored = repo
@@ -172,7 +201,7 @@ pub async fn user_id_is_mirrored_for_log_out_everywhere(
     store
         .update(
             key(&tablet),
-            actix_state(&[(USER_ID_KEY, json!("u1"))]),
+            actix_state(&[(USER_ID_KEY, json!("65f000000000000000000d01"))]),
             &TTL,
         )
         .await

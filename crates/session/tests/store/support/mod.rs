@@ -21,9 +21,11 @@ pub const TTL: Duration = Duration::hours(24);
 /// Lazy-touch window used throughout.
 pub const TOUCH_AFTER: Duration = Duration::hours(1);
 
-/// A fixed starting instant, so failures are reproducible.
+/// A fixed starting instant, so failures are reproducible. It lies far beyond the wall clock
+/// so MongoDB's TTL monitor never reaps a document mid-scenario: only the store's own expiry
+/// check, judged by the `TestClock`, decides what is expired.
 pub fn start() -> Timestamp {
-    datetime!(2026-03-01 12:00:00 UTC)
+    datetime!(2100-01-01 12:00:00 UTC)
 }
 
 pub fn store(repo: Arc<dyn SessionRepository>, clock: &TestClock) -> RepositorySessionStore {
