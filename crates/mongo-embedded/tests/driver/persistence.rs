@@ -1,1 +1,187 @@
+use futures_util::TryStreamExt;
+use mongo_embedded::{Error, Server, ServerOptions};
+use mongodb::bson::{doc, Document};
+use mongodb::options::IndexOptions;
+use mongodb::{Client, IndexModel};
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 
+async fn client_for(uri: &str) -> Client {
+    Client::with_uri_str(format!(
+        "{uri}?directConnection=true&serverSelectionTimeoutMS=5000"
+    ))
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn restart_keeps_data_and_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerOptions::default().dbpath(dir.path()))
+        .await
+        .unwrap();
+    let client = client_for(&server.uri()).await;
+    let c = client.database("app").collection::<Document>("users");
+    c.create_index(
+        IndexModel::builder()
+            .keys(doc! {"email": 1})
+            .options(IndexOptions::builder().unique(true).build())
+            .build(),
+    )
+    .await
+    .unwrap();
+    c.insert_many(
+        (0..50)
+            .map(|i| doc! {"_id": i, "email": format!("u{i}@x")})
+            .collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    c.update_one(doc! {"_id": 1}, doc! {"$set": {"name": "one"}})
+        .await
+        .unwrap();
+    c.delete_one(doc! {"_id": 2}).await.unwrap();
+    client
+        .database("gone")
+        .collection::<Document>("x")
+        .insert_one(doc! {})
+        .await
+        .unwrap();
+    client.database("gone").drop().await.unwrap();
+    // A second server on the same dbpath is refused while the first runs.
+    match Server::start(ServerOptions::default().dbpath(dir.path())).await {
+        Err(Error::DbPathInUse(p)) => assert_eq!(p, dir.path()),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("second server must not open a locked dbpath"),
+    }
+    server.shutdown().await.unwrap();
+
+    let server = Server::start(ServerOptions::default().dbpath(dir.path()))
+        .await
+        .unwrap();
+    let client = client_for(&server.uri()).await;
+    let c = client.database("app").collection::<Document>("users");
+    assert_eq!(c.count_documents(doc! {}).await.unwrap(), 49);
+    assert_eq!(
+        c.find_one(doc! {"_id": 1})
+            .await
+            .unwrap()
+            .unwrap()
+            .get_str("name")
+            .unwrap(),
+        "one"
+    );
+    assert!(c.find_one(doc! {"_id": 2}).await.unwrap().is_none());
+    assert_eq!(c.list_index_names().await.unwrap(), vec!["_id_", "email_1"]);
+    let e = c.insert_one(doc! {"email": "u3@x"}).await.unwrap_err();
+    assert!(e.to_string().contains("E11000"));
+    assert!(!client
+        .list_database_names()
+        .await
+        .unwrap()
+        .contains(&"gone".to_string()));
+    server.shutdown().await.unwrap();
+}
+
+/// Spawns the binary on a free port and waits (bounded) for its "listening on" line.
+async fn spawn_binary(dbpath: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mongo-embedded"))
+        .args(["--port", "0", "--dbpath"])
+        .arg(dbpath)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let addr = line.strip_prefix("listening on ").unwrap().to_string();
+    (child, format!("mongodb://{addr}/"))
+}
+
+#[tokio::test]
+async fn kill_9_recovers_every_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, uri) = spawn_binary(dir.path()).await;
+    let client = client_for(&uri).await;
+    let c = client.database("app").collection::<Document>("events");
+    c.create_index(
+        IndexModel::builder()
+            .keys(doc! {"k": 1})
+            .options(IndexOptions::builder().unique(true).build())
+            .build(),
+    )
+    .await
+    .unwrap();
+    let mut acked = Vec::new();
+    for i in 0..200 {
+        c.insert_one(doc! {"_id": i, "k": i}).await.unwrap();
+        acked.push(i);
+    }
+    c.update_many(doc! {"_id": {"$lt": 10}}, doc! {"$set": {"touched": true}})
+        .await
+        .unwrap();
+    c.delete_one(doc! {"_id": 199}).await.unwrap();
+    // Concurrent writers share fsyncs; all of them are acknowledged before the kill.
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            for j in 0..10 {
+                c.insert_one(doc! {"_id": 1000 + t * 10 + j, "k": 1000 + t * 10 + j})
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    child.kill().await.unwrap(); // SIGKILL
+    drop(client);
+    // Simulate a torn final record: garbage after the last complete record.
+    let mut j = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("journal.bin"))
+        .unwrap();
+    j.write_all(&[0x40, 0, 0, 0, 1, 2, 3]).unwrap();
+    drop(j);
+
+    let (mut child, uri) = spawn_binary(dir.path()).await;
+    let client = client_for(&uri).await;
+    let c = client.database("app").collection::<Document>("events");
+    assert_eq!(c.count_documents(doc! {}).await.unwrap(), 199 + 80);
+    assert_eq!(c.count_documents(doc! {"touched": true}).await.unwrap(), 10);
+    assert!(c.find_one(doc! {"_id": 199}).await.unwrap().is_none());
+    let ids: Vec<Document> = c
+        .find(doc! {"_id": {"$lt": 199}})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 199);
+    assert_eq!(c.list_index_names().await.unwrap(), vec!["_id_", "k_1"]);
+
+    // A second process on the same dbpath fails with a clear message.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mongo-embedded"))
+        .args(["--port", "0", "--dbpath"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is in use by another mongo-embedded process"),
+        "stderr: {err}"
+    );
+    child.kill().await.unwrap();
+}
