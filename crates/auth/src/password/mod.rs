@@ -1,0 +1,219 @@
+//! argon2id hashing and verification, run on tokio's blocking pool behind a concurrency cap.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
+use altrion_domain::{Password, PasswordHash};
+use argon2::{
+    password_hash::{PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+
+use crate::{AuthError, ConfigError};
+
+mod settings;
+#[cfg(test)]
+mod tests;
+
+pub use settings::Argon2Settings;
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// The password matches. `needs_rehash` is true when the hash was made with other
+    /// parameters than the configured ones (or is not argon2id v19) and should be replaced.
+    Valid { needs_rehash: bool },
+    /// The password does not match.
+    Invalid,
+}
+
+impl Verified {
+    /// Whether the password matched.
+    pub fn is_valid(self) -> bool {
+        matches!(self, Self::Valid { .. })
+    }
+}
+
+/// Hashes and verifies passwords. Cheap to clone; clones share the concurrency cap, the
+/// dummy hash and the verification counter.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    argon2: Argon2<'static>,
+    params: Params,
+    /// A hash of a random, discarded password, made with the configured parameters.
+    dummy: String,
+    permits: Arc<Semaphore>,
+    verifications: AtomicU64,
+    #[cfg(test)]
+    load: tests::Load,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("m", &self.inner.params.m_cost())
+            .field("t", &self.inner.params.t_cost())
+            .field("p", &self.inner.params.p_cost())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// Validates the settings and precomputes the dummy hash (one hash's worth of work, done
+    /// on the calling thread: call this at start-up, not per request).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the first unusable setting.
+    pub fn new(settings: &Argon2Settings) -> Result<Self, ConfigError> {
+        let params = settings.params()?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut throwaway = [0u8; 32];
+        rand::rng().fill_bytes(&mut throwaway);
+        let dummy = hash_with(&argon2, &throwaway)
+            .map_err(|e| ConfigError::invalid("memory_kib", e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                argon2,
+                params,
+                dummy,
+                permits: Arc::new(Semaphore::new(settings.max_concurrent)),
+                verifications: AtomicU64::new(0),
+                #[cfg(test)]
+                load: tests::Load::default(),
+            }),
+        })
+    }
+
+    /// Hashes a password that passed the sign-up policy into a PHC string with a fresh salt.
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] if hashing fails or the blocking task dies.
+    pub async fn hash(&self, password: &Password) -> Result<PasswordHash, AuthError> {
+        self.hash_plaintext(password.expose()).await
+    }
+
+    /// Hashes any plaintext; used to re-hash on login, where the policy is not re-checked.
+    pub(crate) async fn hash_plaintext(&self, plaintext: &str) -> Result<PasswordHash, AuthError> {
+        let secret = SecretString::from(plaintext);
+        self.run_blocking(move |inner| {
+            hash_with(&inner.argon2, secret.expose_secret().as_bytes())
+                .map(PasswordHash::new)
+                .map_err(|e| AuthError::internal(format!("hashing failed: {e}")))
+        })
+        .await
+    }
+
+    /// Checks `plaintext` against a stored hash, using the parameters recorded in the hash.
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] when the stored hash is not a PHC string of a supported
+    /// algorithm (corrupt data), or the blocking task dies.
+    pub async fn verify(
+        &self,
+        plaintext: &str,
+        hash: &PasswordHash,
+    ) -> Result<Verified, AuthError> {
+        let secret = SecretString::from(plaintext);
+        let stored = hash.as_str().to_owned();
+        self.run_blocking(move |inner| inner.verify(secret.expose_secret(), &stored))
+            .await
+    }
+
+    /// Runs a verification against the precomputed dummy hash and discards the result, so a
+    /// login for an unknown or password-less account costs what a wrong password costs.
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] if the blocking task dies.
+    pub async fn verify_dummy(&self, plaintext: &str) -> Result<(), AuthError> {
+        let secret = SecretString::from(plaintext);
+        self.run_blocking(move |inner| {
+            let dummy = inner.dummy.clone();
+            inner.verify(secret.expose_secret(), &dummy).map(|_| ())
+        })
+        .await
+    }
+
+    /// How many verifications (real or dummy) this hasher and its clones have run.
+    pub fn verifications(&self) -> u64 {
+        self.inner.verifications.load(Ordering::Relaxed)
+    }
+
+    /// The configured `(m, t, p)`.
+    pub fn params(&self) -> (u32, u32, u32) {
+        let p = &self.inner.params;
+        (p.m_cost(), p.t_cost(), p.p_cost())
+    }
+
+    async fn run_blocking<T, F>(&self, work: F) -> Result<T, AuthError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T, AuthError> + Send + 'static,
+    {
+        // The permit moves into the blocking task: if the caller is cancelled the work still
+        // runs to completion, and it must keep counting against the cap until it does.
+        let permit = Arc::clone(&self.inner.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| AuthError::internal("password hasher semaphore closed"))?;
+        let inner = Arc::clone(&self.inner);
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            #[cfg(test)]
+            let _running = inner.load.enter();
+            span.in_scope(|| work(&inner))
+        })
+        .await
+        .map_err(|e| AuthError::internal(format!("password task failed: {e}")))?
+    }
+}
+
+impl Inner {
+    fn verify(&self, plaintext: &str, stored: &str) -> Result<Verified, AuthError> {
+        let phc = Phc::new(stored)
+            .map_err(|e| AuthError::internal(format!("stored password hash unreadable: {e}")))?;
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        match self.argon2.verify_password(plaintext.as_bytes(), &phc) {
+            Ok(()) => Ok(Verified::Valid {
+                needs_rehash: self.needs_rehash(&phc),
+            }),
+            Err(argon2::password_hash::Error::Password) => Ok(Verified::Invalid),
+            Err(e) => Err(AuthError::internal(format!(
+                "stored password hash unusable: {e}"
+            ))),
+        }
+    }
+
+    fn needs_rehash(&self, phc: &Phc<'_>) -> bool {
+        let same_kind = phc.algorithm == Algorithm::Argon2id.ident()
+            && phc.version == Some(Version::V0x13.into());
+        let same_params = Params::try_from(phc).is_ok_and(|p| {
+            p.m_cost() == self.params.m_cost()
+                && p.t_cost() == self.params.t_cost()
+                && p.p_cost() == self.params.p_cost()
+        });
+        let same_length = phc
+            .hash
+            .is_some_and(|h| h.len() == Params::DEFAULT_OUTPUT_LEN);
+        !(same_kind && same_params && same_length)
+    }
+}
+
+fn hash_with(
+    argon2: &Argon2<'_>,
+    plaintext: &[u8],
+) -> Result<String, argon2::password_hash::Error> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt)?;
+    Ok(argon2.hash_password(plaintext, &salt)?.to_string())
+}

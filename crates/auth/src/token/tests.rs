@@ -1,0 +1,89 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use secrecy::SecretString;
+
+use super::*;
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+fn settings() -> TokenSettings {
+    TokenSettings::with_secret(SecretString::from(SECRET))
+}
+
+fn invalid_setting(s: &TokenSettings) -> &'static str {
+    match TokenService::new(s) {
+        Err(ConfigError::Invalid { setting, .. }) => setting,
+        other => panic!("expected an invalid setting, got {other:?}"),
+    }
+}
+
+#[test]
+fn refuses_weak_settings_naming_the_setting() {
+    let short = TokenSettings::with_secret(SecretString::from(&SECRET[..31]));
+    assert_eq!(invalid_setting(&short), "secret");
+    assert!(TokenService::new(&settings()).is_ok(), "32 bytes is enough");
+
+    let leeway = TokenSettings {
+        leeway_secs: 31,
+        ..settings()
+    };
+    assert_eq!(invalid_setting(&leeway), "leeway_secs");
+    let ttl = TokenSettings {
+        ttl: Duration::ZERO,
+        ..settings()
+    };
+    assert_eq!(invalid_setting(&ttl), "ttl");
+    let issuer = TokenSettings {
+        issuer: " ".into(),
+        ..settings()
+    };
+    assert_eq!(invalid_setting(&issuer), "issuer");
+    let audience = TokenSettings {
+        audience: String::new(),
+        ..settings()
+    };
+    assert_eq!(invalid_setting(&audience), "audience");
+}
+
+#[test]
+fn validation_pins_hs256_and_requires_the_claims() {
+    let service = TokenService::new(&settings()).unwrap();
+    assert_eq!(service.inner.validation.algorithms, vec![Algorithm::HS256]);
+    let required = &service.inner.validation.required_spec_claims;
+    for claim in ["exp", "sub", "iss", "aud"] {
+        assert!(required.contains(claim), "{claim}");
+    }
+    assert!(service.inner.validation.validate_nbf);
+    assert!(service.inner.validation.leeway <= MAX_LEEWAY_SECS);
+}
+
+#[test]
+fn debug_never_shows_the_secret() {
+    let s = settings();
+    assert!(!format!("{s:?}").contains(SECRET));
+    let service = TokenService::new(&s).unwrap();
+    assert!(!format!("{service:?}").contains(SECRET));
+}
+
+#[test]
+fn settings_deserialize_with_defaults() {
+    let s: TokenSettings =
+        serde_json::from_str(&format!(r#"{{"secret": "{SECRET}", "ttl": "1h"}}"#)).unwrap();
+    assert_eq!(s.secret.expose_secret(), SECRET);
+    assert_eq!(s.ttl, Duration::hours(1));
+    assert_eq!(s.issuer, "altrion");
+    assert_eq!(s.audience, "altrion-web");
+    assert_eq!(s.leeway_secs, 30);
+    assert!(
+        serde_json::from_str::<TokenSettings>("{}").is_err(),
+        "secret is required"
+    );
+}
+
+#[test]
+fn issued_token_debug_is_redacted() {
+    let issued = IssuedToken {
+        token: "eyJ.secret.part".into(),
+        expires_in: 5,
+    };
+    assert!(!format!("{issued:?}").contains("eyJ"));
+}
