@@ -52,7 +52,7 @@ pub enum StateError {
 /// # Errors
 /// [`StateError::InvalidJson`] for a value that is not JSON, [`StateError::UserIdNotString`]
 /// when the user entry is not a string.
-pub fn to_stored(state: ActixState) -> Result<(SessionState, Option<UserId>), StateError> {
+pub(crate) fn to_stored(state: ActixState) -> Result<(SessionState, Option<UserId>), StateError> {
     let mut stored = SessionState::new();
     for (key, raw) in state {
         match serde_json::from_str::<Value>(&raw) {
@@ -71,7 +71,10 @@ pub fn to_stored(state: ActixState) -> Result<(SessionState, Option<UserId>), St
 /// # Errors
 /// [`StateError::UserIdNotString`] or [`StateError::UserMirrorMismatch`] when the user entry is
 /// malformed or disagrees with `mirror`; [`StateError::Encode`] if a value cannot be encoded.
-pub fn to_actix(state: SessionState, mirror: Option<&UserId>) -> Result<ActixState, StateError> {
+pub(crate) fn to_actix(
+    state: SessionState,
+    mirror: Option<&UserId>,
+) -> Result<ActixState, StateError> {
     if user_of(&state)?.as_ref() != mirror {
         return Err(StateError::UserMirrorMismatch);
     }
