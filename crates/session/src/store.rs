@@ -35,8 +35,8 @@ pub struct RepositorySessionStore {
 
 impl RepositorySessionStore {
     /// A store over `repository`, judging expiry by `clock`. `touch_after` is the lazy-touch
-    /// window: it should be well below the session TTL, or sliding expiry never happens
-    /// (zero touches on every request).
+    /// window: keep it well below the session TTL, or sliding expiry never happens (a session
+    /// older than the TTL is already expired); a zero window writes on every request.
     pub fn new(
         repository: Arc<dyn SessionRepository>,
         clock: Arc<dyn Clock>,
