@@ -6,5 +6,6 @@ mod helpers;
 mod lockout;
 mod login;
 mod logout;
+mod secrets;
 mod signup;
 mod tokens;
