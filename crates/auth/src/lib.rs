@@ -42,4 +42,6 @@ pub use service::{
     AuthService, Authenticated, LoginRequest, SignupRequest, MAX_LOGIN_PASSWORD_BYTES,
 };
 pub use throttle::{LockoutPolicy, LockoutStatus};
-pub use token::{Claims, IssuedToken, TokenError, TokenService, TokenSettings};
+pub use token::{
+    Claims, IssuedToken, TokenError, TokenService, TokenSettings, MAX_LEEWAY_SECS, MIN_SECRET_BYTES,
+};
