@@ -104,13 +104,21 @@ impl ApiError {
             .join("; ");
         Self {
             fields,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message,
+            )
         }
     }
 
     /// The body is JSON but not of the expected shape.
     pub fn validation_message(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        )
     }
 
     pub fn invalid_credentials() -> Self {
@@ -122,7 +130,11 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "authentication required")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "authentication required",
+        )
     }
 
     pub fn email_taken() -> Self {
@@ -175,7 +187,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.code, self.status.as_u16(), self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.as_u16(),
+            self.message
+        )
     }
 }
 
@@ -232,14 +250,39 @@ impl From<RepoError> for ApiError {
     }
 }
 
+impl From<altrion_auth::AuthError> for ApiError {
+    fn from(err: altrion_auth::AuthError) -> Self {
+        use altrion_auth::AuthError as E;
+        let retry_after = err.retry_after_secs();
+        match err {
+            E::Validation(fields) => Self::validation(
+                fields
+                    .into_iter()
+                    .map(|f| FieldError {
+                        field: f.field.to_owned(),
+                        message: f.message,
+                    })
+                    .collect(),
+            ),
+            E::InvalidCredentials => Self::invalid_credentials(),
+            E::EmailTaken => Self::email_taken(),
+            E::Locked { .. } => Self::rate_limited(retry_after.unwrap_or(1)),
+            E::Unauthorized => Self::unauthorized(),
+            E::Unavailable(source) => Self::service_unavailable(source),
+            E::Internal(source) => Self::internal(source),
+        }
+    }
+}
+
 /// Maps actix's JSON extractor failures onto the error contract.
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     match err {
-        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
-            ApiError::payload_too_large(limit)
-        }
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => ApiError::payload_too_large(limit),
         JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::validation_message(e.to_string()),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::validation_message(e.to_string())
+        }
         JsonPayloadError::Deserialize(e) => ApiError::malformed_json(e),
         JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::payload_too_large(0),
         other => ApiError::bad_request(format!("the request body could not be read: {other}")),

@@ -3,6 +3,8 @@
 //!
 //! It is the only crate that knows HTTP status codes; business rules live in `auth`.
 
+pub mod authenticated;
+pub mod client_ip;
 pub mod error;
 pub mod request_id;
 pub mod routes;

@@ -2,16 +2,26 @@
 
 use std::{net::TcpListener, sync::Arc};
 
+use actix_governor::GovernorConfigBuilder;
 use actix_web::{
     dev::Server,
     middleware::{from_fn, DefaultHeaders},
     web, App, HttpServer,
 };
-use altrion_domain::SystemClock;
+use altrion_auth::{
+    Argon2Settings, AuthService, ConfigError, LockoutPolicy, PasswordHasher, TokenService,
+    TokenSettings,
+};
+use altrion_domain::{Clock, SystemClock};
+use altrion_session::{
+    derive_cookie_key, session_middleware, RepositorySessionStore, SessionCookieSettings,
+};
 use altrion_storage::memory::{MemoryReadiness, MemorySessionRepository, MemoryUserRepository};
 use secrecy::ExposeSecret;
+use time::Duration;
 
 use crate::{
+    client_ip::ClientIp,
     error, request_id, routes,
     settings::Settings,
     state::{AppState, Stores},
@@ -27,6 +37,14 @@ pub enum StartupError {
     },
     #[error("database URI scheme is not supported by this build: {0}")]
     UnsupportedDatabase(String),
+    #[error("invalid security configuration: {0}")]
+    Security(String),
+}
+
+impl From<ConfigError> for StartupError {
+    fn from(err: ConfigError) -> Self {
+        Self::Security(err.to_string())
+    }
 }
 
 /// A bound, ready-to-run server.
@@ -37,7 +55,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,6 +76,19 @@ impl Application {
     /// # Errors
     /// [`StartupError::Bind`] when the address cannot be bound.
     pub fn build_with(settings: Settings, stores: Stores) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, stores, Arc::new(SystemClock))
+    }
+
+    /// Like [`Application::build_with`], judging time by `clock` (tests pass a `TestClock`).
+    ///
+    /// # Errors
+    /// [`StartupError`] when a security setting is unusable or the address cannot be bound.
+    pub fn build_with_clock(
+        settings: Settings,
+        stores: Stores,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let auth = auth_service(&settings, &stores, &clock)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -70,12 +103,10 @@ impl Application {
             .port();
         let state = AppState {
             stores,
-            clock: Arc::new(SystemClock),
+            clock,
+            auth,
         };
-        let server = run(listener, &settings, state).map_err(|source| StartupError::Bind {
-            address,
-            source,
-        })?;
+        let server = run(listener, &settings, state)?;
         Ok(Self { port, server })
     }
 
@@ -113,7 +144,77 @@ pub fn memory_stores() -> Stores {
     }
 }
 
-fn run(listener: TcpListener, settings: &Settings, state: AppState) -> std::io::Result<Server> {
+/// The use cases, configured from the settings.
+fn auth_service(
+    settings: &Settings,
+    stores: &Stores,
+    clock: &Arc<dyn Clock>,
+) -> Result<AuthService, StartupError> {
+    let password = &settings.password;
+    let hasher = PasswordHasher::new(&Argon2Settings {
+        memory_kib: password.memory_kib,
+        iterations: password.iterations,
+        parallelism: password.parallelism,
+        max_concurrent: match password.max_concurrent {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        },
+    })?;
+    let tokens = TokenService::new(&TokenSettings {
+        secret: settings.jwt.secret.clone(),
+        issuer: settings.jwt.issuer.clone(),
+        audience: settings.jwt.audience.clone(),
+        ttl: seconds(settings.jwt.ttl_secs),
+        leeway_secs: settings.jwt.leeway_secs,
+    })?;
+    let limits = &settings.rate_limit;
+    let lockout = LockoutPolicy {
+        threshold: limits.lockout_threshold,
+        base_delay: seconds(limits.lockout_base_delay_secs),
+        max_delay: seconds(limits.lockout_max_delay_secs),
+    };
+    Ok(AuthService::new(
+        stores.users.clone(),
+        stores.sessions.clone(),
+        clock.clone(),
+        hasher,
+        tokens,
+        lockout,
+    )?)
+}
+
+fn seconds(secs: u64) -> Duration {
+    Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+fn run(
+    listener: TcpListener,
+    settings: &Settings,
+    state: AppState,
+) -> Result<Server, StartupError> {
+    let cookie = SessionCookieSettings {
+        name: settings.session.cookie_name().to_owned(),
+        secure: settings.session.cookie_secure,
+        ttl: seconds(settings.session.ttl_secs),
+        key: derive_cookie_key(settings.session.secret.expose_secret().as_bytes())
+            .map_err(|e| StartupError::Security(e.to_string()))?,
+    };
+    let session_store = RepositorySessionStore::new(
+        state.stores.sessions.clone(),
+        state.clock.clone(),
+        seconds(settings.session.touch_after_secs),
+    );
+    let limits = &settings.rate_limit;
+    let ip_limit = GovernorConfigBuilder::default()
+        .period(std::time::Duration::from_millis(
+            60_000 / u64::from(limits.per_ip_per_minute.max(1)),
+        ))
+        .burst_size(limits.per_ip_burst.max(1))
+        .key_extractor(ClientIp {
+            trusted_hops: limits.trusted_proxy_hops,
+        })
+        .finish()
+        .ok_or_else(|| StartupError::Security("rate limit must be positive".to_owned()))?;
     let state = web::Data::new(state);
     let json_config = web::JsonConfig::default()
         .limit(settings.server.body_limit_bytes)
@@ -124,8 +225,9 @@ fn run(listener: TcpListener, settings: &Settings, state: AppState) -> std::io::
             .app_data(state.clone())
             .app_data(json_config.clone())
             .app_data(query_config.clone())
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, &ip_limit))
             .default_service(web::to(error::not_found))
+            .wrap(session_middleware(session_store.clone(), &cookie))
             .wrap(
                 DefaultHeaders::new()
                     .add(("x-content-type-options", "nosniff"))
@@ -135,7 +237,11 @@ fn run(listener: TcpListener, settings: &Settings, state: AppState) -> std::io::
             )
             .wrap(from_fn(request_id::request_id))
     })
-    .listen(listener)?
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        address: "listener".to_owned(),
+        source,
+    })?
     .shutdown_timeout(settings.server.shutdown_timeout_secs);
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);

@@ -1,7 +1,8 @@
-//! What handlers share: the ports, the clock and the settings they need.
+//! What handlers share: the ports, the clock and the use cases.
 
 use std::sync::Arc;
 
+use altrion_auth::AuthService;
 use altrion_domain::{Clock, Readiness, SessionRepository, UserRepository};
 
 /// The storage a server runs on; tests pass in-memory fakes.
@@ -17,4 +18,5 @@ pub struct Stores {
 pub struct AppState {
     pub stores: Stores,
     pub clock: Arc<dyn Clock>,
+    pub auth: AuthService,
 }

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{collections::HashMap, collections::BTreeSet, path::Path};
+use std::{collections::BTreeSet, collections::HashMap, path::Path};
 
 use secrecy::ExposeSecret;
 
@@ -77,9 +77,18 @@ fn development_needs_no_configuration() {
 #[test]
 fn production_without_secrets_names_every_missing_setting() {
     let message = problems(load(&[("APP_ENV", "production")]));
-    assert!(message.contains("JWT_SECRET (jwt.secret) is not set"), "{message}");
-    assert!(message.contains("SESSION_SECRET (session.secret) is not set"), "{message}");
-    assert!(message.contains("MONGODB_URI (database.uri) is not set"), "{message}");
+    assert!(
+        message.contains("JWT_SECRET (jwt.secret) is not set"),
+        "{message}"
+    );
+    assert!(
+        message.contains("SESSION_SECRET (session.secret) is not set"),
+        "{message}"
+    );
+    assert!(
+        message.contains("MONGODB_URI (database.uri) is not set"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -95,16 +104,25 @@ fn production_accepts_a_sound_configuration() {
 #[test]
 fn production_refuses_weak_secrets() {
     let short = problems(load_owned(&production(&[("JWT_SECRET", "short-secret")])));
-    assert!(short.contains("JWT_SECRET (jwt.secret) must be at least 32 bytes"), "{short}");
+    assert!(
+        short.contains("JWT_SECRET (jwt.secret) must be at least 32 bytes"),
+        "{short}"
+    );
 
     let example = problems(load_owned(&production(&[(
         "SESSION_SECRET",
         "dev-only-session-secret-do-not-use-in-production-0123456789",
     )])));
-    assert!(example.contains("SESSION_SECRET (session.secret) is a published example"), "{example}");
+    assert!(
+        example.contains("SESSION_SECRET (session.secret) is a published example"),
+        "{example}"
+    );
 
     let repetitive = problems(load_owned(&production(&[("JWT_SECRET", &"ab".repeat(32))])));
-    assert!(repetitive.contains("JWT_SECRET (jwt.secret) is too predictable"), "{repetitive}");
+    assert!(
+        repetitive.contains("JWT_SECRET (jwt.secret) is too predictable"),
+        "{repetitive}"
+    );
 
     let same = problems(load_owned(&production(&[("SESSION_SECRET", STRONG_JWT)])));
     assert!(same.contains("must differ from JWT_SECRET"), "{same}");
@@ -112,8 +130,14 @@ fn production_refuses_weak_secrets() {
 
 #[test]
 fn production_refuses_embedded_database_and_insecure_cookies() {
-    let embedded = problems(load_owned(&production(&[("MONGODB_URI", "embedded:var/db")])));
-    assert!(embedded.contains("MONGODB_URI (database.uri) must point at a MongoDB"), "{embedded}");
+    let embedded = problems(load_owned(&production(&[(
+        "MONGODB_URI",
+        "embedded:var/db",
+    )])));
+    assert!(
+        embedded.contains("MONGODB_URI (database.uri) must point at a MongoDB"),
+        "{embedded}"
+    );
 
     let cookies = problems(load_owned(&production(&[(
         "APP__SESSION__COOKIE_SECURE",
@@ -124,24 +148,42 @@ fn production_refuses_embedded_database_and_insecure_cookies() {
         "{cookies}"
     );
 
-    let http = problems(load_owned(&production(&[("PUBLIC_URL", "http://api.example.com")])));
-    assert!(http.contains("PUBLIC_URL (server.public_url) must use https"), "{http}");
+    let http = problems(load_owned(&production(&[(
+        "PUBLIC_URL",
+        "http://api.example.com",
+    )])));
+    assert!(
+        http.contains("PUBLIC_URL (server.public_url) must use https"),
+        "{http}"
+    );
 
-    let argon = problems(load_owned(&production(&[("APP__PASSWORD__MEMORY_KIB", "4096")])));
+    let argon = problems(load_owned(&production(&[(
+        "APP__PASSWORD__MEMORY_KIB",
+        "4096",
+    )])));
     assert!(argon.contains("APP__PASSWORD__MEMORY_KIB"), "{argon}");
 }
 
 #[test]
 fn every_profile_refuses_short_secrets_and_bad_values() {
-    let message = problems(load(&[("JWT_SECRET", "tiny"), ("APP__JWT__LEEWAY_SECS", "31")]));
-    assert!(message.contains("JWT_SECRET (jwt.secret) must be at least 32 bytes"), "{message}");
+    let message = problems(load(&[
+        ("JWT_SECRET", "tiny"),
+        ("APP__JWT__LEEWAY_SECS", "31"),
+    ]));
+    assert!(
+        message.contains("JWT_SECRET (jwt.secret) must be at least 32 bytes"),
+        "{message}"
+    );
     assert!(message.contains("APP__JWT__LEEWAY_SECS (jwt.leeway_secs) must be at most 30"));
 
     let touch = problems(load(&[("APP__SESSION__TOUCH_AFTER_SECS", "90000")]));
     assert!(touch.contains("APP__SESSION__TOUCH_AFTER_SECS"), "{touch}");
 
     let uri = problems(load(&[("MONGODB_URI", "postgres://x")]));
-    assert!(uri.contains("MONGODB_URI (database.uri) must start with"), "{uri}");
+    assert!(
+        uri.contains("MONGODB_URI (database.uri) must start with"),
+        "{uri}"
+    );
 }
 
 #[test]
@@ -151,7 +193,10 @@ fn conventional_names_and_app_overrides() {
     assert_eq!(settings.jwt.ttl_secs, 600);
 
     let both = load(&[("PORT", "9000"), ("APP__SERVER__PORT", "9100")]).unwrap();
-    assert_eq!(both.server.port, 9100, "APP__ wins over the conventional name");
+    assert_eq!(
+        both.server.port, 9100,
+        "APP__ wins over the conventional name"
+    );
 
     let nested = load(&[("GITHUB_API_URL", "http://127.0.0.1:9999")]).unwrap();
     assert_eq!(nested.oauth.github.api_url, "http://127.0.0.1:9999");
@@ -173,11 +218,18 @@ fn malformed_values_and_unknown_keys_are_named() {
 fn files_in_the_config_dir_layer_under_the_environment() {
     let dir = std::env::temp_dir().join(format!("altrion-config-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("default.toml"), "[server]\nport = 7000\nworkers = 3\n").unwrap();
+    std::fs::write(
+        dir.join("default.toml"),
+        "[server]\nport = 7000\nworkers = 3\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("development.toml"), "[server]\nport = 7100\n").unwrap();
 
     let from_files = load_from(&HashMap::new(), &dir).unwrap();
-    assert_eq!(from_files.server.port, 7100, "the profile file wins over default.toml");
+    assert_eq!(
+        from_files.server.port, 7100,
+        "the profile file wins over default.toml"
+    );
     assert_eq!(from_files.server.workers, 3);
 
     let env_wins = load_from(&vars(&[("PORT", "7200")]), &dir).unwrap();
@@ -211,13 +263,27 @@ fn example_keys() -> (BTreeSet<String>, HashMap<String, String>) {
     for line in text.lines() {
         let commented = line.trim_start().starts_with('#');
         let body = line.trim_start().trim_start_matches('#').trim_start();
-        let Some((key, value)) = body.split_once('=') else { continue };
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+        let Some((key, value)) = body.split_once('=') else {
+            continue;
+        };
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
             continue;
         }
         keys.insert(key.to_owned());
         if !commented {
-            active.insert(key.to_owned(), value.split(" #").next().unwrap_or_default().trim().to_owned());
+            active.insert(
+                key.to_owned(),
+                value
+                    .split(" #")
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+            );
         }
     }
     (keys, active)
@@ -227,14 +293,21 @@ fn example_keys() -> (BTreeSet<String>, HashMap<String, String>) {
 /// struct's `deny_unknown_fields` keeps exact).
 fn settings_keys() -> BTreeSet<String> {
     let defaults = config::Config::builder()
-        .add_source(config::File::from_str(include_str!("defaults.toml"), config::FileFormat::Toml))
+        .add_source(config::File::from_str(
+            include_str!("defaults.toml"),
+            config::FileFormat::Toml,
+        ))
         .build()
         .unwrap();
     let table: config::Map<String, config::Value> = defaults.try_deserialize().unwrap();
     let mut keys = BTreeSet::from(["APP_ENV".to_owned()]);
     fn walk(prefix: &str, table: &config::Map<String, config::Value>, out: &mut BTreeSet<String>) {
         for (name, value) in table {
-            let key = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            let key = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
             match value.clone().into_table() {
                 Ok(inner) => walk(&key, &inner, out),
                 Err(_) if key == "env" => {}

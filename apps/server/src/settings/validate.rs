@@ -60,7 +60,10 @@ impl Settings {
             ));
         }
         if self.database.name.is_empty() || self.database.name.contains(['/', '.', ' ', '$']) {
-            problems.push(format!("{} is not a valid database name", named("database.name")));
+            problems.push(format!(
+                "{} is not a valid database name",
+                named("database.name")
+            ));
         }
         if self.database.write_concern != "majority"
             && self.database.write_concern.parse::<u32>().is_err()
@@ -77,10 +80,22 @@ impl Settings {
         for (key, value) in [
             ("jwt.ttl_secs", self.jwt.ttl_secs),
             ("session.ttl_secs", self.session.ttl_secs),
-            ("server.body_limit_bytes", self.server.body_limit_bytes as u64),
-            ("rate_limit.per_ip_per_minute", u64::from(self.rate_limit.per_ip_per_minute)),
-            ("rate_limit.per_ip_burst", u64::from(self.rate_limit.per_ip_burst)),
-            ("rate_limit.lockout_threshold", u64::from(self.rate_limit.lockout_threshold)),
+            (
+                "server.body_limit_bytes",
+                self.server.body_limit_bytes as u64,
+            ),
+            (
+                "rate_limit.per_ip_per_minute",
+                u64::from(self.rate_limit.per_ip_per_minute),
+            ),
+            (
+                "rate_limit.per_ip_burst",
+                u64::from(self.rate_limit.per_ip_burst),
+            ),
+            (
+                "rate_limit.lockout_threshold",
+                u64::from(self.rate_limit.lockout_threshold),
+            ),
             ("password.iterations", u64::from(self.password.iterations)),
             ("password.parallelism", u64::from(self.password.parallelism)),
         ] {
@@ -88,10 +103,11 @@ impl Settings {
                 problems.push(format!("{} must be greater than 0", named(key)));
             }
         }
-        if self.session.touch_after_secs > self.session.ttl_secs {
-            // A touch window longer than the session would let active sessions expire.
+        if self.session.touch_after_secs >= self.session.ttl_secs {
+            // A touch window as long as the session means no touch can ever happen: active
+            // sessions would expire mid-use (connect-mongo #199).
             problems.push(format!(
-                "{} must not exceed {}",
+                "{} must be less than {}",
                 named("session.touch_after_secs"),
                 named("session.ttl_secs")
             ));
@@ -184,7 +200,9 @@ fn secret_problem(secret: &SecretString, production: bool) -> Option<&'static st
     if production {
         if value.contains("dev-only") || value.contains("test-only") || value.contains("change-me")
         {
-            return Some("is a published example value; generate one with `openssl rand -base64 48`");
+            return Some(
+                "is a published example value; generate one with `openssl rand -base64 48`",
+            );
         }
         let mut distinct: Vec<char> = value.chars().collect();
         distinct.sort_unstable();

@@ -13,7 +13,75 @@ async fn unknown_route_is_a_json_404() {
 async fn wrong_method_is_a_json_405() {
     let app = spawn_app().await;
 
-    let response = app.client.delete(app.url("/api/health")).send().await.unwrap();
+    let response = app
+        .client
+        .delete(app.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
 
     assert_error(response, 405, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 400, "malformed_json").await;
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/auth/signup"))
+        .header("content-type", "text/plain")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 415, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn oversized_body_is_413() {
+    let app = spawn_app().await;
+    let padding = "x".repeat(17 * 1024);
+
+    let response = app
+        .client
+        .post(app.url("/api/auth/signup"))
+        .json(&serde_json::json!({ "name": padding, "email": "a@example.com", "password": "p" }))
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 413, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn wrong_json_shape_is_422() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&serde_json::json!({ "email": 42 }))
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 422, "validation_failed").await;
 }

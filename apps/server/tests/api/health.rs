@@ -12,7 +12,10 @@ async fn health_is_ok_with_a_request_id() {
     let response = app.get("/api/health").await;
 
     assert_eq!(response.status().as_u16(), 200);
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(id.len(), 36, "a generated UUID: {id}");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let body: serde_json::Value = response.json().await.unwrap();
@@ -74,5 +77,8 @@ async fn not_ready_when_the_store_is_down() {
     let retry_after = response.headers().get("retry-after").cloned();
     let body = assert_error(response, 503, "service_unavailable").await;
     assert!(retry_after.is_some());
-    assert!(!body.to_string().contains("connection refused"), "no internals: {body}");
+    assert!(
+        !body.to_string().contains("connection refused"),
+        "no internals: {body}"
+    );
 }

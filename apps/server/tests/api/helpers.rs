@@ -1,4 +1,6 @@
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, path::Path, sync::Arc};
+
+use altrion_storage::memory::MemorySessionRepository;
 
 use altrion_server::{
     settings::{self, Settings},
@@ -12,7 +14,7 @@ use reqwest::{Client, Response};
 pub struct TestApp {
     pub address: String,
     pub client: Client,
-    pub stores: Stores,
+    pub sessions: Arc<MemorySessionRepository>,
 }
 
 /// Test settings: the `test` profile with in-memory stores, plus `overrides`.
@@ -32,8 +34,11 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings(&[]), memory_stores()).await
 }
 
-pub async fn spawn_app_with(settings: Settings, stores: Stores) -> TestApp {
-    let app = Application::build_with(settings, stores.clone()).unwrap();
+/// A server over `stores`, except that sessions always live in an inspectable fake.
+pub async fn spawn_app_with(settings: Settings, mut stores: Stores) -> TestApp {
+    let sessions = Arc::new(MemorySessionRepository::new());
+    stores.sessions = sessions.clone();
+    let app = Application::build_with(settings, stores).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
@@ -43,13 +48,38 @@ pub async fn spawn_app_with(settings: Settings, stores: Stores) -> TestApp {
     TestApp {
         address,
         client,
-        stores,
+        sessions,
     }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_me(&self, token: Option<&str>) -> Response {
+        let request = self.client.get(self.url("/api/auth/me"));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+        .await
+        .unwrap()
+    }
+
+    /// How many session documents exist, expired ones included.
+    pub fn stores_sessions_len(&self) -> usize {
+        self.sessions.len()
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -65,13 +95,16 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> serde_
         "every response carries x-request-id"
     );
     assert_eq!(
-        response.headers()["content-type"], "application/json",
+        response.headers()["content-type"],
+        "application/json",
         "errors are JSON"
     );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], code, "{body}");
     assert!(
-        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
         "{body}"
     );
     body

@@ -2,5 +2,6 @@
 
 mod helpers;
 
+mod auth;
 mod errors;
 mod health;

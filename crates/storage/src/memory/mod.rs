@@ -13,3 +13,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+/// Readiness of the in-memory stores: always ready.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MemoryReadiness;
+
+#[async_trait::async_trait]
+impl altrion_domain::Readiness for MemoryReadiness {
+    async fn ping(&self) -> Result<(), altrion_domain::RepoError> {
+        Ok(())
+    }
+}

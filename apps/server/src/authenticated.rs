@@ -1,0 +1,80 @@
+//! The authenticated-user extractor: a Bearer JWT or the session cookie.
+
+use std::{future::Future, pin::Pin};
+
+use actix_session::SessionExt;
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use altrion_auth::AuthError;
+use altrion_domain::User;
+use altrion_session::AuthSession;
+
+use crate::{error::ApiError, state::AppState};
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Bearer,
+    Session,
+}
+
+/// The signed-in user of this request. Handlers that take it answer `401 unauthorized`
+/// to anonymous callers.
+#[derive(Debug)]
+pub struct AuthenticatedUser {
+    pub user: User,
+    pub credential: Credential,
+}
+
+/// The Bearer token, if the request carries an `Authorization: Bearer …` header.
+fn bearer(req: &HttpRequest) -> Option<Result<String, ApiError>> {
+    let value = req.headers().get(header::AUTHORIZATION)?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(ApiError::unauthorized);
+    Some(token)
+}
+
+impl FromRequest for AuthenticatedUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let bearer = bearer(req);
+        let session = AuthSession::new(req.get_session());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            if let Some(token) = bearer {
+                let user = state.auth.authenticate_token(&token?).await?;
+                return Ok(Self {
+                    user,
+                    credential: Credential::Bearer,
+                });
+            }
+            // An undecodable session is treated as no session.
+            let Ok(Some(user_id)) = session.current_user() else {
+                return Err(ApiError::unauthorized());
+            };
+            match state.auth.current_user(&user_id).await {
+                Ok(user) => Ok(Self {
+                    user,
+                    credential: Credential::Session,
+                }),
+                Err(AuthError::Unauthorized) => {
+                    // The user is gone: drop the orphaned session.
+                    session.log_out();
+                    Err(ApiError::unauthorized())
+                }
+                Err(err) => Err(err.into()),
+            }
+        })
+    }
+}

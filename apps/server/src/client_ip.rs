@@ -1,0 +1,115 @@
+//! Per-client-IP rate limiting keyed on the real client address.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_governor::{
+    governor::{
+        clock::{Clock, DefaultClock, QuantaInstant},
+        NotUntil,
+    },
+    KeyExtractor, SimpleKeyExtractionError,
+};
+use actix_web::{dev::ServiceRequest, HttpResponse, HttpResponseBuilder, ResponseError};
+
+use crate::error::ApiError;
+
+/// Keys requests by client IP. With `trusted_hops = n > 0`, the client is the `n`-th address
+/// from the right of `X-Forwarded-For` (each trusted proxy appends the address it saw);
+/// otherwise, or when the header is shorter, the TCP peer. Never the leftmost entry, which any
+/// client can forge.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp {
+    pub trusted_hops: usize,
+}
+
+impl ClientIp {
+    /// The client address of `req` under this policy.
+    pub fn of(&self, req: &ServiceRequest) -> IpAddr {
+        let peer = req
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        if self.trusted_hops == 0 {
+            return peer;
+        }
+        let forwarded: Vec<IpAddr> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|entry| entry.trim().parse().ok())
+            .collect();
+        forwarded
+            .len()
+            .checked_sub(self.trusted_hops)
+            .and_then(|i| forwarded.get(i).copied())
+            .unwrap_or(peer)
+    }
+}
+
+impl KeyExtractor for ClientIp {
+    type Key = IpAddr;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, req: &ServiceRequest) -> Result<Self::Key, Self::KeyExtractionError> {
+        Ok(self.of(req))
+    }
+
+    fn exceed_rate_limit_response(
+        &self,
+        negative: &NotUntil<QuantaInstant>,
+        _response: HttpResponseBuilder,
+    ) -> HttpResponse {
+        let wait = negative.wait_time_from(DefaultClock::default().now());
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError::rate_limited(secs).error_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn request(forwarded: Option<&str>) -> ServiceRequest {
+        let mut req = TestRequest::default().peer_addr("10.0.0.9:4000".parse().unwrap());
+        if let Some(value) = forwarded {
+            req = req.insert_header(("x-forwarded-for", value));
+        }
+        req.to_srv_request()
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client() {
+        let ip = ClientIp { trusted_hops: 0 }.of(&request(Some("1.2.3.4")));
+        assert_eq!(ip, "10.0.0.9".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn one_trusted_proxy_means_the_rightmost_entry() {
+        let req = request(Some("6.6.6.6, 1.2.3.4"));
+        assert_eq!(
+            ClientIp { trusted_hops: 1 }.of(&req),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            ClientIp { trusted_hops: 2 }.of(&req),
+            "6.6.6.6".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_short_or_garbled_header_falls_back_to_the_peer() {
+        let peer: IpAddr = "10.0.0.9".parse().unwrap();
+        assert_eq!(
+            ClientIp { trusted_hops: 2 }.of(&request(Some("1.2.3.4"))),
+            peer
+        );
+        assert_eq!(
+            ClientIp { trusted_hops: 1 }.of(&request(Some("not-an-ip"))),
+            peer
+        );
+        assert_eq!(ClientIp { trusted_hops: 1 }.of(&request(None)), peer);
+    }
+}
