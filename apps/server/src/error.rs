@@ -26,6 +26,8 @@ pub struct ApiError {
     message: String,
     fields: Vec<FieldError>,
     retry_after_secs: Option<u64>,
+    /// Set when the error leaves through a middleware, where no later layer can add headers.
+    request_id: Option<String>,
     /// The underlying cause of a 5xx; logged, never sent.
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
@@ -51,8 +53,15 @@ impl ApiError {
             message: message.into(),
             fields: Vec::new(),
             retry_after_secs: None,
+            request_id: None,
             source: None,
         }
+    }
+
+    /// Carries the request id into the response headers.
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
     }
 
     pub fn not_found() -> Self {
@@ -229,6 +238,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(id) = &self.request_id {
+            response.insert_header((crate::request_id::REQUEST_ID_HEADER, id.as_str()));
         }
         response.json(Body {
             error: BodyInner {

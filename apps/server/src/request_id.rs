@@ -13,6 +13,8 @@ use actix_web::{
 };
 use tracing::Instrument;
 
+use crate::error::ApiError;
+
 /// The header carrying the id, in both directions.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -32,7 +34,7 @@ fn sane(id: &str) -> bool {
 /// The middleware function; wrap it with `actix_web::middleware::from_fn`.
 ///
 /// # Errors
-/// Passes on an inner middleware's error.
+/// An inner middleware's failure, as a JSON `503 service_unavailable` carrying the id.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<BoxBody>,
@@ -52,9 +54,18 @@ pub async fn request_id(
     );
     let started = Instant::now();
 
-    // Handlers turn their errors into responses; only a failing middleware yields `Err`, and
-    // actix renders that itself.
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    let mut response = match next.call(req).instrument(span.clone()).await {
+        Ok(response) => response,
+        // Handlers turn their errors into responses, so `Err` here comes from a middleware:
+        // in practice the session store failing to reach the database. actix would answer an
+        // empty 500; answer the JSON 503 instead (the cause is logged, never sent).
+        Err(err) => {
+            span.in_scope(|| tracing::error!(cause = %err, detail = ?err, "middleware failed"));
+            return Err(ApiError::service_unavailable(err.to_string())
+                .with_request_id(id)
+                .into());
+        }
+    };
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),

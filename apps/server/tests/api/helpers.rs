@@ -1,5 +1,7 @@
 use std::{collections::HashMap, path::Path, sync::Arc};
 
+use actix_web::cookie::{Cookie, CookieJar};
+use altrion_domain::{SessionRecord, SessionRepository, UserId};
 use altrion_storage::memory::MemorySessionRepository;
 
 use altrion_server::{
@@ -38,6 +40,24 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(settings: Settings, mut stores: Stores) -> TestApp {
     let sessions = Arc::new(MemorySessionRepository::new());
     stores.sessions = sessions.clone();
+    spawn(settings, stores, sessions).await
+}
+
+/// A server over exactly `stores` (e.g. a failing session repository).
+pub async fn spawn_app_over(stores: Stores) -> TestApp {
+    spawn(
+        test_settings(&[]),
+        stores,
+        Arc::new(MemorySessionRepository::new()),
+    )
+    .await
+}
+
+async fn spawn(
+    settings: Settings,
+    stores: Stores,
+    sessions: Arc<MemorySessionRepository>,
+) -> TestApp {
     let app = Application::build_with(settings, stores).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -80,6 +100,34 @@ impl TestApp {
     /// How many session documents exist, expired ones included.
     pub fn stores_sessions_len(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Stores a live session signed in as `user_id` and returns the `Cookie` header for it,
+    /// signed exactly as the server signs its own.
+    pub async fn session_cookie(&self, sessions: &dyn SessionRepository, user_id: &str) -> String {
+        let key = actix_session::storage::generate_session_key();
+        let id = altrion_session::session_id_for(&key).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let mut state = serde_json::Map::new();
+        state.insert(altrion_session::USER_ID_KEY.to_owned(), user_id.into());
+        sessions
+            .insert(SessionRecord {
+                id,
+                state,
+                expires: now + time::Duration::hours(24),
+                last_modified: now,
+                created_at: now,
+                user_id: Some(UserId::new(user_id)),
+            })
+            .await
+            .unwrap();
+        let secret = "test-only-session-secret-do-not-use-in-production-0123456789";
+        let cookie_key = altrion_session::derive_cookie_key(secret.as_bytes()).unwrap();
+        let mut jar = CookieJar::new();
+        jar.signed_mut(&cookie_key)
+            .add(Cookie::new("altrion.sid", String::from(key)));
+        let signed = jar.get("altrion.sid").unwrap();
+        format!("altrion.sid={}", signed.value())
     }
 
     pub async fn get(&self, path: &str) -> Response {

@@ -5,3 +5,4 @@ mod helpers;
 mod auth;
 mod errors;
 mod health;
+mod sessions;

@@ -1,0 +1,179 @@
+use std::sync::Arc;
+
+use altrion_domain::{
+    RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp, UserId,
+};
+use altrion_server::startup::memory_stores;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, spawn_app, spawn_app_over};
+
+async fn sign_up(app: &crate::helpers::TestApp, email: &str) -> (String, String) {
+    let body: Value = app
+        .post_json(
+            "/api/auth/signup",
+            &json!({ "name": "Grace", "email": email, "password": "a long passphrase" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        body["user"]["id"].as_str().unwrap().to_owned(),
+        body["token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_session_cookie_authenticates_and_logout_purges_it() {
+    let app = spawn_app().await;
+    let (user_id, _) = sign_up(&app, "grace@example.com").await;
+    let cookie = app.session_cookie(app.sessions.as_ref(), &user_id).await;
+
+    let me = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status().as_u16(), 200);
+    assert_eq!(
+        me.json::<Value>().await.unwrap()["user"]["id"],
+        user_id.as_str()
+    );
+
+    let logout = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status().as_u16(), 204);
+    let removal = logout.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(removal.starts_with("altrion.sid="), "{removal}");
+    assert!(
+        removal.contains("Max-Age=0") || removal.contains("expires=Thu, 01 Jan 1970"),
+        "{removal}"
+    );
+    assert!(app.sessions.is_empty(), "the session document is gone");
+
+    let replay = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_error(replay, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn logout_all_by_cookie_deletes_every_session_of_the_user_only() {
+    let app = spawn_app().await;
+    let (grace, token) = sign_up(&app, "grace@example.com").await;
+    let (alan, _) = sign_up(&app, "alan@example.com").await;
+    let first = app.session_cookie(app.sessions.as_ref(), &grace).await;
+    let _second = app.session_cookie(app.sessions.as_ref(), &grace).await;
+    let _other = app.session_cookie(app.sessions.as_ref(), &alan).await;
+
+    let response = app
+        .client
+        .post(app.url("/api/auth/logout-all"))
+        .header("cookie", &first)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status().as_u16(), 204);
+    let left: Vec<_> = app.sessions.all().into_iter().map(|r| r.user_id).collect();
+    assert_eq!(left, vec![Some(UserId::new(alan))]);
+    assert_error(app.get_me(Some(&token)).await, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn requests_that_never_touch_the_session_write_nothing() {
+    let app = spawn_app().await;
+    let (_, token) = sign_up(&app, "grace@example.com").await;
+
+    let me = app.get_me(Some(&token)).await;
+
+    assert_eq!(me.status().as_u16(), 200);
+    assert!(me.headers().get("set-cookie").is_none());
+    assert!(app.sessions.is_empty());
+}
+
+/// A session store whose database is down.
+#[derive(Debug)]
+struct Unreachable;
+
+#[async_trait::async_trait]
+impl SessionRepository for Unreachable {
+    async fn insert(&self, _: SessionRecord) -> Result<(), RepoError> {
+        Err(down())
+    }
+    async fn find_active(
+        &self,
+        _: &SessionId,
+        _: Timestamp,
+    ) -> Result<Option<SessionRecord>, RepoError> {
+        Err(down())
+    }
+    async fn update_state(
+        &self,
+        _: &SessionId,
+        _: SessionState,
+        _: Option<UserId>,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<bool, RepoError> {
+        Err(down())
+    }
+    async fn touch(
+        &self,
+        _: &SessionId,
+        _: Timestamp,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<bool, RepoError> {
+        Err(down())
+    }
+    async fn delete(&self, _: &SessionId) -> Result<(), RepoError> {
+        Err(down())
+    }
+    async fn delete_for_user(&self, _: &UserId) -> Result<u64, RepoError> {
+        Err(down())
+    }
+}
+
+fn down() -> RepoError {
+    RepoError::Unavailable("server selection timed out".into())
+}
+
+#[tokio::test]
+async fn an_unreachable_session_store_is_a_json_503() {
+    let mut stores = memory_stores();
+    stores.sessions = Arc::new(Unreachable);
+    let app = spawn_app_over(stores).await;
+    let cookie = app
+        .session_cookie(
+            &altrion_storage::memory::MemorySessionRepository::new(),
+            "0123456789abcdef01234567",
+        )
+        .await;
+
+    let response = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+
+    let body = assert_error(response, 503, "service_unavailable").await;
+    assert!(
+        !body.to_string().contains("selection"),
+        "no internals: {body}"
+    );
+}
