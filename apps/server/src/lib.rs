@@ -5,6 +5,7 @@
 
 pub mod authenticated;
 pub mod client_ip;
+pub mod cors;
 pub mod error;
 pub mod request_id;
 pub mod routes;

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use actix_web::{
-    body::BoxBody,
+    body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     http::header::{HeaderName, HeaderValue},
     middleware::Next,
@@ -35,10 +35,10 @@ fn sane(id: &str) -> bool {
 ///
 /// # Errors
 /// An inner middleware's failure, as a JSON `503 service_unavailable` carrying the id.
-pub async fn request_id(
+pub async fn request_id<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<BoxBody>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, Error> {
     let id = req
         .headers()
         .get(&REQUEST_ID_HEADER)

@@ -215,6 +215,7 @@ fn run(
         })
         .finish()
         .ok_or_else(|| StartupError::Security("rate limit must be positive".to_owned()))?;
+    let frontend_url = settings.server.frontend_url.clone();
     let state = web::Data::new(state);
     let json_config = web::JsonConfig::default()
         .limit(settings.server.body_limit_bytes)
@@ -228,6 +229,7 @@ fn run(
             .configure(|cfg| routes::configure(cfg, &ip_limit))
             .default_service(web::to(error::not_found))
             .wrap(session_middleware(session_store.clone(), &cookie))
+            .wrap(crate::cors::cors(&frontend_url))
             .wrap(
                 DefaultHeaders::new()
                     .add(("x-content-type-options", "nosniff"))

@@ -85,3 +85,33 @@ async fn wrong_json_shape_is_422() {
 
     assert_error(response, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn cors_allows_only_the_frontend_origin_with_credentials() {
+    let app = crate::helpers::spawn_app_with(
+        crate::helpers::test_settings(&[("FRONTEND_URL", "http://localhost:5173")]),
+        altrion_server::startup::memory_stores(),
+    )
+    .await;
+
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("http://localhost:5173").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
