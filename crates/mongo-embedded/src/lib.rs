@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bson_check;
 pub mod commands;
 pub mod error;
 pub mod handshake;

@@ -104,6 +104,7 @@ fn read_doc(b: &[u8]) -> Result<(Document, usize), WireError> {
     }
     let len = len as usize;
     let bytes = b.get(..len).ok_or(WireError::Truncated)?;
+    crate::bson_check::check(bytes).map_err(WireError::Malformed)?;
     let doc = bson::from_slice::<Document>(bytes)
         .map_err(|e| WireError::Malformed(format!("invalid BSON: {e}")))?;
     Ok((doc, len))

@@ -598,8 +598,8 @@ fn push(doc: &mut Document, path: &str, arg: &Bson) -> CmdResult<()> {
         let n = arr.len() as i64;
         if s >= 0 {
             arr.truncate(s as usize);
-        } else if -s < n {
-            arr.drain(0..(n + s) as usize);
+        } else if s.unsigned_abs() < n as u64 {
+            arr.drain(0..(n - s.unsigned_abs() as i64) as usize);
         }
     }
     Ok(())

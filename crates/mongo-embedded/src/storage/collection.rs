@@ -57,6 +57,7 @@ impl Collection {
         let rid = self.next_rid;
         let mut all_keys = Vec::with_capacity(self.indexes.len());
         for ix in &self.indexes {
+            ix.check_parallel_arrays(&doc)?;
             let keys = ix.keys_for(&doc);
             if let Some(k) = ix.conflict(&keys, rid) {
                 return Err(ix.dup_error(ns, k));
@@ -79,6 +80,7 @@ impl Collection {
         };
         let mut changes = Vec::with_capacity(self.indexes.len());
         for ix in &self.indexes {
+            ix.check_parallel_arrays(&doc)?;
             let new_keys = ix.keys_for(&doc);
             if let Some(k) = ix.conflict(&new_keys, rid) {
                 return Err(ix.dup_error(ns, k));
@@ -130,6 +132,9 @@ impl Collection {
     pub fn add_index(&mut self, ns: &str, spec: IndexSpec, enforce: bool) -> CmdResult<()> {
         let mut ix = Index::new(spec)?;
         for (rid, d) in &self.records {
+            if enforce {
+                ix.check_parallel_arrays(d)?;
+            }
             let keys = ix.keys_for(d);
             if enforce {
                 if let Some(k) = ix.conflict(&keys, *rid) {
@@ -146,8 +151,18 @@ impl Collection {
     /// when the filter pins that field; `None` means "scan everything".
     fn candidates(&self, filter: &Filter) -> Option<Vec<u64>> {
         for (path, v) in filter.equalities() {
-            if path == "_id" && !matches!(v, Bson::Document(_) | Bson::Array(_) | Bson::Null) {
+            if path == "_id" && !matches!(v, Bson::Document(_) | Bson::Array(_) | Bson::Null | Bson::RegularExpression(_)) {
                 return Some(self.rid_of(v).into_iter().collect());
+            }
+        }
+        for op in filter.ops_on("_id") {
+            if let Op::In(list) = op {
+                if list.iter().all(|v| !matches!(v, Bson::Document(_) | Bson::Array(_) | Bson::Null | Bson::RegularExpression(_))) {
+                    let mut out: Vec<u64> = list.iter().filter_map(|v| self.rid_of(v)).collect();
+                    out.sort_unstable();
+                    out.dedup();
+                    return Some(out);
+                }
             }
         }
         for ix in &self.indexes {

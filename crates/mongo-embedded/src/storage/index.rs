@@ -183,7 +183,8 @@ impl IndexSpec {
             d.insert("partialFilterExpression", p.clone());
         }
         if let Some(e) = self.expire_after {
-            d.insert("expireAfterSeconds", e);
+            // MongoDB reports it as an int32 when it fits.
+            d.insert("expireAfterSeconds", i32::try_from(e).map(Bson::Int32).unwrap_or(Bson::Int64(e)));
         }
         if self.hidden {
             d.insert("hidden", true);
@@ -277,6 +278,28 @@ impl Index {
         keys.sort();
         keys.dedup();
         keys
+    }
+
+    /// MongoDB refuses compound keys over two array fields ("parallel arrays"),
+    /// which would otherwise explode into a cross product of keys.
+    pub fn check_parallel_arrays(&self, doc: &Document) -> CmdResult<()> {
+        if self.spec.key.len() < 2 {
+            return Ok(());
+        }
+        let arrays: Vec<&String> = self
+            .spec
+            .key
+            .keys()
+            .filter(|f| values_at(doc, f).iter().any(|v| matches!(v, Bson::Array(_))) || values_at(doc, f).len() > 1)
+            .collect();
+        if arrays.len() > 1 {
+            return Err(CmdError::new(
+                171,
+                "CannotIndexParallelArrays",
+                format!("cannot index parallel arrays [{}] [{}]", arrays[1], arrays[0]),
+            ));
+        }
+        Ok(())
     }
 
     /// Adds a record's keys.

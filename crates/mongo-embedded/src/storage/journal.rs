@@ -109,8 +109,10 @@ impl Journal {
         })
         .await
         .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-        d.file = Some(file);
+        // After a failed write the file's tail is unknown: stop journaling
+        // (every later write fails) rather than leave a gap in the record stream.
         res?;
+        d.file = Some(file);
         d.size += len;
         d.synced = upto;
         Ok(())
