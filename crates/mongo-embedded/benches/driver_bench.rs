@@ -15,7 +15,11 @@ const OPS: i64 = 5_000;
 
 fn report(name: &str, n: i64, started: Instant) {
     let secs = started.elapsed().as_secs_f64();
-    println!("{name:<38} {n:>7} ops {secs:>8.3} s {:>10.0} ops/s {:>8.1} µs/op", n as f64 / secs, secs * 1e6 / n as f64);
+    println!(
+        "{name:<38} {n:>7} ops {secs:>8.3} s {:>10.0} ops/s {:>8.1} µs/op",
+        n as f64 / secs,
+        secs * 1e6 / n as f64
+    );
 }
 
 /// Cheap deterministic pseudo-random sequence (no extra dependency).
@@ -29,7 +33,9 @@ fn next(x: &mut u64) -> i64 {
 async fn run(c: &Collection<Document>) {
     let t = Instant::now();
     for i in 0..OPS {
-        c.insert_one(doc! {"_id": DOCS + i, "email": format!("single{i}@example.com"), "n": i}).await.unwrap();
+        c.insert_one(doc! {"_id": DOCS + i, "email": format!("single{i}@example.com"), "n": i})
+            .await
+            .unwrap();
     }
     report("insert_one (single doc)", OPS, t);
     c.delete_many(doc! {}).await.unwrap();
@@ -44,9 +50,14 @@ async fn run(c: &Collection<Document>) {
     report("insert_many (1000/batch), docs", DOCS, t);
 
     let t = Instant::now();
-    c.create_index(IndexModel::builder().keys(doc! {"email": 1}).options(IndexOptions::builder().unique(true).build()).build())
-        .await
-        .unwrap();
+    c.create_index(
+        IndexModel::builder()
+            .keys(doc! {"email": 1})
+            .options(IndexOptions::builder().unique(true).build())
+            .build(),
+    )
+    .await
+    .unwrap();
     report("createIndex unique email (100k docs)", 1, t);
 
     let mut x = 0x2545_F491_4F6C_DD1D_u64;
@@ -60,14 +71,20 @@ async fn run(c: &Collection<Document>) {
     let t = Instant::now();
     for _ in 0..OPS {
         let id = next(&mut x);
-        c.update_one(doc! {"_id": id}, doc! {"$inc": {"n": 1}}).await.unwrap();
+        c.update_one(doc! {"_id": id}, doc! {"$inc": {"n": 1}})
+            .await
+            .unwrap();
     }
     report("update_one by _id ($inc)", OPS, t);
 
     let t = Instant::now();
     for _ in 0..OPS {
         let id = next(&mut x);
-        assert!(c.find_one(doc! {"email": format!("user{id}@example.com")}).await.unwrap().is_some());
+        assert!(c
+            .find_one(doc! {"email": format!("user{id}@example.com")})
+            .await
+            .unwrap()
+            .is_some());
     }
     report("find_one by indexed email", OPS, t);
 
@@ -88,7 +105,9 @@ async fn main() {
         opts = opts.dbpath(dir.path());
     }
     let server = Server::start(opts).await.unwrap();
-    let client = Client::with_uri_str(format!("{}?directConnection=true", server.uri())).await.unwrap();
+    let client = Client::with_uri_str(format!("{}?directConnection=true", server.uri()))
+        .await
+        .unwrap();
     let c = client.database("bench").collection::<Document>("users");
     println!("mongo-embedded driver benchmark (persistent: {persistent}, {DOCS} docs)");
     run(&c).await;

@@ -12,11 +12,20 @@ fn i32_at(b: &[u8], pos: usize, end: usize) -> Result<i32, String> {
     if pos + 4 > end {
         return Err("truncated BSON".into());
     }
-    Ok(i32::from_le_bytes([b[pos], b[pos + 1], b[pos + 2], b[pos + 3]]))
+    Ok(i32::from_le_bytes([
+        b[pos],
+        b[pos + 1],
+        b[pos + 2],
+        b[pos + 3],
+    ]))
 }
 
 fn skip_cstring(b: &[u8], pos: usize, end: usize) -> Result<usize, String> {
-    b[pos..end].iter().position(|c| *c == 0).map(|n| pos + n + 1).ok_or_else(|| "unterminated cstring in BSON".into())
+    b[pos..end]
+        .iter()
+        .position(|c| *c == 0)
+        .map(|n| pos + n + 1)
+        .ok_or_else(|| "unterminated cstring in BSON".into())
 }
 
 fn skip_string(b: &[u8], pos: usize, end: usize) -> Result<usize, String> {

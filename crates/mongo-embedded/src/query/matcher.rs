@@ -472,7 +472,8 @@ pub fn op_matches(op: &Op, vals: &[&Bson]) -> bool {
                 .any(|v| check(v) || matches!(v, Bson::Array(a) if a.iter().any(check)))
         }
         Op::Mod(d, r) => any_value_or_element(vals, &|v| {
-            crate::sort::compare::to_f64(v).is_some_and(|f| (f.trunc() as i64).wrapping_rem(*d) == *r)
+            crate::sort::compare::to_f64(v)
+                .is_some_and(|f| (f.trunc() as i64).wrapping_rem(*d) == *r)
         }),
         Op::Regex(re) => any_value_or_element(vals, &|v| match v {
             Bson::String(s) | Bson::Symbol(s) => re.is_match(s),

@@ -151,13 +151,26 @@ impl Collection {
     /// when the filter pins that field; `None` means "scan everything".
     fn candidates(&self, filter: &Filter) -> Option<Vec<u64>> {
         for (path, v) in filter.equalities() {
-            if path == "_id" && !matches!(v, Bson::Document(_) | Bson::Array(_) | Bson::Null | Bson::RegularExpression(_)) {
+            if path == "_id"
+                && !matches!(
+                    v,
+                    Bson::Document(_) | Bson::Array(_) | Bson::Null | Bson::RegularExpression(_)
+                )
+            {
                 return Some(self.rid_of(v).into_iter().collect());
             }
         }
         for op in filter.ops_on("_id") {
             if let Op::In(list) = op {
-                if list.iter().all(|v| !matches!(v, Bson::Document(_) | Bson::Array(_) | Bson::Null | Bson::RegularExpression(_))) {
+                if list.iter().all(|v| {
+                    !matches!(
+                        v,
+                        Bson::Document(_)
+                            | Bson::Array(_)
+                            | Bson::Null
+                            | Bson::RegularExpression(_)
+                    )
+                }) {
                     let mut out: Vec<u64> = list.iter().filter_map(|v| self.rid_of(v)).collect();
                     out.sort_unstable();
                     out.dedup();

@@ -184,7 +184,10 @@ impl IndexSpec {
         }
         if let Some(e) = self.expire_after {
             // MongoDB reports it as an int32 when it fits.
-            d.insert("expireAfterSeconds", i32::try_from(e).map(Bson::Int32).unwrap_or(Bson::Int64(e)));
+            d.insert(
+                "expireAfterSeconds",
+                i32::try_from(e).map(Bson::Int32).unwrap_or(Bson::Int64(e)),
+            );
         }
         if self.hidden {
             d.insert("hidden", true);
@@ -290,13 +293,21 @@ impl Index {
             .spec
             .key
             .keys()
-            .filter(|f| values_at(doc, f).iter().any(|v| matches!(v, Bson::Array(_))) || values_at(doc, f).len() > 1)
+            .filter(|f| {
+                values_at(doc, f)
+                    .iter()
+                    .any(|v| matches!(v, Bson::Array(_)))
+                    || values_at(doc, f).len() > 1
+            })
             .collect();
         if arrays.len() > 1 {
             return Err(CmdError::new(
                 171,
                 "CannotIndexParallelArrays",
-                format!("cannot index parallel arrays [{}] [{}]", arrays[1], arrays[0]),
+                format!(
+                    "cannot index parallel arrays [{}] [{}]",
+                    arrays[1], arrays[0]
+                ),
             ));
         }
         Ok(())

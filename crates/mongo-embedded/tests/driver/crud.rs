@@ -207,29 +207,73 @@ async fn cursors_with_get_more_and_kill() {
 async fn find_limits_batches_and_single_batch() {
     let env = start().await;
     let c = env.db.collection::<Document>("lim");
-    c.insert_many((0..30).map(|i| doc! {"_id": i}).collect::<Vec<_>>()).await.unwrap();
-    let r = env.db.run_command(doc! {"find": "lim", "limit": -3i64, "batchSize": 2}).await.unwrap();
+    c.insert_many((0..30).map(|i| doc! {"_id": i}).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let r = env
+        .db
+        .run_command(doc! {"find": "lim", "limit": -3i64})
+        .await
+        .unwrap();
     let cur = r.get_document("cursor").unwrap();
     assert_eq!(cur.get_i64("id").unwrap(), 0);
     assert_eq!(cur.get_array("firstBatch").unwrap().len(), 3);
-    let r = env.db.run_command(doc! {"find": "lim", "batchSize": 0}).await.unwrap();
+    let r = env
+        .db
+        .run_command(doc! {"find": "lim", "batchSize": 0})
+        .await
+        .unwrap();
     let cur = r.get_document("cursor").unwrap();
     assert_eq!(cur.get_array("firstBatch").unwrap().len(), 0);
     let id = cur.get_i64("id").unwrap();
     assert_ne!(id, 0);
     assert_eq!(cur.get_str("ns").unwrap(), format!("{}.lim", env.db.name()));
-    let r = env.db.run_command(doc! {"getMore": id, "collection": "lim", "batchSize": 25}).await.unwrap();
+    let r = env
+        .db
+        .run_command(doc! {"getMore": id, "collection": "lim", "batchSize": 25})
+        .await
+        .unwrap();
     let cur = r.get_document("cursor").unwrap();
     assert_eq!(cur.get_array("nextBatch").unwrap().len(), 25);
-    let r = env.db.run_command(doc! {"killCursors": "lim", "cursors": [id]}).await.unwrap();
+    let r = env
+        .db
+        .run_command(doc! {"killCursors": "lim", "cursors": [id]})
+        .await
+        .unwrap();
     assert_eq!(r.get_array("cursorsKilled").unwrap().len(), 1);
-    let e = env.db.run_command(doc! {"getMore": id, "collection": "lim"}).await.unwrap_err();
+    let e = env
+        .db
+        .run_command(doc! {"getMore": id, "collection": "lim"})
+        .await
+        .unwrap_err();
     assert_eq!(code_of(&e), Some(43));
-    let r = env.db.run_command(doc! {"find": "lim", "filter": {"_id": {"$in": [3, 1, 99]}}, "singleBatch": true}).await.unwrap();
-    assert_eq!(r.get_document("cursor").unwrap().get_array("firstBatch").unwrap().len(), 2);
+    let r = env
+        .db
+        .run_command(
+            doc! {"find": "lim", "filter": {"_id": {"$in": [3, 1, 99]}}, "singleBatch": true},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.get_document("cursor")
+            .unwrap()
+            .get_array("firstBatch")
+            .unwrap()
+            .len(),
+        2
+    );
     let e = c.insert_one(doc! {"_id": [1, 2]}).await.unwrap_err();
     assert_eq!(code_of(&e), Some(53));
-    c.create_index(mongodb::IndexModel::builder().keys(doc! {"a": 1, "b": 1}).build()).await.unwrap();
-    let e = c.insert_one(doc! {"a": [1, 2], "b": [3, 4]}).await.unwrap_err();
+    c.create_index(
+        mongodb::IndexModel::builder()
+            .keys(doc! {"a": 1, "b": 1})
+            .build(),
+    )
+    .await
+    .unwrap();
+    let e = c
+        .insert_one(doc! {"a": [1, 2], "b": [3, 4]})
+        .await
+        .unwrap_err();
     assert_eq!(code_of(&e), Some(171));
 }

@@ -288,7 +288,7 @@ async fn ttl_pass_removes_expired_documents() {
         batch[1]
             .as_document()
             .unwrap()
-            .get_i64("expireAfterSeconds")
+            .get_i32("expireAfterSeconds")
             .unwrap(),
         60
     );
