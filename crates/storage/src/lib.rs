@@ -1,7 +1,18 @@
 //! Storage adapters for Altrion's ports: MongoDB (production) and in-memory fakes
-//! ([`memory`], for tests and examples), with identical semantics.
+//! ([`memory`], for tests and examples), with identical semantics; the index migrations
+//! ([`migrations`]) and the maintenance operations behind `altrion db` ([`maintenance`]).
 //!
 //! This crate owns the database: BSON documents and their mapping stay private here. It must not
 //! depend on HTTP or actix crates.
 
+mod error;
+pub mod maintenance;
 pub mod memory;
+pub mod migrations;
+pub mod mongo;
+
+pub use error::StorageError;
+pub use mongo::{open, MongoOptions, MongoStores, WriteConcernSetting};
+
+/// The database handle the migrations and maintenance functions take.
+pub use mongodb::Database;

@@ -1,0 +1,8 @@
+//! What `altrion db check` and `altrion db cleanup` do: inspect the database, and drop every
+//! collection the application does not own (`users`, `sessions`; `system.*` belongs to MongoDB).
+
+mod check;
+mod cleanup;
+
+pub use check::{check, CheckReport, CollectionReport, SessionCounts};
+pub use cleanup::{cleanup, cleanup_plan, is_protected};

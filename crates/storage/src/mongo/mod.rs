@@ -1,0 +1,75 @@
+//! MongoDB adapters for the domain ports, over the `users` and `sessions` documents of the
+//! design (§3). Documents and their mapping are private (`documents`); only [`Database`] crosses
+//! this module's boundary, for migrations and maintenance.
+
+mod connect;
+mod documents;
+mod errors;
+mod readiness;
+mod sessions;
+mod users;
+
+use std::{sync::Arc, time::Duration};
+
+use mongodb::Database;
+
+pub use connect::{connect, MongoOptions, WriteConcernSetting};
+pub(crate) use errors::is_unavailable;
+pub use readiness::MongoReadiness;
+pub use sessions::MongoSessionRepository;
+pub use users::MongoUserRepository;
+
+use crate::{
+    migrations::{self, MigrationError, MigrationReport},
+    StorageError,
+};
+
+/// The collection holding user accounts.
+pub const USERS: &str = "users";
+/// The collection holding server-side sessions.
+pub const SESSIONS: &str = "sessions";
+
+/// The three MongoDB-backed ports over one database; the `Arc`s coerce to `Arc<dyn Port>`.
+#[derive(Debug, Clone)]
+pub struct MongoStores {
+    pub users: Arc<MongoUserRepository>,
+    pub sessions: Arc<MongoSessionRepository>,
+    pub readiness: Arc<MongoReadiness>,
+    database: Database,
+}
+
+impl MongoStores {
+    /// Adapters over an already connected database; `ping_timeout` bounds readiness checks.
+    pub fn from_database(database: Database, ping_timeout: Duration) -> Self {
+        Self {
+            users: Arc::new(MongoUserRepository::new(&database)),
+            sessions: Arc::new(MongoSessionRepository::new(&database)),
+            readiness: Arc::new(MongoReadiness::new(&database, ping_timeout)),
+            database,
+        }
+    }
+
+    /// The database the stores use (for migrations, maintenance and tests).
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Applies the embedded index migrations; see [`migrations::apply`].
+    ///
+    /// # Errors
+    /// As [`migrations::apply`].
+    pub async fn migrate(&self) -> Result<MigrationReport, MigrationError> {
+        migrations::apply(&self.database).await
+    }
+}
+
+/// Connects (see [`connect`]) and builds the three stores. The driver connects lazily: this
+/// fails only on an unusable configuration; an unreachable server shows in the first operation
+/// (`Unavailable`) or in [`MongoReadiness`].
+///
+/// # Errors
+/// [`StorageError::Config`] for an invalid connection string or option.
+pub async fn open(options: &MongoOptions) -> Result<MongoStores, StorageError> {
+    let database = connect(options).await?;
+    Ok(MongoStores::from_database(database, options.ping_timeout))
+}

@@ -1,0 +1,133 @@
+use altrion_domain::{
+    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp,
+    UserId,
+};
+use async_trait::async_trait;
+use mongodb::{
+    bson::{doc, Document},
+    Collection, Database,
+};
+
+use super::{
+    documents::{
+        object_to_document, session_document, session_from_document, to_bson_date, user_id_value,
+    },
+    errors::repo_error,
+    SESSIONS,
+};
+
+/// [`SessionRepository`] over the `sessions` collection. Every write is one conditional
+/// statement without upsert, so a deleted or expired session can never be written back;
+/// MongoDB's TTL index (`migrations/0002_sessions_indexes.json`) removes expired documents.
+#[derive(Debug, Clone)]
+pub struct MongoSessionRepository {
+    sessions: Collection<Document>,
+}
+
+impl MongoSessionRepository {
+    /// The repository over `database.sessions`.
+    pub fn new(database: &Database) -> Self {
+        Self {
+            sessions: database.collection(SESSIONS),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionRepository for MongoSessionRepository {
+    async fn insert(&self, record: SessionRecord) -> Result<(), RepoError> {
+        match self.sessions.insert_one(session_document(&record)).await {
+            Ok(_) => Ok(()),
+            // The only unique key of `sessions` is `_id`.
+            Err(err) => match repo_error(err) {
+                RepoError::Conflict(_) => Err(RepoError::Conflict(ConflictKey::Id)),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn find_active(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, RepoError> {
+        let found = self
+            .sessions
+            .find_one(doc! {"_id": id.as_str(), "expires": {"$gt": to_bson_date(now)}})
+            .await
+            .map_err(repo_error)?;
+        Ok(found.as_ref().map(session_from_document).transpose()?)
+    }
+
+    async fn update_state(
+        &self,
+        id: &SessionId,
+        state: SessionState,
+        user_id: Option<UserId>,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let now = to_bson_date(now);
+        let mut update = doc! {"$set": {
+            "session": object_to_document(&state),
+            "expires": to_bson_date(expires),
+            "lastModified": now,
+        }};
+        match &user_id {
+            Some(user) => {
+                if let Ok(set) = update.get_document_mut("$set") {
+                    set.insert("userId", user_id_value(user));
+                }
+            }
+            None => {
+                update.insert("$unset", doc! {"userId": ""});
+            }
+        }
+        let result = self
+            .sessions
+            .update_one(doc! {"_id": id.as_str(), "expires": {"$gt": now}}, update)
+            .await
+            .map_err(repo_error)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires: Timestamp,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let now = to_bson_date(now);
+        let result = self
+            .sessions
+            .update_one(
+                doc! {
+                    "_id": id.as_str(),
+                    "expires": {"$gt": now},
+                    "lastModified": {"$lt": to_bson_date(stale_before)},
+                },
+                doc! {"$set": {"expires": to_bson_date(expires), "lastModified": now}},
+            )
+            .await
+            .map_err(repo_error)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), RepoError> {
+        self.sessions
+            .delete_one(doc! {"_id": id.as_str()})
+            .await
+            .map_err(repo_error)
+            .map(drop)
+    }
+
+    async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {
+        let result = self
+            .sessions
+            .delete_many(doc! {"userId": user_id_value(user)})
+            .await
+            .map_err(repo_error)?;
+        Ok(result.deleted_count)
+    }
+}

@@ -1,0 +1,189 @@
+use altrion_domain::{
+    ConflictKey, Email, Identity, NewUser, PasswordHash, Provider, RepoError, Timestamp, User,
+    UserId, UserRepository,
+};
+use async_trait::async_trait;
+use mongodb::{
+    bson::{doc, oid::ObjectId, Bson, Document},
+    options::ReturnDocument,
+    Collection, Database,
+};
+
+use super::{
+    documents::{identity_document, new_user_document, to_bson_date, user_from_document},
+    errors::repo_error,
+    USERS,
+};
+
+/// [`UserRepository`] over the `users` collection. Uniqueness of emails and identities is the
+/// unique indexes' job (`migrations/0001_users_indexes.json`): apply migrations first.
+#[derive(Debug, Clone)]
+pub struct MongoUserRepository {
+    users: Collection<Document>,
+}
+
+impl MongoUserRepository {
+    /// The repository over `database.users`.
+    pub fn new(database: &Database) -> Self {
+        Self {
+            users: database.collection(USERS),
+        }
+    }
+
+    async fn find_one(&self, filter: Document) -> Result<Option<User>, RepoError> {
+        let found = self.users.find_one(filter).await.map_err(repo_error)?;
+        Ok(found.as_ref().map(user_from_document).transpose()?)
+    }
+
+    /// `update` on the user `id`, returning the document after it; `NotFound` when absent.
+    async fn modify(&self, id: &UserId, update: Document) -> Result<Document, RepoError> {
+        let oid = object_id(id).ok_or(RepoError::NotFound)?;
+        self.users
+            .find_one_and_update(doc! {"_id": oid}, update)
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(repo_error)?
+            .ok_or(RepoError::NotFound)
+    }
+}
+
+/// The ObjectId a user id names; ids that are not one belong to no stored user.
+fn object_id(id: &UserId) -> Option<ObjectId> {
+    ObjectId::parse_str(id.as_str()).ok()
+}
+
+/// Matches a user holding this identity. The extra `identities.subject` equality makes the
+/// query imply the partial index's filter, so MongoDB can use that index; `$elemMatch` makes
+/// provider and subject match in the same element.
+fn identity_filter(provider: Provider, subject: &str) -> Document {
+    doc! {
+        "identities.subject": subject,
+        "identities": {"$elemMatch": {"provider": provider.as_str(), "subject": subject}},
+    }
+}
+
+#[async_trait]
+impl UserRepository for MongoUserRepository {
+    async fn create(&self, new: NewUser) -> Result<User, RepoError> {
+        let doc = new_user_document(ObjectId::new(), &new);
+        self.users.insert_one(&doc).await.map_err(repo_error)?;
+        Ok(user_from_document(&doc)?)
+    }
+
+    async fn find_by_id(&self, id: &UserId) -> Result<Option<User>, RepoError> {
+        match object_id(id) {
+            Some(oid) => self.find_one(doc! {"_id": oid}).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
+        self.find_one(doc! {"email": email.as_str()}).await
+    }
+
+    async fn find_by_identity(
+        &self,
+        provider: Provider,
+        subject: &str,
+    ) -> Result<Option<User>, RepoError> {
+        self.find_one(identity_filter(provider, subject)).await
+    }
+
+    async fn record_failed_login(&self, id: &UserId, at: Timestamp) -> Result<u32, RepoError> {
+        let after = self
+            .modify(
+                id,
+                doc! {"$inc": {"failedLogins": 1_i32}, "$set": {"updatedAt": to_bson_date(at)}},
+            )
+            .await?;
+        Ok(user_from_document(&after)?.failed_logins)
+    }
+
+    async fn lock_until(&self, id: &UserId, until: Timestamp) -> Result<(), RepoError> {
+        self.modify(id, doc! {"$set": {"lockedUntil": to_bson_date(until)}})
+            .await
+            .map(drop)
+    }
+
+    async fn record_login(
+        &self,
+        id: &UserId,
+        at: Timestamp,
+        rehashed: Option<PasswordHash>,
+    ) -> Result<(), RepoError> {
+        let at = to_bson_date(at);
+        let mut set = doc! {"lastLoginAt": at, "updatedAt": at};
+        if let Some(hash) = rehashed {
+            set.insert("password", hash.as_str());
+        }
+        self.modify(
+            id,
+            doc! {"$set": set, "$unset": {"failedLogins": "", "lockedUntil": ""}},
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
+        let after = self
+            .modify(
+                id,
+                doc! {"$inc": {"tokenVersion": 1_i64}, "$set": {"updatedAt": to_bson_date(at)}},
+            )
+            .await?;
+        Ok(user_from_document(&after)?.token_version)
+    }
+
+    async fn link_identity(
+        &self,
+        id: &UserId,
+        identity: Identity,
+        at: Timestamp,
+    ) -> Result<User, RepoError> {
+        let Some(oid) = object_id(id) else {
+            return self.missing_user_or_conflict(&identity).await;
+        };
+        // Pushes only when this user lacks the identity; the unique index refuses it when
+        // another user has it.
+        let pushed = self
+            .users
+            .find_one_and_update(
+                doc! {
+                    "_id": oid,
+                    "identities": {"$not": {"$elemMatch": {
+                        "provider": identity.provider.as_str(),
+                        "subject": identity.subject.as_str(),
+                    }}},
+                },
+                doc! {
+                    "$push": {"identities": Bson::Document(identity_document(&identity))},
+                    "$set": {"updatedAt": to_bson_date(at)},
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(repo_error)?;
+        match pushed {
+            Some(doc) => Ok(user_from_document(&doc)?),
+            // Either the user already has it (a no-op) or there is no such user.
+            None => match self.find_one(doc! {"_id": oid}).await? {
+                Some(user) => Ok(user),
+                None => self.missing_user_or_conflict(&identity).await,
+            },
+        }
+    }
+}
+
+impl MongoUserRepository {
+    /// The error for linking to a missing user: `Conflict` when someone else has the identity
+    /// (checked first, as the fake does), else `NotFound`.
+    async fn missing_user_or_conflict(&self, identity: &Identity) -> Result<User, RepoError> {
+        match self
+            .find_by_identity(identity.provider, &identity.subject)
+            .await?
+        {
+            Some(_) => Err(RepoError::Conflict(ConflictKey::Identity)),
+            None => Err(RepoError::NotFound),
+        }
+    }
+}

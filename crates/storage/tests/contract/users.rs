@@ -1,0 +1,383 @@
+//! The `UserRepository` contract.
+
+use altrion_domain::{ConflictKey, PasswordHash, Provider, RepoError, UserId};
+use futures_util::future::join_all;
+use time::Duration;
+
+use crate::harness::{email, identity, local_user, oauth_user, Ctx};
+
+contract!(all: [
+    create_then_find_by_id_email_and_identity,
+    emails_are_unique,
+    identities_are_unique_but_subjects_may_repeat_across_providers,
+    password_users_without_identities_do_not_collide,
+    concurrent_creates_of_one_email_have_exactly_one_winner,
+    failed_logins_are_counted_and_lock_until_is_stored,
+    record_login_resets_failures_and_rehashes,
+    bump_token_version_increments,
+    link_identity_is_a_no_op_twice_and_conflicts_across_users,
+    unknown_and_malformed_ids_are_not_found,
+]);
+
+async fn create_then_find_by_id_email_and_identity(ctx: Ctx) {
+    let now = ctx.now();
+    let local = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let oauth = ctx
+        .users
+        .create(oauth_user(
+            "grace@example.com",
+            Provider::Github,
+            "583231",
+            now,
+        ))
+        .await
+        .unwrap();
+
+    assert_ne!(local.id, oauth.id);
+    assert_eq!(local.token_version, 0);
+    assert_eq!(local.failed_logins, 0);
+    assert_eq!((local.created_at, local.updated_at), (now, now));
+    assert!(local.identities.is_empty());
+    assert_eq!(oauth.identities.len(), 1);
+    assert!(oauth.password_hash.is_none());
+
+    let by_id = ctx.users.find_by_id(&local.id).await.unwrap();
+    assert_eq!(by_id.as_ref(), Some(&local));
+    let by_email = ctx
+        .users
+        .find_by_email(&email("grace@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(by_email.as_ref(), Some(&oauth));
+    let by_identity = ctx
+        .users
+        .find_by_identity(Provider::Github, "583231")
+        .await
+        .unwrap();
+    assert_eq!(by_identity.as_ref(), Some(&oauth));
+    assert_eq!(oauth.providers(), vec![Provider::Github]);
+}
+
+async fn emails_are_unique(ctx: Ctx) {
+    let now = ctx.now();
+    ctx.users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+
+    let again = ctx.users.create(local_user("ada@example.com", now)).await;
+    assert!(
+        matches!(again, Err(RepoError::Conflict(ConflictKey::Email))),
+        "{again:?}"
+    );
+    let via_oauth = ctx
+        .users
+        .create(oauth_user("ada@example.com", Provider::Google, "g-1", now))
+        .await;
+    assert!(
+        matches!(via_oauth, Err(RepoError::Conflict(ConflictKey::Email))),
+        "{via_oauth:?}"
+    );
+    // Nothing was written by the refused creates.
+    assert!(ctx
+        .users
+        .find_by_identity(Provider::Google, "g-1")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn identities_are_unique_but_subjects_may_repeat_across_providers(ctx: Ctx) {
+    let now = ctx.now();
+    ctx.users
+        .create(oauth_user("one@example.com", Provider::Github, "42", now))
+        .await
+        .unwrap();
+
+    let taken = ctx
+        .users
+        .create(oauth_user("two@example.com", Provider::Github, "42", now))
+        .await;
+    assert!(
+        matches!(taken, Err(RepoError::Conflict(ConflictKey::Identity))),
+        "{taken:?}"
+    );
+    assert!(ctx
+        .users
+        .find_by_email(&email("two@example.com"))
+        .await
+        .unwrap()
+        .is_none());
+
+    let other_provider = ctx
+        .users
+        .create(oauth_user("three@example.com", Provider::Google, "42", now))
+        .await
+        .unwrap();
+    let found = ctx
+        .users
+        .find_by_identity(Provider::Google, "42")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|u| u.id), Some(other_provider.id.clone()));
+    assert!(ctx
+        .users
+        .find_by_identity(Provider::Google, "43")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Uniqueness is per (provider, subject) of one element, not across elements: a user with
+    // google:42 and github:43 does not hold google:43.
+    let linked = ctx
+        .users
+        .link_identity(
+            &other_provider.id,
+            identity(Provider::Github, "43", now),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked.identities.len(), 2);
+    let crossed = ctx
+        .users
+        .create(oauth_user("four@example.com", Provider::Google, "43", now))
+        .await
+        .unwrap();
+    let found = ctx
+        .users
+        .find_by_identity(Provider::Google, "43")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|u| u.id), Some(crossed.id));
+}
+
+async fn password_users_without_identities_do_not_collide(ctx: Ctx) {
+    let now = ctx.now();
+    for n in 0..3 {
+        ctx.users
+            .create(local_user(&format!("user{n}@example.com"), now))
+            .await
+            .unwrap();
+    }
+    assert!(ctx
+        .users
+        .find_by_email(&email("user2@example.com"))
+        .await
+        .unwrap()
+        .is_some());
+}
+
+async fn concurrent_creates_of_one_email_have_exactly_one_winner(ctx: Ctx) {
+    let now = ctx.now();
+    let attempts = (0..8).map(|_| {
+        let users = ctx.users.clone();
+        async move { users.create(local_user("race@example.com", now)).await }
+    });
+    let results = join_all(attempts).await;
+
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| matches!(r, Err(RepoError::Conflict(ConflictKey::Email))))
+        .count();
+    assert_eq!((winners, conflicts), (1, 7), "{results:?}");
+}
+
+async fn failed_logins_are_counted_and_lock_until_is_stored(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+
+    let mut counts = Vec::new();
+    for n in 1..=3 {
+        counts.push(
+            ctx.users
+                .record_failed_login(&user.id, now + Duration::seconds(n))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(counts, vec![1, 2, 3]);
+
+    let until = now + Duration::minutes(15);
+    ctx.users.lock_until(&user.id, until).await.unwrap();
+    let stored = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
+    assert_eq!(stored.failed_logins, 3);
+    assert_eq!(stored.locked_until, Some(until));
+    assert_eq!(stored.updated_at, now + Duration::seconds(3));
+}
+
+async fn record_login_resets_failures_and_rehashes(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    ctx.users.record_failed_login(&user.id, now).await.unwrap();
+    ctx.users
+        .lock_until(&user.id, now + Duration::minutes(1))
+        .await
+        .unwrap();
+
+    let at = now + Duration::minutes(2);
+    ctx.users.record_login(&user.id, at, None).await.unwrap();
+    let after = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
+    assert_eq!(after.failed_logins, 0);
+    assert_eq!(after.locked_until, None);
+    assert_eq!(after.last_login_at, Some(at));
+    assert_eq!(after.updated_at, at);
+    assert_eq!(after.password_hash, user.password_hash);
+    // Counting starts again from zero.
+    assert_eq!(
+        ctx.users.record_failed_login(&user.id, at).await.unwrap(),
+        1
+    );
+
+    let rehashed = PasswordHash::new("$argon2id$v=19$m=65536,t=3,p=1$bmV3$bmV3aGFzaA");
+    ctx.users
+        .record_login(&user.id, at, Some(rehashed.clone()))
+        .await
+        .unwrap();
+    let after = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
+    assert_eq!(after.password_hash, Some(rehashed));
+}
+
+async fn bump_token_version_increments(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    assert_eq!(
+        ctx.users.bump_token_version(&user.id, now).await.unwrap(),
+        1
+    );
+    let later = now + Duration::hours(1);
+    assert_eq!(
+        ctx.users.bump_token_version(&user.id, later).await.unwrap(),
+        2
+    );
+    let stored = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
+    assert_eq!((stored.token_version, stored.updated_at), (2, later));
+}
+
+async fn link_identity_is_a_no_op_twice_and_conflicts_across_users(ctx: Ctx) {
+    let now = ctx.now();
+    let ada = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let grace = ctx
+        .users
+        .create(oauth_user(
+            "grace@example.com",
+            Provider::Google,
+            "g-7",
+            now,
+        ))
+        .await
+        .unwrap();
+
+    let at = now + Duration::minutes(5);
+    let linked = ctx
+        .users
+        .link_identity(&ada.id, identity(Provider::Github, "99", at), at)
+        .await
+        .unwrap();
+    assert_eq!(
+        linked.identities,
+        vec![identity(Provider::Github, "99", at)]
+    );
+    assert_eq!(linked.updated_at, at);
+    assert_eq!(linked.providers(), vec![Provider::Local, Provider::Github]);
+
+    let later = at + Duration::minutes(5);
+    let again = ctx
+        .users
+        .link_identity(&ada.id, identity(Provider::Github, "99", later), later)
+        .await
+        .unwrap();
+    assert_eq!(again, linked, "linking twice changes nothing");
+
+    let stolen = ctx
+        .users
+        .link_identity(&ada.id, identity(Provider::Google, "g-7", later), later)
+        .await;
+    assert!(
+        matches!(stolen, Err(RepoError::Conflict(ConflictKey::Identity))),
+        "{stolen:?}"
+    );
+    let found = ctx
+        .users
+        .find_by_identity(Provider::Google, "g-7")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|u| u.id), Some(grace.id));
+    let ada_now = ctx.users.find_by_id(&ada.id).await.unwrap().unwrap();
+    assert_eq!(ada_now, linked);
+    let found = ctx
+        .users
+        .find_by_identity(Provider::Github, "99")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|u| u.id), Some(ada.id));
+}
+
+async fn unknown_and_malformed_ids_are_not_found(ctx: Ctx) {
+    let now = ctx.now();
+    ctx.users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    for id in [
+        UserId::new("ffffffffffffffffffffffff"),
+        UserId::new("not-an-id"),
+    ] {
+        assert!(ctx.users.find_by_id(&id).await.unwrap().is_none());
+        assert!(matches!(
+            ctx.users.record_failed_login(&id, now).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(matches!(
+            ctx.users.lock_until(&id, now).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(matches!(
+            ctx.users.record_login(&id, now, None).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(matches!(
+            ctx.users.bump_token_version(&id, now).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(matches!(
+            ctx.users
+                .link_identity(&id, identity(Provider::Github, "1", now), now)
+                .await,
+            Err(RepoError::NotFound)
+        ));
+    }
+    assert!(ctx
+        .users
+        .find_by_email(&email("nobody@example.com"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(ctx
+        .users
+        .find_by_identity(Provider::Github, "1")
+        .await
+        .unwrap()
+        .is_none());
+}
