@@ -1,10 +1,11 @@
-//! Email/password authentication for Altrion: argon2id password hashing, HS256 access tokens,
-//! per-account lockout, and the use cases (sign-up, login, token authentication, log out
-//! everywhere) that the HTTP layer calls.
+//! Authentication for Altrion: argon2id password hashing, HS256 access tokens, per-account
+//! lockout, the email/password use cases (sign-up, login, token authentication, log out
+//! everywhere), and sign-in with Google and GitHub ([`oauth`]) — what the HTTP layer calls.
 //!
 //! This crate is generic over the ports in `altrion-domain`. It must not depend on `actix-*`,
-//! `mongodb`/`bson` or any HTTP crate, and it knows nothing about status codes: callers map
-//! [`AuthError`] variants to responses.
+//! `mongodb`/`bson` or any HTTP *server* crate (its only HTTP is the outbound OAuth client),
+//! and it knows nothing about status codes: callers map [`AuthError`] and [`OAuthError`]
+//! variants to responses.
 //!
 //! ```
 //! # use std::sync::Arc;
@@ -31,12 +32,16 @@
 
 mod duration;
 mod error;
+pub mod oauth;
 mod password;
 mod service;
 mod throttle;
 mod token;
 
 pub use error::{AuthError, ConfigError, FieldError};
+pub use oauth::{
+    CallbackQuery, OAuthConfig, OAuthError, OAuthService, PendingLogin, ProviderConfig, SignedIn,
+};
 pub use password::{Argon2Settings, PasswordHasher, Verified};
 pub use service::{
     AuthService, Authenticated, LoginRequest, SignupRequest, MAX_LOGIN_PASSWORD_BYTES,

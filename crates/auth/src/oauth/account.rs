@@ -1,0 +1,125 @@
+//! From a provider profile to a user: sign in, link, or create — never a silent merge.
+
+use altrion_domain::{
+    ConflictKey, DisplayName, Identity, NewUser, Provider, RepoError, Timestamp, User, UserId,
+    UserRepository,
+};
+
+use super::{profile::Profile, OAuthError};
+
+/// The user the profile resolves to, and whether it was created or linked.
+pub(crate) struct Resolved {
+    pub(crate) user: User,
+    pub(crate) created: bool,
+    pub(crate) linked: bool,
+}
+
+/// The identity rules of the design (§7):
+/// - a known identity signs its user in and changes nothing;
+/// - with `linking`, an unknown identity is added to that user;
+/// - otherwise a verified email is required, and if it belongs to an account the sign-in is
+///   refused with `account_exists` (the owner can link while signed in);
+/// - else a new account is created.
+pub(crate) async fn resolve(
+    users: &dyn UserRepository,
+    provider: Provider,
+    profile: Profile,
+    linking: Option<UserId>,
+    now: Timestamp,
+) -> Result<Resolved, OAuthError> {
+    if let Some(user) = users.find_by_identity(provider, &profile.subject).await? {
+        return match linking {
+            Some(id) if id != user.id => {
+                tracing::info!(%provider, user_id = %id, "link refused: identity belongs to another user");
+                Err(OAuthError::AccountExists)
+            }
+            _ => Ok(Resolved {
+                user,
+                created: false,
+                linked: false,
+            }),
+        };
+    }
+    let identity = Identity {
+        provider,
+        subject: profile.subject.clone(),
+        email: profile.email.clone(),
+        email_verified: profile.email_verified,
+        linked_at: now,
+    };
+    if let Some(id) = linking {
+        return link(users, &id, identity, now).await;
+    }
+
+    let Some(email) = profile.email.clone().filter(|_| profile.email_verified) else {
+        tracing::info!(%provider, "sign-in refused: no verified email");
+        return Err(OAuthError::EmailNotVerified);
+    };
+    if users.find_by_email(&email).await?.is_some() {
+        tracing::info!(%provider, "sign-in refused: email belongs to an existing account");
+        return Err(OAuthError::AccountExists);
+    }
+    let fallback = email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or("user")
+        .to_owned();
+    let new = NewUser {
+        name: DisplayName::lenient(profile.name.as_deref().unwrap_or(""), &fallback),
+        email,
+        password_hash: None,
+        provider,
+        identity: Some(identity),
+        avatar_url: profile.avatar_url,
+        created_at: now,
+    };
+    match users.create(new).await {
+        Ok(user) => {
+            tracing::info!(%provider, user_id = %user.id, "account created through OAuth");
+            Ok(Resolved {
+                user,
+                created: true,
+                linked: false,
+            })
+        }
+        // A concurrent callback for the same identity won the race: sign in as its user.
+        Err(RepoError::Conflict(ConflictKey::Identity)) => {
+            let user = users
+                .find_by_identity(provider, &profile.subject)
+                .await?
+                .ok_or_else(|| OAuthError::internal("identity conflict without an owner"))?;
+            Ok(Resolved {
+                user,
+                created: false,
+                linked: false,
+            })
+        }
+        // A local sign-up with this email landed in between.
+        Err(RepoError::Conflict(ConflictKey::Email)) => Err(OAuthError::AccountExists),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn link(
+    users: &dyn UserRepository,
+    id: &UserId,
+    identity: Identity,
+    now: Timestamp,
+) -> Result<Resolved, OAuthError> {
+    let provider = identity.provider;
+    match users.link_identity(id, identity, now).await {
+        Ok(user) => {
+            tracing::info!(%provider, user_id = %user.id, "identity linked");
+            Ok(Resolved {
+                user,
+                created: false,
+                linked: true,
+            })
+        }
+        Err(RepoError::Conflict(_)) => Err(OAuthError::AccountExists),
+        // The signed-in user was deleted meanwhile: their session no longer means anything.
+        Err(RepoError::NotFound) => Err(OAuthError::internal("linking user no longer exists")),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,193 @@
+//! The provider-facing HTTP side: the shared reqwest client and the oauth2 client of each
+//! provider (authorize URL, code exchange with the PKCE verifier).
+
+use std::time::Duration;
+
+use altrion_domain::Provider;
+use oauth2::{
+    basic::{BasicClient, BasicErrorResponse, BasicTokenResponse},
+    AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, HttpClientError, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, TokenResponse as _, TokenUrl,
+};
+use secrecy::ExposeSecret;
+use url::Url;
+
+use super::{config::http_url, OAuthError, ProviderConfig};
+use crate::ConfigError;
+
+/// The `User-Agent` of every outbound call (GitHub refuses requests without one).
+pub const USER_AGENT: &str = "altrion";
+
+type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// The outbound client: no redirects followed (a provider cannot bounce us to an internal
+/// address), connect and overall timeouts.
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|e| ConfigError::invalid("oauth.http_timeout_secs", e.to_string()))
+}
+
+/// One enabled provider: its oauth2 client, scopes and profile endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct ProviderClient {
+    pub(crate) provider: Provider,
+    client: Client,
+    scopes: &'static [&'static str],
+    pub(crate) profile_url: Url,
+}
+
+/// What the start step hands back: the authorize URL and the secrets to keep server-side.
+pub(crate) struct Authorization {
+    pub(crate) url: Url,
+    pub(crate) state: CsrfToken,
+    pub(crate) verifier: PkceCodeVerifier,
+}
+
+impl ProviderClient {
+    pub(crate) fn new(
+        provider: Provider,
+        config: &ProviderConfig,
+        public_url: &Url,
+    ) -> Result<Self, ConfigError> {
+        let (auth, token, profile, scopes): (_, _, _, &'static [&'static str]) = match provider {
+            Provider::Google => (
+                "oauth.google.auth_url",
+                "oauth.google.token_url",
+                "oauth.google.userinfo_url",
+                &["openid", "email", "profile"],
+            ),
+            Provider::Github => (
+                "oauth.github.auth_url",
+                "oauth.github.token_url",
+                "oauth.github.api_url",
+                &["read:user", "user:email"],
+            ),
+            Provider::Local => {
+                return Err(ConfigError::invalid(
+                    "oauth",
+                    "local is not an OAuth provider",
+                ))
+            }
+        };
+        let redirect = callback_url(public_url, provider)?;
+        let client = BasicClient::new(ClientId::new(config.client_id.trim().to_owned()))
+            .set_client_secret(ClientSecret::new(
+                config.client_secret.expose_secret().to_owned(),
+            ))
+            .set_auth_uri(AuthUrl::from_url(http_url(auth, &config.auth_url)?))
+            .set_token_uri(TokenUrl::from_url(http_url(token, &config.token_url)?))
+            .set_redirect_uri(RedirectUrl::from_url(redirect))
+            // client_id and client_secret in the form body: both providers accept it, and
+            // GitHub documents only this.
+            .set_auth_type(AuthType::RequestBody);
+        Ok(Self {
+            provider,
+            client,
+            scopes,
+            profile_url: http_url(profile, &config.profile_url)?,
+        })
+    }
+
+    /// A fresh authorize URL with a 128-bit `state` and a PKCE S256 challenge.
+    pub(crate) fn authorize(&self) -> Authorization {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = self
+            .client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge);
+        for scope in self.scopes {
+            request = request.add_scope(Scope::new((*scope).to_owned()));
+        }
+        let (url, state) = request.url();
+        Authorization {
+            url,
+            state,
+            verifier,
+        }
+    }
+
+    /// Exchanges the authorization code, proving possession of the PKCE verifier.
+    pub(crate) async fn exchange(
+        &self,
+        http: &reqwest::Client,
+        code: String,
+        verifier: String,
+    ) -> Result<AccessToken, OAuthError> {
+        let response: Result<BasicTokenResponse, _> = self
+            .client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+            .request_async(http)
+            .await;
+        match response {
+            Ok(token) => Ok(token.access_token().clone()),
+            Err(error) => Err(self.token_error(&error)),
+        }
+    }
+
+    fn token_error(
+        &self,
+        error: &RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>,
+    ) -> OAuthError {
+        let provider = self.provider;
+        match error {
+            RequestTokenError::Request(HttpClientError::Reqwest(e)) => {
+                super::error::from_http("token exchange", e)
+            }
+            RequestTokenError::ServerResponse(response) => {
+                // The error code is the provider's vocabulary (`invalid_grant`…), safe to log.
+                tracing::warn!(%provider, error = %response.error(), "token endpoint refused the code");
+                OAuthError::provider(format!("token endpoint refused: {}", response.error()))
+            }
+            RequestTokenError::Parse(_, body) => {
+                // GitHub answers 200 with `{"error": "bad_verification_code", …}`; name only the
+                // error code, never the body (a success body would hold the token).
+                let code = serde_json::from_slice::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("error")?.as_str().map(str::to_owned));
+                tracing::warn!(%provider, error = code.as_deref().unwrap_or("unreadable body"), "token endpoint answer refused");
+                OAuthError::provider(match code {
+                    Some(code) => format!("token endpoint refused: {code}"),
+                    None => "token endpoint answer unreadable".to_owned(),
+                })
+            }
+            other => {
+                tracing::warn!(%provider, error = %other, "token exchange failed");
+                OAuthError::provider(format!("token exchange failed: {other}"))
+            }
+        }
+    }
+}
+
+/// `{public_url}/api/auth/{provider}/callback`, keeping any path prefix of `public_url`.
+pub(crate) fn callback_url(public_url: &Url, provider: Provider) -> Result<Url, ConfigError> {
+    let base = public_url.as_str().trim_end_matches('/');
+    Url::parse(&format!("{base}/api/auth/{provider}/callback"))
+        .map_err(|e| ConfigError::invalid("server.public_url", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn callback_urls_are_absolute_and_keep_a_path_prefix() {
+        let root = Url::parse("https://api.example.com/").unwrap();
+        assert_eq!(
+            callback_url(&root, Provider::Google).unwrap().as_str(),
+            "https://api.example.com/api/auth/google/callback"
+        );
+        let prefixed = Url::parse("https://example.com/backend").unwrap();
+        assert_eq!(
+            callback_url(&prefixed, Provider::Github).unwrap().as_str(),
+            "https://example.com/backend/api/auth/github/callback"
+        );
+    }
+}

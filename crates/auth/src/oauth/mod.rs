@@ -1,0 +1,211 @@
+//! Sign-in with Google and GitHub: OAuth 2.0 authorization code flow with PKCE S256 and a
+//! single-use 128-bit `state`, then the identity rules of design §7.
+//!
+//! The HTTP routes own the session; this module owns everything else:
+//! 1. `GET /api/auth/{provider}`: [`OAuthService::start`] returns the provider's authorize URL
+//!    and a [`PendingLogin`] to store in the session;
+//! 2. `GET /api/auth/{provider}/callback`: take (remove) the [`PendingLogin`] from the session
+//!    and pass it to [`OAuthService::finish`] with the [`CallbackQuery`]; on success log the
+//!    user in and redirect to [`SignedIn::redirect_to`], on failure redirect to
+//!    [`OAuthService::error_redirect`] with [`OAuthError::code`].
+
+mod account;
+mod client;
+mod config;
+mod error;
+mod flow;
+mod profile;
+mod redirect;
+
+use std::{fmt, sync::Arc};
+
+use altrion_domain::{Clock, Provider, UserId, UserRepository};
+use oauth2::AccessToken;
+use url::Url;
+
+use self::{
+    client::{http_client, ProviderClient},
+    redirect::RedirectPolicy,
+};
+use crate::ConfigError;
+
+pub use client::USER_AGENT;
+pub use config::{OAuthConfig, ProviderConfig};
+pub use error::{OAuthError, StateProblem};
+pub use flow::{CallbackQuery, PendingLogin, SignedIn, FLOW_TTL};
+pub use redirect::MAX_REDIRECT_LEN;
+
+/// The OAuth sign-in use cases. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct OAuthService {
+    users: Arc<dyn UserRepository>,
+    clock: Arc<dyn Clock>,
+    http: reqwest::Client,
+    redirects: RedirectPolicy,
+    google: Option<ProviderClient>,
+    github: Option<ProviderClient>,
+}
+
+impl fmt::Debug for OAuthService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthService")
+            .field("google", &self.google.is_some())
+            .field("github", &self.github.is_some())
+            .field("redirects", &self.redirects)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthService {
+    /// Wires the flow. A provider passed as `None`, or without client id or secret, is
+    /// disabled: [`OAuthService::start`] answers [`OAuthError::ProviderDisabled`] for it.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when an endpoint of an enabled provider is not an http(s) URL
+    /// or the HTTP client cannot be built.
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        clock: Arc<dyn Clock>,
+        config: OAuthConfig,
+        google: Option<ProviderConfig>,
+        github: Option<ProviderConfig>,
+    ) -> Result<Self, ConfigError> {
+        let build = |provider, settings: Option<ProviderConfig>| -> Result<_, ConfigError> {
+            match settings.filter(ProviderConfig::is_complete) {
+                Some(settings) => Ok(Some(ProviderClient::new(
+                    provider,
+                    &settings,
+                    &config.public_url,
+                )?)),
+                None => Ok(None),
+            }
+        };
+        let google = build(Provider::Google, google)?;
+        let github = build(Provider::Github, github)?;
+        Ok(Self {
+            users,
+            clock,
+            http: http_client(config.http_timeout)?,
+            redirects: RedirectPolicy::new(config.frontend_url, &config.redirect_allowlist),
+            google,
+            github,
+        })
+    }
+
+    /// Whether `provider` has a client id and secret.
+    pub fn enabled(&self, provider: Provider) -> bool {
+        self.client(provider).is_ok()
+    }
+
+    /// Begins a sign-in (or, with `linking`, the linking of `provider` to that signed-in user):
+    /// returns the provider's authorize URL to redirect the browser to, and the
+    /// [`PendingLogin`] to keep in the session until the callback.
+    ///
+    /// # Errors
+    /// [`OAuthError::ProviderDisabled`]; [`OAuthError::InvalidRedirect`] when `redirect_to` is
+    /// neither on the frontend's origin nor on an allow-listed one.
+    pub fn start(
+        &self,
+        provider: Provider,
+        redirect_to: Option<&str>,
+        linking: Option<UserId>,
+    ) -> Result<(Url, PendingLogin), OAuthError> {
+        let client = self.client(provider)?;
+        let target = self.redirects.check(redirect_to)?;
+        let authorization = client.authorize();
+        let pending = PendingLogin::new(
+            authorization.state.secret().clone(),
+            authorization.verifier.secret().clone(),
+            provider,
+            target,
+            linking,
+            self.clock.now(),
+        );
+        tracing::debug!(%provider, linking = pending.linking().is_some(), "OAuth flow started");
+        Ok((authorization.url, pending))
+    }
+
+    /// Completes a sign-in from the provider's callback. `pending` is what [`start`] returned,
+    /// taken out of the session (`None` when there is none: never started, or replayed).
+    ///
+    /// Writes nothing unless every check passed.
+    ///
+    /// # Errors
+    /// Every [`OAuthError`] but `InvalidRedirect`; see [`OAuthError::code`].
+    ///
+    /// [`start`]: OAuthService::start
+    pub async fn finish(
+        &self,
+        provider: Provider,
+        query: CallbackQuery,
+        pending: Option<PendingLogin>,
+    ) -> Result<SignedIn, OAuthError> {
+        let result = self.finish_inner(provider, query, pending).await;
+        if let Err(error) = &result {
+            tracing::info!(%provider, code = error.code(), %error, "OAuth sign-in failed");
+        }
+        result
+    }
+
+    async fn finish_inner(
+        &self,
+        provider: Provider,
+        query: CallbackQuery,
+        pending: Option<PendingLogin>,
+    ) -> Result<SignedIn, OAuthError> {
+        let client = self.client(provider)?;
+        let pending = pending.ok_or(OAuthError::InvalidState(StateProblem::Missing))?;
+        let flow = pending.verify(provider, query.state.as_deref(), self.clock.now())?;
+        if let Some(error) = query.error.as_deref() {
+            return Err(if error == "access_denied" {
+                OAuthError::AccessDenied
+            } else {
+                OAuthError::provider(format!(
+                    "authorization failed: {}",
+                    error.chars().take(64).collect::<String>()
+                ))
+            });
+        }
+        let code = query
+            .code
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| OAuthError::provider("callback without a code"))?;
+        let token: AccessToken = client.exchange(&self.http, code, flow.verifier).await?;
+        let profile = profile::fetch(&self.http, provider, &client.profile_url, &token).await?;
+        let resolved = account::resolve(
+            self.users.as_ref(),
+            provider,
+            profile,
+            flow.linking,
+            self.clock.now(),
+        )
+        .await?;
+        tracing::info!(%provider, user_id = %resolved.user.id, created = resolved.created, linked = resolved.linked, "OAuth sign-in");
+        Ok(SignedIn {
+            user: resolved.user,
+            redirect_to: flow.redirect_to,
+            created: resolved.created,
+            linked: resolved.linked,
+        })
+    }
+
+    /// Where to send the browser after a failure: `redirect_to` (from the pending flow, already
+    /// validated) or the frontend URL, with `?error=<code>`.
+    pub fn error_redirect(&self, code: &str, redirect_to: Option<&Url>) -> Url {
+        redirect::with_error(redirect_to.unwrap_or(self.redirects.frontend()), code)
+    }
+
+    /// The frontend URL, the default post-sign-in target.
+    pub fn frontend_url(&self) -> &Url {
+        self.redirects.frontend()
+    }
+
+    fn client(&self, provider: Provider) -> Result<&ProviderClient, OAuthError> {
+        match provider {
+            Provider::Google => self.google.as_ref(),
+            Provider::Github => self.github.as_ref(),
+            Provider::Local => None,
+        }
+        .ok_or(OAuthError::ProviderDisabled(provider))
+    }
+}
