@@ -27,7 +27,7 @@ pub fn hello(shared: &Shared, conn: &ConnInfo, cmd: &Document) -> Document {
     d.insert("maxWriteBatchSize", MAX_WRITE_BATCH_SIZE as i32);
     d.insert("localTime", shared.now());
     d.insert("logicalSessionTimeoutMinutes", 30);
-    d.insert("connectionId", conn.id);
+    d.insert("connectionId", i32::try_from(conn.id).unwrap_or(i32::MAX));
     d.insert("minWireVersion", 0);
     d.insert("maxWireVersion", MAX_WIRE_VERSION);
     d.insert("readOnly", false);

@@ -17,7 +17,13 @@ pub struct Cursor {
     pub ns: String,
     /// Documents not yet returned.
     pub docs: VecDeque<Document>,
+    /// Last time the cursor was created or advanced.
+    pub last_used: Instant,
 }
+
+/// Idle cursors are reaped after this long, like MongoDB's
+/// `cursorTimeoutMillis` default of 10 minutes.
+pub const CURSOR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Snapshot of the server's operation counters.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,7 +1,7 @@
 //! Write commands: `insert`, `update`, `delete`, `findAndModify`.
 
 use super::read::{reject_unsupported, select};
-use super::{check_fields, coll_name, opt_bool, opt_doc, opt_i64, Outcome};
+use super::{check_fields, coll_name, opt_bool, opt_doc, opt_i64, require, Outcome};
 use crate::error::{CmdError, CmdResult};
 use crate::query::matcher::{Filter, Op};
 use crate::query::projection::Projection;
@@ -78,6 +78,32 @@ fn reply_with_errors(mut reply: Document, errors: Vec<Document>) -> Document {
     }
     reply.insert("ok", 1.0);
     reply
+}
+
+/// Validates statement shapes up front: like MongoDB's command parser, a
+/// malformed statement fails the whole command rather than one write.
+fn check_statements(
+    stmts: &[Bson],
+    ctx: &str,
+    allowed: &[&str],
+    required: &[&str],
+) -> CmdResult<()> {
+    for st in stmts {
+        let Bson::Document(d) = st else {
+            return Err(CmdError::type_mismatch(format!(
+                "BSON field '{ctx}' must contain objects"
+            )));
+        };
+        if let Some(k) = d.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(CmdError::unknown_field(format!(
+                "BSON field '{ctx}.{k}' is an unknown field."
+            )));
+        }
+        for r in required {
+            require(d, r, ctx)?;
+        }
+    }
+    Ok(())
 }
 
 /// `insert`.
@@ -229,6 +255,8 @@ fn one_update(
         ],
     )?;
     reject_unsupported(s, "update", &["arrayFilters", "collation", "c", "sort"])?;
+    require(s, "q", "update.updates")?;
+    require(s, "u", "update.updates")?;
     let filter = Filter::parse(opt_doc(s, "q", "update.updates")?.unwrap_or(&Document::new()))?;
     let upd = parse_update(s.get("u"))?;
     let multi = opt_bool(s, "multi").unwrap_or(false);
@@ -271,6 +299,22 @@ pub fn update(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
     let coll = coll_name(cmd, "update")?;
     check_coll_name(db, &coll)?;
     let stmts = batch(cmd, "updates", "update")?;
+    check_statements(
+        stmts,
+        "update.updates",
+        &[
+            "q",
+            "u",
+            "multi",
+            "upsert",
+            "arrayFilters",
+            "hint",
+            "collation",
+            "c",
+            "sort",
+        ],
+        &["q", "u"],
+    )?;
     let ordered = opt_bool(cmd, "ordered").unwrap_or(true);
     let now = shared.now();
     let ((st, errors), ticket) = shared
@@ -310,6 +354,12 @@ pub fn delete(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
     let coll = coll_name(cmd, "delete")?;
     check_coll_name(db, &coll)?;
     let stmts = batch(cmd, "deletes", "delete")?;
+    check_statements(
+        stmts,
+        "delete.deletes",
+        &["q", "limit", "hint", "collation"],
+        &["q", "limit"],
+    )?;
     let ordered = opt_bool(cmd, "ordered").unwrap_or(true);
     let ((n, errors), ticket) = shared
         .store
@@ -323,6 +373,8 @@ pub fn delete(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
                     };
                     check_fields(s, "delete.deletes", &["q", "limit", "hint", "collation"])?;
                     reject_unsupported(s, "delete", &["collation"])?;
+                    require(s, "q", "delete.deletes")?;
+                    require(s, "limit", "delete.deletes")?;
                     let filter = Filter::parse(
                         opt_doc(s, "q", "delete.deletes")?.unwrap_or(&Document::new()),
                     )?;

@@ -2,7 +2,7 @@
 
 use super::{check_fields, opt_i64};
 use crate::error::{CmdError, CmdResult};
-use crate::state::{Cursor, Shared};
+use crate::state::{Cursor, Shared, CURSOR_TIMEOUT};
 use bson::{doc, Bson, Document};
 use std::collections::VecDeque;
 
@@ -52,11 +52,15 @@ pub fn first_batch(
         0
     } else {
         let id = shared.new_cursor_id();
-        shared.cursors().insert(
+        let now = std::time::Instant::now();
+        let mut cursors = shared.cursors();
+        cursors.retain(|_, c| now.duration_since(c.last_used) < CURSOR_TIMEOUT);
+        cursors.insert(
             id,
             Cursor {
                 ns: ns.clone(),
                 docs,
+                last_used: now,
             },
         );
         id
@@ -101,6 +105,7 @@ pub fn get_more(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Document
     if c.ns != ns {
         return Err(CmdError::new(13, "Unauthorized", format!("Requested getMore on namespace '{ns}', but cursor belongs to a different namespace {}", c.ns)));
     }
+    c.last_used = std::time::Instant::now();
     let batch = take_batch(&mut c.docs, batch_size.unwrap_or(usize::MAX));
     let next_id = if c.docs.is_empty() {
         cursors.remove(&id);

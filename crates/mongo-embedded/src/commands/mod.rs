@@ -57,6 +57,19 @@ pub fn check_fields(cmd: &Document, name: &str, allowed: &[&str]) -> CmdResult<(
     Ok(())
 }
 
+/// Fails like MongoDB's IDL parser when a required field is absent.
+pub fn require(cmd: &Document, field: &str, ctx: &str) -> CmdResult<()> {
+    if cmd.contains_key(field) {
+        Ok(())
+    } else {
+        Err(CmdError::new(
+            40414,
+            "Location40414",
+            format!("BSON field '{ctx}.{field}' is missing but a required field"),
+        ))
+    }
+}
+
 /// The collection name given as the command's first value.
 pub fn coll_name(cmd: &Document, name: &str) -> CmdResult<String> {
     match cmd.get(name) {
@@ -153,6 +166,27 @@ fn run(
     }
 }
 
+/// A standalone accepts `w` 0, 1 and "majority"; anything needing replicas fails
+/// the way a standalone mongod fails it.
+fn check_write_concern(wc: &Document) -> CmdResult<()> {
+    match wc.get("w") {
+        None => Ok(()),
+        Some(Bson::String(s)) if s == "majority" => Ok(()),
+        Some(Bson::String(s)) => Err(CmdError::new(
+            79,
+            "UnknownReplWriteConcern",
+            format!("No write concern mode named '{s}' found in replica set configuration"),
+        )),
+        Some(_) => match opt_i64(wc, "w", "writeConcern")? {
+            Some(n) if n < 0 => Err(CmdError::failed_to_parse("w cannot be a negative value")),
+            Some(n) if n > 1 => Err(CmdError::bad_value(
+                "cannot use 'w' > 1 when a host is not a member of a replica set",
+            )),
+            _ => Ok(()),
+        },
+    }
+}
+
 /// Executes one command document and returns the reply document.
 pub async fn execute(shared: &Shared, conn: &ConnInfo, cmd: &Document) -> Document {
     let name = cmd.keys().next().cloned().unwrap_or_default();
@@ -223,20 +257,7 @@ async fn execute_inner(
         ));
     }
     if let Some(Bson::Document(wc)) = cmd.get("writeConcern") {
-        if let Some(w) = wc.get("w") {
-            let ok = matches!(w, Bson::String(s) if s == "majority")
-                || opt_i64(wc, "w", "writeConcern")
-                    .ok()
-                    .flatten()
-                    .is_some_and(|n| n <= 1);
-            if !ok {
-                return Err(CmdError::new(
-                    2,
-                    "BadValue",
-                    format!("cannot use non-majority 'w' mode {w} when a host is not a member of a replica set"),
-                ));
-            }
-        }
+        check_write_concern(wc)?;
     }
     let out = run(shared, conn, &db, name, cmd)?;
     if out.ticket > 0 {

@@ -103,6 +103,11 @@ impl Filter {
                     });
                 }
                 "$comment" => {}
+                "$expr" | "$where" | "$text" | "$jsonSchema" | "$sampleRate" => {
+                    return Err(CmdError::bad_value(format!(
+                        "mongo-embedded does not support the {k} query operator"
+                    )))
+                }
                 _ if k.starts_with('$') => {
                     return Err(CmdError::bad_value(format!(
                         "unknown top level operator: {k}"

@@ -179,6 +179,12 @@ pub(crate) fn parse_ops(v: &Bson) -> CmdResult<Vec<Op>> {
                     }
                     _ => return Err(CmdError::bad_value("$elemMatch needs an Object")),
                 },
+                "$geoWithin" | "$geoIntersects" | "$near" | "$nearSphere" | "$bitsAllSet"
+                | "$bitsAnySet" | "$bitsAllClear" | "$bitsAnyClear" | "$jsonSchema" => {
+                    return Err(CmdError::bad_value(format!(
+                        "mongo-embedded does not support the {k} query operator"
+                    )))
+                }
                 _ => return Err(CmdError::bad_value(format!("unknown operator: {k}"))),
             };
         ops.push(op);

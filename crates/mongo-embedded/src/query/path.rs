@@ -9,24 +9,31 @@ use bson::{Bson, Document};
 /// Arrays at the end of the path are returned whole (callers decide whether
 /// to look at their elements).
 pub fn values_at<'a>(doc: &'a Document, path: &str) -> Vec<&'a Bson> {
-    let parts: Vec<&str> = path.split('.').collect();
     let mut out = Vec::new();
-    if let Some((first, rest)) = parts.split_first() {
-        if let Some(v) = doc.get(*first) {
-            collect(v, rest, &mut out);
-        }
+    let (first, rest) = split(path);
+    if let Some(v) = doc.get(first) {
+        collect(v, rest, &mut out);
     }
     out
 }
 
-fn collect<'a>(v: &'a Bson, parts: &[&str], out: &mut Vec<&'a Bson>) {
-    let Some((first, rest)) = parts.split_first() else {
+/// Splits off the first path component; `None` rest means "end of path".
+fn split(path: &str) -> (&str, Option<&str>) {
+    match path.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (path, None),
+    }
+}
+
+fn collect<'a>(v: &'a Bson, rest: Option<&str>, out: &mut Vec<&'a Bson>) {
+    let Some(path) = rest else {
         out.push(v);
         return;
     };
+    let (first, rest) = split(path);
     match v {
         Bson::Document(d) => {
-            if let Some(x) = d.get(*first) {
+            if let Some(x) = d.get(first) {
                 collect(x, rest, out);
             }
         }
@@ -38,7 +45,7 @@ fn collect<'a>(v: &'a Bson, parts: &[&str], out: &mut Vec<&'a Bson>) {
             }
             for el in arr {
                 if let Bson::Document(d) = el {
-                    if let Some(x) = d.get(*first) {
+                    if let Some(x) = d.get(first) {
                         collect(x, rest, out);
                     }
                 }

@@ -14,7 +14,7 @@ async fn hello_and_server_info() {
     assert_eq!(h.get_i32("maxMessageSizeBytes").unwrap(), 48_000_000);
     assert_eq!(h.get_i32("maxWriteBatchSize").unwrap(), 100_000);
     assert_eq!(h.get_i32("logicalSessionTimeoutMinutes").unwrap(), 30);
-    assert!(h.get_i64("connectionId").is_ok());
+    assert!(h.get_i32("connectionId").unwrap() > 0);
     assert!(h.get_datetime("localTime").is_ok());
     let m = admin.run_command(doc! {"isMaster": 1}).await.unwrap();
     assert!(m.get_bool("ismaster").unwrap());
@@ -86,6 +86,22 @@ async fn hello_and_server_info() {
         .run_command(doc! {"endSessions": []})
         .await
         .unwrap();
+    let e = env
+        .db
+        .run_command(doc! {"insert": "wc", "documents": [{}], "writeConcern": {"w": 2}})
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(2));
+    env.db
+        .run_command(doc! {"insert": "wc", "documents": [{}], "writeConcern": {"w": "majority"}})
+        .await
+        .unwrap();
+    let e = env
+        .db
+        .run_command(doc! {"delete": "wc", "deletes": [{"q": {}}]})
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(40414));
 }
 
 #[tokio::test]

@@ -104,6 +104,15 @@ async fn unknown_operators_are_rejected() {
     assert!(e.to_string().contains("Unknown modifier: $foo"));
     let e = c.find_one(doc! {"$where": "1"}).await.unwrap_err();
     assert_eq!(code_of(&e), Some(2));
+    let e = c
+        .find_one(doc! {"$expr": {"$eq": ["$a", 1]}})
+        .await
+        .unwrap_err();
+    assert!(e
+        .to_string()
+        .contains("does not support the $expr query operator"));
+    let e = c.find_one(doc! {"$foo": 1}).await.unwrap_err();
+    assert!(e.to_string().contains("unknown top level operator: $foo"));
 }
 
 #[tokio::test]
