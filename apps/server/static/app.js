@@ -1,0 +1,373 @@
+// Altrion demo page: sign up, log in (JWT kept in localStorage), OAuth buttons, current user,
+// log out. No framework, no build step, no inline script (works under `script-src 'self'`).
+(function () {
+  'use strict';
+
+  var TOKEN_KEY = 'altrion.token';
+
+  // Readable text for every error code of docs/api.md and every OAuth redirect code.
+  var MESSAGES = {
+    // API errors
+    malformed_json: 'The request could not be understood (malformed JSON).',
+    bad_request: 'The request could not be read. Please try again.',
+    invalid_credentials: 'Wrong email or password.',
+    unauthorized: 'You are not signed in, or your sign-in has expired. Please log in again.',
+    not_found: 'That feature is not available on this server.',
+    method_not_allowed: 'This action is not supported by the server.',
+    email_taken: 'An account with this email already exists. Log in instead.',
+    payload_too_large: 'What you entered is too long.',
+    unsupported_media_type: 'The request was sent in a format the server does not accept.',
+    validation_failed: 'Please correct the highlighted fields.',
+    rate_limited: 'Too many attempts.',
+    service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
+    internal: 'Something went wrong on our side. Please try again.',
+    // OAuth redirect codes (?error=<code> on return from /api/auth/{google,github})
+    access_denied: 'Sign-in was cancelled at the provider.',
+    invalid_state: 'The sign-in attempt expired or was started in another tab. Please try again.',
+    provider_error: 'The sign-in provider reported an error. Please try again.',
+    timeout: 'The sign-in provider did not answer in time. Please try again.',
+    email_not_verified: 'Your email address is not verified with that provider. Verify it there, then try again.',
+    account_exists: 'An account with this email already exists. Log in with your password, then link the provider.',
+    provider_disabled: 'Sign-in with this provider is not enabled on this server.',
+    invalid_redirect: 'The sign-in was asked to return to an address that is not allowed.',
+    unavailable: 'Sign-in is temporarily unavailable. Please try again shortly.',
+    // Client-side conditions
+    network: 'Cannot reach the server. Check your connection and try again.'
+  };
+
+  var PROVIDER_NAMES = { local: 'Email and password', google: 'Google', github: 'GitHub' };
+
+  var apiBase = readApiBase();
+  var el = {};
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function readApiBase() {
+    var meta = document.querySelector('meta[name="altrion-api"]');
+    var base = meta ? (meta.getAttribute('content') || '').trim() : '';
+    return base.replace(/\/+$/, '');
+  }
+
+  function apiUrl(path) {
+    return apiBase + path;
+  }
+
+  // ---- token storage (localStorage may be unavailable, e.g. in some private modes) ----
+
+  function getToken() {
+    try {
+      return window.localStorage.getItem(TOKEN_KEY);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function setToken(token) {
+    try {
+      window.localStorage.setItem(TOKEN_KEY, token);
+    } catch (e) {
+      /* the page still works until reload */
+    }
+  }
+
+  function forgetToken() {
+    try {
+      window.localStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      /* nothing stored */
+    }
+  }
+
+  // ---- HTTP ----
+
+  // Resolves to {ok, status, body, error: {code, message, fields}|null, retryAfter}.
+  function request(method, path, options) {
+    options = options || {};
+    var headers = { Accept: 'application/json' };
+    var init = { method: method, headers: headers, credentials: options.credentials || 'same-origin' };
+    if (options.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(options.json);
+    }
+    if (options.token) {
+      headers.Authorization = 'Bearer ' + options.token;
+    }
+    return fetch(apiUrl(path), init).then(
+      function (response) {
+        return readBody(response).then(function (body) {
+          var error = null;
+          if (!response.ok) {
+            error = body && body.error && typeof body.error.code === 'string'
+              ? body.error
+              : { code: response.status >= 500 ? 'internal' : 'bad_request', message: '' };
+          }
+          return {
+            ok: response.ok,
+            status: response.status,
+            body: body,
+            error: error,
+            retryAfter: response.headers.get('Retry-After')
+          };
+        });
+      },
+      function () {
+        return { ok: false, status: 0, body: null, error: { code: 'network', message: '' }, retryAfter: null };
+      }
+    );
+  }
+
+  function readBody(response) {
+    if (response.status === 204) {
+      return Promise.resolve(null);
+    }
+    return response.text().then(function (text) {
+      if (!text) {
+        return null;
+      }
+      try {
+        return JSON.parse(text);
+      } catch (e) {
+        return null;
+      }
+    });
+  }
+
+  // ---- messages ----
+
+  function messageFor(code, serverMessage, retryAfter) {
+    var known = Object.prototype.hasOwnProperty.call(MESSAGES, code);
+    var text = known ? MESSAGES[code] : serverMessage || 'Something went wrong (' + code + ').';
+    if (code === 'rate_limited') {
+      var seconds = parseInt(retryAfter, 10);
+      text += isFinite(seconds) && seconds >= 0
+        ? ' Try again in ' + seconds + (seconds === 1 ? ' second.' : ' seconds.')
+        : ' Please wait a moment and try again.';
+    }
+    return text;
+  }
+
+  function showMessage(code, text) {
+    el.message.textContent = text;
+    el.message.setAttribute('data-code', code);
+    el.message.className = 'message error';
+    el.message.hidden = false;
+  }
+
+  function showNotice(text) {
+    el.message.textContent = text;
+    el.message.setAttribute('data-code', 'notice');
+    el.message.className = 'message notice';
+    el.message.hidden = false;
+  }
+
+  function clearMessage() {
+    el.message.hidden = true;
+    el.message.textContent = '';
+    el.message.removeAttribute('data-code');
+  }
+
+  function showError(result) {
+    var error = result.error;
+    showMessage(error.code, messageFor(error.code, error.message, result.retryAfter));
+  }
+
+  function clearFieldErrors(form) {
+    var errors = form.querySelectorAll('.field-error');
+    for (var i = 0; i < errors.length; i++) {
+      errors[i].textContent = '';
+      errors[i].hidden = true;
+    }
+    var inputs = form.querySelectorAll('input');
+    for (var j = 0; j < inputs.length; j++) {
+      inputs[j].removeAttribute('aria-invalid');
+    }
+  }
+
+  // Shows `error.fields` beside the inputs of `form`; returns the first invalid input.
+  function showFieldErrors(form, fields) {
+    var first = null;
+    (fields || []).forEach(function (item) {
+      var input = form.querySelector('input[name="' + item.field + '"]');
+      if (!input) {
+        return;
+      }
+      var slot = $(input.id + '-error');
+      if (slot) {
+        slot.textContent = slot.textContent ? slot.textContent + ' ' + item.message : item.message;
+        slot.hidden = false;
+      }
+      input.setAttribute('aria-invalid', 'true');
+      first = first || input;
+    });
+    return first;
+  }
+
+  // ---- views ----
+
+  function setState(state) {
+    document.body.setAttribute('data-state', state);
+    el.loading.hidden = state !== 'loading';
+    el.signedOut.hidden = state !== 'signed-out';
+    el.signedIn.hidden = state !== 'signed-in';
+  }
+
+  function showUser(user) {
+    el.userName.textContent = user.name;
+    el.userEmail.textContent = user.email;
+    var providers = user.providers && user.providers.length ? user.providers : [user.provider];
+    el.userProviders.textContent = providers
+      .map(function (p) {
+        return PROVIDER_NAMES[p] || p;
+      })
+      .join(', ');
+    setState('signed-in');
+  }
+
+  function showSignedOut() {
+    el.userName.textContent = '';
+    el.userEmail.textContent = '';
+    el.userProviders.textContent = '';
+    setState('signed-out');
+  }
+
+  // ---- flows ----
+
+  // Asks the API who is signed in: the stored JWT if any, else the session cookie.
+  function loadCurrentUser() {
+    var token = getToken();
+    var options = token ? { token: token } : { credentials: 'include' };
+    return request('GET', '/api/auth/me', options).then(function (result) {
+      if (result.ok && result.body && result.body.user) {
+        showUser(result.body.user);
+        return;
+      }
+      if (result.status === 401 && token) {
+        // The stored token expired or was revoked: forget it, then try the cookie.
+        forgetToken();
+        return request('GET', '/api/auth/me', { credentials: 'include' }).then(function (again) {
+          if (again.ok && again.body && again.body.user) {
+            showUser(again.body.user);
+          } else {
+            showSignedOut();
+            showError(result);
+          }
+        });
+      }
+      showSignedOut();
+      if (result.status !== 401) {
+        showError(result);
+      }
+    });
+  }
+
+  function setBusy(form, busy) {
+    var button = form.querySelector('button[type="submit"]');
+    button.disabled = busy;
+    form.setAttribute('aria-busy', busy ? 'true' : 'false');
+  }
+
+  function submitCredentials(form, path, payload) {
+    clearMessage();
+    clearFieldErrors(form);
+    setBusy(form, true);
+    return request('POST', path, { json: payload }).then(function (result) {
+      setBusy(form, false);
+      if (result.ok && result.body && result.body.token) {
+        setToken(result.body.token);
+        form.reset();
+        showUser(result.body.user);
+        el.signedInTitle.focus();
+        return;
+      }
+      showError(result);
+      var first = showFieldErrors(form, result.error && result.error.fields);
+      if (first) {
+        first.focus();
+      }
+    });
+  }
+
+  function onLogin(event) {
+    event.preventDefault();
+    submitCredentials(el.loginForm, '/api/auth/login', {
+      email: $('login-email').value,
+      password: $('login-password').value
+    });
+  }
+
+  function onSignup(event) {
+    event.preventDefault();
+    submitCredentials(el.signupForm, '/api/auth/signup', {
+      name: $('signup-name').value,
+      email: $('signup-email').value,
+      password: $('signup-password').value
+    });
+  }
+
+  function onLogout() {
+    clearMessage();
+    el.logout.disabled = true;
+    var token = getToken();
+    request('POST', '/api/auth/logout', { token: token, credentials: 'include' }).then(function (result) {
+      el.logout.disabled = false;
+      forgetToken();
+      showSignedOut();
+      if (result.ok || result.status === 401) {
+        showNotice('You are signed out.');
+      } else {
+        showError(result);
+      }
+    });
+  }
+
+  // On return from an OAuth provider the API redirects here, with ?error=<code> on failure.
+  function consumeOAuthResult() {
+    var params = new URLSearchParams(window.location.search);
+    var code = params.get('error');
+    if (code === null) {
+      return;
+    }
+    showMessage(code, messageFor(code, '', null));
+    params.delete('error');
+    params.delete('error_description');
+    var query = params.toString();
+    window.history.replaceState(
+      window.history.state,
+      '',
+      window.location.pathname + (query ? '?' + query : '') + window.location.hash
+    );
+  }
+
+  function init() {
+    el.message = $('message');
+    el.loading = $('view-loading');
+    el.signedOut = $('view-signed-out');
+    el.signedIn = $('view-signed-in');
+    el.signedInTitle = $('signed-in-title');
+    el.userName = $('user-name');
+    el.userEmail = $('user-email');
+    el.userProviders = $('user-providers');
+    el.loginForm = $('login-form');
+    el.signupForm = $('signup-form');
+    el.logout = $('logout');
+
+    el.signedInTitle.setAttribute('tabindex', '-1');
+    $('oauth-google').href = apiUrl('/api/auth/google');
+    $('oauth-github').href = apiUrl('/api/auth/github');
+
+    el.loginForm.addEventListener('submit', onLogin);
+    el.signupForm.addEventListener('submit', onSignup);
+    el.logout.addEventListener('click', onLogout);
+
+    consumeOAuthResult();
+    loadCurrentUser();
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
+  }
+})();
