@@ -30,8 +30,18 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
+    // Install signal handlers before announcing readiness, so a supervisor
+    // that signals right after "listening on" still gets a graceful stop.
+    let shutdown = match Shutdown::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mongo-embedded: cannot install signal handlers: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let mut opts = ServerOptions::default()
         .bind(args.bind)
         .port(args.port)
@@ -48,7 +58,8 @@ async fn main() -> std::process::ExitCode {
     };
     // Machine-readable line so supervisors/tests can find the port.
     println!("listening on {}", server.local_addr());
-    wait_for_signal().await;
+    shutdown.wait().await;
+    tracing::info!("signal received, shutting down");
     match server.shutdown().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -58,24 +69,41 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn wait_for_signal() {
+/// SIGINT/SIGTERM listeners.
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> std::io::Result<Shutdown> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Shutdown {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Shutdown {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => {}
+                _ = self.int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
