@@ -36,6 +36,7 @@ pub fn run(
         "getCmdLineOpts" => doc! {"argv": ["mongo-embedded"], "parsed": {}, "ok": 1.0}.into(),
         "features" => doc! {"ok": 1.0}.into(),
         "create" => return create(shared, db, cmd),
+        "renameCollection" => return rename_collection(shared, db, cmd),
         "drop" => return drop(shared, db, cmd),
         "listCollections" => list_collections(shared, db, cmd)?.into(),
         "collStats" => coll_stats(shared, db, cmd)?.into(),
@@ -239,6 +240,42 @@ fn create(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
         .write(|cat, log| cat.create(db, &coll, Document::new(), log))
         .map_err(|e| CmdError::internal(e.to_string()))?;
     res?;
+    Ok(Outcome {
+        reply: doc! {"ok": 1.0},
+        ticket,
+    })
+}
+
+fn split_ns(ns: &str) -> CmdResult<(&str, &str)> {
+    ns.split_once('.')
+        .filter(|(d, c)| !d.is_empty() && !c.is_empty())
+        .ok_or_else(|| CmdError::invalid_namespace(format!("Invalid namespace specified '{ns}'")))
+}
+
+fn rename_collection(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
+    check_fields(cmd, "renameCollection", &["to", "dropTarget", "stayTemp"])?;
+    if db != "admin" {
+        return Err(CmdError::new(
+            13,
+            "Unauthorized",
+            "renameCollection may only be run against the admin database.",
+        ));
+    }
+    let from = cmd
+        .get_str("renameCollection")
+        .map_err(|_| CmdError::type_mismatch("'renameCollection' must be of type String"))?;
+    let to = cmd
+        .get_str("to")
+        .map_err(|_| CmdError::type_mismatch("'to' must be of type String"))?;
+    let (from, to) = (split_ns(from)?, split_ns(to)?);
+    let drop_target = opt_bool(cmd, "dropTarget").unwrap_or(false);
+    let (res, ticket) = shared
+        .store
+        .write(|cat, log| cat.rename(from, to, drop_target, log))
+        .map_err(|e| CmdError::internal(e.to_string()))?;
+    res?;
+    let old_ns = format!("{}.{}", from.0, from.1);
+    shared.cursors().retain(|_, c| c.ns != old_ns);
     Ok(Outcome {
         reply: doc! {"ok": 1.0},
         ticket,

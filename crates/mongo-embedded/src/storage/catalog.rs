@@ -109,6 +109,45 @@ impl Catalog {
         existed
     }
 
+    /// Renames (moves) a collection, optionally replacing an existing target.
+    pub fn rename(
+        &mut self,
+        from: (&str, &str),
+        to: (&str, &str),
+        drop_target: bool,
+        log: &mut OpLog,
+    ) -> CmdResult<()> {
+        check_coll_name(to.0, to.1)?;
+        if self.get(from.0, from.1).is_none() {
+            return Err(CmdError::namespace_not_found(format!(
+                "Source collection {}.{} does not exist",
+                from.0, from.1
+            )));
+        }
+        if from == to {
+            return Err(CmdError::illegal_operation(
+                "Can't rename a collection to itself",
+            ));
+        }
+        if self.get(to.0, to.1).is_some() {
+            if !drop_target {
+                return Err(CmdError::namespace_exists("target namespace exists"));
+            }
+            self.drop_collection(to.0, to.1, log);
+        }
+        if let Some(c) = self.dbs.get_mut(from.0).and_then(|d| d.remove(from.1)) {
+            self.dbs
+                .entry(to.0.to_string())
+                .or_default()
+                .insert(to.1.to_string(), c);
+        }
+        if self.dbs.get(from.0).is_some_and(|d| d.is_empty()) {
+            self.dbs.remove(from.0);
+        }
+        log.push(doc! {"op": "rc", "db": from.0, "c": from.1, "todb": to.0, "toc": to.1});
+        Ok(())
+    }
+
     /// Drops a database.
     pub fn drop_database(&mut self, db: &str, log: &mut OpLog) {
         if self.dbs.remove(db).is_some() {
@@ -231,6 +270,16 @@ impl Catalog {
                 if !c.indexes.iter().any(|i| i.spec.name == spec.name) {
                     c.add_index(&ns, spec, false).map_err(|e| e.msg)?;
                 }
+            }
+            "rc" => {
+                // Replay with drop_target: the log already holds the drop of the old target.
+                self.rename(
+                    (s("db")?, s("c")?),
+                    (s("todb")?, s("toc")?),
+                    true,
+                    &mut scratch,
+                )
+                .map_err(|e| e.msg)?;
             }
             "di" => {
                 self.drop_index(s("db")?, s("c")?, s("name")?, &mut scratch);

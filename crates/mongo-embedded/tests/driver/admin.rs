@@ -210,6 +210,24 @@ async fn databases_and_collections() {
     db.collection::<Document>("a").drop().await.unwrap();
     db.collection::<Document>("never").drop().await.unwrap();
     assert_eq!(db.list_collection_names().await.unwrap(), vec!["b"]);
+    let admin = env.client.database("admin");
+    let from = format!("{}.b", db.name());
+    let to = format!("{}.renamed", db.name());
+    admin
+        .run_command(doc! {"renameCollection": &from, "to": &to})
+        .await
+        .unwrap();
+    assert_eq!(db.list_collection_names().await.unwrap(), vec!["renamed"]);
+    let e = admin
+        .run_command(doc! {"renameCollection": &from, "to": &to})
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(26));
+    let e = db
+        .run_command(doc! {"renameCollection": &to, "to": &from})
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(13));
     db.drop().await.unwrap();
     assert!(!env
         .client

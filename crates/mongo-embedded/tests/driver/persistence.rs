@@ -51,6 +51,17 @@ async fn restart_keeps_data_and_indexes() {
         .await
         .unwrap();
     client.database("gone").drop().await.unwrap();
+    client
+        .database("app")
+        .collection::<Document>("tmp")
+        .insert_one(doc! {"t": 1})
+        .await
+        .unwrap();
+    client
+        .database("admin")
+        .run_command(doc! {"renameCollection": "app.tmp", "to": "app.moved"})
+        .await
+        .unwrap();
     // A second server on the same dbpath is refused while the first runs.
     match Server::start(ServerOptions::default().dbpath(dir.path())).await {
         Err(Error::DbPathInUse(p)) => assert_eq!(p, dir.path()),
@@ -83,6 +94,13 @@ async fn restart_keeps_data_and_indexes() {
         .await
         .unwrap()
         .contains(&"gone".to_string()));
+    let mut names = client
+        .database("app")
+        .list_collection_names()
+        .await
+        .unwrap();
+    names.sort();
+    assert_eq!(names, vec!["moved", "users"]);
     server.shutdown().await.unwrap();
 }
 
@@ -145,6 +163,16 @@ async fn kill_9_recovers_every_acknowledged_write() {
     for t in tasks {
         t.await.unwrap();
     }
+    let app = client.database("app");
+    app.collection::<Document>("tmp")
+        .insert_one(doc! {"t": 1})
+        .await
+        .unwrap();
+    client
+        .database("admin")
+        .run_command(doc! {"renameCollection": "app.tmp", "to": "app.moved", "dropTarget": true})
+        .await
+        .unwrap();
     child.kill().await.unwrap(); // SIGKILL
     drop(client);
     // Simulate a torn final record: garbage after the last complete record.
@@ -170,6 +198,13 @@ async fn kill_9_recovers_every_acknowledged_write() {
         .unwrap();
     assert_eq!(ids.len(), 199);
     assert_eq!(c.list_index_names().await.unwrap(), vec!["_id_", "k_1"]);
+    let mut names = client
+        .database("app")
+        .list_collection_names()
+        .await
+        .unwrap();
+    names.sort();
+    assert_eq!(names, vec!["events", "moved"]);
 
     // A second process on the same dbpath fails with a clear message.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mongo-embedded"))
