@@ -52,6 +52,36 @@ impl Counters {
         self.commands.values().sum()
     }
 
+    /// Commands other than connection handshakes, monitoring heartbeats and
+    /// session bookkeeping (`hello`, `isMaster`, `ping`, `endSessions`, ...),
+    /// i.e. the ones an application request caused.
+    pub fn database_commands(&self) -> u64 {
+        const HOUSEKEEPING: &[&str] = &[
+            "hello",
+            "isMaster",
+            "ismaster",
+            "ping",
+            "endSessions",
+            "killSessions",
+            "refreshSessions",
+            "buildInfo",
+            "buildinfo",
+            "getParameter",
+            "getLog",
+            "hostInfo",
+            "connectionStatus",
+            "atlasVersion",
+            "getCmdLineOpts",
+            "serverStatus",
+            "whatsmyuri",
+        ];
+        self.commands
+            .iter()
+            .filter(|(k, _)| !HOUSEKEEPING.contains(&k.as_str()))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
     /// Number of commands received with this name.
     pub fn count(&self, name: &str) -> u64 {
         self.commands.get(name).copied().unwrap_or(0)

@@ -121,6 +121,8 @@ async fn server_status_counters() {
     assert_eq!(after.count("insert") - before.count("insert"), 1);
     assert_eq!(after.count("find") - before.count("find"), 1);
     assert_eq!(after.insert - before.insert, 2);
+    // One request's worth of work: insert, find, update, delete.
+    assert_eq!(after.database_commands() - before.database_commands(), 4);
     assert_eq!(after.update - before.update, 1);
     assert_eq!(after.delete - before.delete, 1);
     let s = env.db.run_command(doc! {"serverStatus": 1}).await.unwrap();
