@@ -66,11 +66,32 @@ fn cmp_f64(a: f64, b: f64) -> Ordering {
     }
 }
 
+/// Exact comparison of an integer with a float (no rounding of the integer),
+/// so the order stays transitive: sorting relies on that.
+fn cmp_int_float(x: i64, y: f64) -> Ordering {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if y.is_nan() {
+        return Ordering::Greater;
+    }
+    if y >= TWO_63 {
+        return Ordering::Less;
+    }
+    if y < -TWO_63 {
+        return Ordering::Greater;
+    }
+    let t = y.trunc();
+    match x.cmp(&(t as i64)) {
+        Ordering::Equal if y > t => Ordering::Less,
+        Ordering::Equal if y < t => Ordering::Greater,
+        o => o,
+    }
+}
+
 fn cmp_num(a: Num, b: Num) -> Ordering {
     match (a, b) {
         (Num::Int(x), Num::Int(y)) => x.cmp(&y),
-        (Num::Int(x), Num::Float(y)) => cmp_f64(x as f64, y),
-        (Num::Float(x), Num::Int(y)) => cmp_f64(x, y as f64),
+        (Num::Int(x), Num::Float(y)) => cmp_int_float(x, y),
+        (Num::Float(x), Num::Int(y)) => cmp_int_float(y, x).reverse(),
         (Num::Float(x), Num::Float(y)) => cmp_f64(x, y),
     }
 }
@@ -238,6 +259,24 @@ mod tests {
             Ordering::Less
         );
         assert!(!bson_eq(&Bson::Int32(1), &Bson::String("1".into())));
+        // Exact integer/float comparison keeps the order transitive.
+        let big = 1i64 << 53;
+        assert_eq!(
+            cmp_bson(&Bson::Int64(big + 1), &Bson::Double(big as f64)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            cmp_bson(&Bson::Double(2.5), &Bson::Int32(2)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            cmp_bson(&Bson::Double(-2.5), &Bson::Int32(-2)),
+            Ordering::Less
+        );
+        assert_eq!(
+            cmp_bson(&Bson::Int64(i64::MAX), &Bson::Double(9.3e18)),
+            Ordering::Less
+        );
     }
 
     #[test]
