@@ -325,4 +325,32 @@ mod tests {
         assert!(parse_message(&m2).is_err());
         assert!(parse_message(&[1, 2, 3]).is_err());
     }
+
+    #[test]
+    fn mutated_messages_never_panic() {
+        let mut seq = vec![0u8];
+        seq.extend(
+            bson::to_vec(&doc! {"update": "c", "$db": "d", "x": {"y": [1, "s", {"z": null}]}})
+                .unwrap(),
+        );
+        let base = op_msg(0, &seq, false);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let mut m = base.clone();
+            for _ in 0..(rnd() % 4 + 1) {
+                let at = (rnd() as usize) % m.len();
+                m[at] = rnd() as u8;
+            }
+            let cut = (rnd() as usize) % (m.len() + 1);
+            let _ = parse_message(&m);
+            let _ = parse_message(&m[..cut]);
+            let _ = crate::fuzz_parse(&m[16..]);
+        }
+    }
 }
