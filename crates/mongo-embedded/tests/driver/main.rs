@@ -24,12 +24,8 @@ pub struct Env {
 /// Starts a server on 127.0.0.1:0 with `opts` and connects the driver.
 pub async fn start_with(opts: ServerOptions) -> Env {
     let server = Server::start(opts.bind("127.0.0.1").port(0)).await.unwrap();
-    let client = Client::with_uri_str(format!(
-        "{}?directConnection=true&serverSelectionTimeoutMS=5000",
-        server.uri()
-    ))
-    .await
-    .unwrap();
+    // The plain URI, exactly as the application would use it.
+    let client = Client::with_uri_str(server.uri()).await.unwrap();
     let db = client.database(&format!("test_{}", NEXT_DB.fetch_add(1, Ordering::Relaxed)));
     Env { server, client, db }
 }
