@@ -1,0 +1,130 @@
+//! Where the CLI finds the database, and a fail-fast connection to it.
+//!
+//! `embedded:<dir>` databases live inside the running server (`make run`), which holds the
+//! directory's lock file and serves it on `127.0.0.1:MONGODB_EMBEDDED_PORT`; the CLI connects
+//! there like `mongosh` would instead of opening the directory itself, so one process owns
+//! the data and the CLI never needs the database engine.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr, TcpStream},
+    time::Duration,
+};
+
+use altrion_domain::Readiness;
+use altrion_server::settings::DatabaseSettings;
+use altrion_storage::{mongo::MongoReadiness, Database, MongoOptions};
+use anyhow::{bail, Context};
+use secrecy::ExposeSecret;
+
+/// The CLI waits at most this long for a server, whatever the server's own timeouts are.
+const MAX_WAIT: Duration = Duration::from_secs(3);
+
+/// The database the settings point at.
+#[derive(Debug)]
+pub enum Target {
+    /// A `mongodb://` or `mongodb+srv://` deployment.
+    Uri(String),
+    /// The running server's embedded database on this loopback port.
+    Embedded { port: u16, uri: String },
+}
+
+impl Target {
+    pub fn from_settings(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let uri = settings.uri.expose_secret();
+        if uri.starts_with("mongodb://") || uri.starts_with("mongodb+srv://") {
+            return Ok(Self::Uri(uri.to_owned()));
+        }
+        if uri.starts_with("embedded:") {
+            if settings.embedded_port == 0 {
+                bail!(
+                    "MONGODB_URI={uri} with MONGODB_EMBEDDED_PORT=0: the server's embedded database \
+                     listens on a random port the CLI cannot know. Set MONGODB_EMBEDDED_PORT to a \
+                     fixed port for both, or set MONGODB_URI to a MongoDB deployment."
+                );
+            }
+            return Ok(Self::Embedded {
+                port: settings.embedded_port,
+                uri: uri.to_owned(),
+            });
+        }
+        if uri.starts_with("memory:") {
+            bail!(
+                "MONGODB_URI=memory: runs the server on in-memory stores; there is no database \
+                 for the CLI. Set MONGODB_URI to a MongoDB deployment."
+            );
+        }
+        bail!("MONGODB_URI must start with mongodb://, mongodb+srv:// or embedded:");
+    }
+}
+
+/// `scheme://hosts` of a connection string, without credentials, path or options.
+fn describe(uri: &str) -> String {
+    let (scheme, rest) = uri.split_once("://").unwrap_or(("mongodb", uri));
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let hosts = authority.rsplit('@').next().unwrap_or_default();
+    format!("{scheme}://{hosts}")
+}
+
+/// Connects and pings, so an unreachable database fails here, clearly and within seconds.
+pub async fn connect(target: &Target, settings: &DatabaseSettings) -> anyhow::Result<Database> {
+    let uri = match target {
+        Target::Uri(uri) => uri.clone(),
+        Target::Embedded { port, uri } => {
+            let port = *port;
+            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            let listening = tokio::task::spawn_blocking(move || {
+                TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok()
+            })
+            .await
+            .unwrap_or(false);
+            if !listening {
+                bail!(
+                    "nothing listens on 127.0.0.1:{port}, where the server's embedded database \
+                     (MONGODB_URI={uri}) would be: start the server with `make run`, or set \
+                     MONGODB_URI to a MongoDB deployment"
+                );
+            }
+            format!("mongodb://127.0.0.1:{port}/?directConnection=true")
+        }
+    };
+
+    let mut options = MongoOptions::new(uri.clone(), settings.name.clone());
+    options.app_name = format!("{}-cli", settings.app_name);
+    options.connect_timeout = settings.connect_timeout().min(MAX_WAIT);
+    options.server_selection_timeout = settings.server_selection_timeout().min(MAX_WAIT);
+    options.retry_writes = settings.retry_writes;
+    options.write_concern = settings.write_concern.parse()?;
+    let wait = options.server_selection_timeout + Duration::from_secs(1);
+
+    let db = altrion_storage::mongo::connect(&options).await?;
+    MongoReadiness::new(&db, wait)
+        .ping()
+        .await
+        .with_context(|| {
+            format!(
+            "cannot reach MongoDB at {} (database {}) within {} s; check MONGODB_URI and that the \
+             database is running",
+            describe(&uri),
+            settings.name,
+            wait.as_secs()
+        )
+        })?;
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn descriptions_hide_credentials_and_options() {
+        assert_eq!(
+            describe("mongodb+srv://admin:hunter2@cluster0.example.net/altrion?retryWrites=true"),
+            "mongodb+srv://cluster0.example.net"
+        );
+        assert_eq!(
+            describe("mongodb://a:1,b:2/?replicaSet=rs0"),
+            "mongodb://a:1,b:2"
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! Everything the CLI prints: results on stdout (human or JSON), errors and prompts on stderr.
+#![allow(clippy::print_stdout)]
+
+use altrion_storage::{
+    maintenance::CheckReport,
+    migrations::{IndexStatus, MigrationReport},
+};
+use serde::Serialize;
+
+pub fn line(text: &str) {
+    println!("{text}");
+}
+
+pub fn json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// `error: …` with the cause chain, one cause per line.
+pub fn error(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+pub fn check(report: &CheckReport) {
+    println!(
+        "Database {} (checked at {})",
+        report.database, report.checked_at
+    );
+    println!();
+    let width = report
+        .collections
+        .iter()
+        .map(|c| c.name.len())
+        .chain([10])
+        .max()
+        .unwrap_or(10);
+    println!("{:<width$}  {:>9}  INDEXES", "COLLECTION", "DOCUMENTS");
+    for collection in &report.collections {
+        let note = if report.unexpected_collections.contains(&collection.name) {
+            "  (not Altrion's: `altrion db cleanup` drops it)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<width$}  {:>9}  {}{note}",
+            collection.name,
+            collection.documents,
+            collection.indexes.join(", ")
+        );
+    }
+    for missing in &report.missing_collections {
+        println!("{missing:<width$}  {:>9}  (missing: created by `altrion db migrate` or the first write)", "-");
+    }
+    println!();
+    println!(
+        "Sessions: {} active, {} expired awaiting removal by the TTL monitor",
+        report.sessions.active, report.sessions.expired_awaiting_removal
+    );
+    let providers: Vec<String> = report
+        .users_by_provider
+        .iter()
+        .map(|(provider, n)| format!("{provider} {n}"))
+        .collect();
+    let total: u64 = report.users_by_provider.values().sum();
+    if providers.is_empty() {
+        println!("Users: none");
+    } else {
+        println!("Users: {total} ({})", providers.join(", "));
+    }
+}
+
+pub fn cleanup_plan(database: &str, plan: &[String], dry_run: bool) {
+    if plan.is_empty() {
+        println!("Nothing to clean up: database {database} holds only users and sessions.");
+        return;
+    }
+    let verb = if dry_run { "Would drop" } else { "Will drop" };
+    println!(
+        "{verb} {} collection(s) from database {database}:",
+        plan.len()
+    );
+    for name in plan {
+        println!("  {name}");
+    }
+    if dry_run {
+        println!("Dry run: nothing was dropped.");
+    }
+}
+
+pub fn cleanup_done(dropped: &[String]) {
+    println!(
+        "Dropped {} collection(s): {}",
+        dropped.len(),
+        dropped.join(", ")
+    );
+}
+
+pub fn migrate(database: &str, report: &MigrationReport) {
+    println!("Database {database}:");
+    for migration in &report.migrations {
+        println!("  {}", migration.id);
+        for index in &migration.indexes {
+            let status = match &index.status {
+                IndexStatus::Created => "created".to_owned(),
+                IndexStatus::Present => "present".to_owned(),
+                IndexStatus::PresentAs(name) => format!("present as {name}"),
+            };
+            println!("    {}.{}: {status}", index.collection, index.name);
+        }
+    }
+    let created = report.created();
+    if created.is_empty() {
+        println!("All indexes already exist; nothing to do.");
+    } else {
+        println!("Created {} index(es).", created.len());
+    }
+}
