@@ -35,7 +35,7 @@ const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--window-size=1000,760",
+    "--window-size=1000,820",
     "--lang=en-US",
 ];
 
@@ -89,6 +89,7 @@ impl Browser {
             "goog:chromeOptions".to_owned(),
             json!({ "binary": program("CHROMIUM", "/usr/bin/chromium"), "args": args }),
         );
+        caps.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
         let mut browser = Self {
             client: None,
             session_id: None,
@@ -191,6 +192,40 @@ impl Browser {
             .map(str::to_owned)
     }
 
+    /// The browser console entries since the last call (chromedriver's log endpoint).
+    pub async fn console(&self) -> Vec<Value> {
+        let id = self.session_id.as_deref().expect("session is open");
+        let url = format!("http://127.0.0.1:{}/session/{id}/se/log", self.driver_port);
+        let body: Value = reqwest::Client::new()
+            .post(url)
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["value"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Asserts the page logged no script error, CSP violation or warning; the only errors
+    /// allowed are the browser's own notes on non-2xx API answers the page handles.
+    pub async fn assert_clean_console(&self) {
+        let unexpected: Vec<Value> = self
+            .console()
+            .await
+            .into_iter()
+            .filter(|entry| {
+                let message = entry["message"].as_str().unwrap_or_default();
+                let level = entry["level"].as_str().unwrap_or_default();
+                (level == "SEVERE" || level == "WARNING")
+                    && !message
+                        .contains("Failed to load resource: the server responded with a status of")
+            })
+            .collect();
+        assert!(unexpected.is_empty(), "console: {unexpected:#?}");
+    }
+
     /// A PNG of the viewport.
     pub async fn screenshot(&self) -> Vec<u8> {
         self.client().screenshot().await.unwrap()
@@ -198,6 +233,7 @@ impl Browser {
 
     /// Ends the session (Chromium quits), stops chromedriver, and checks nothing is left.
     pub async fn close(mut self) {
+        self.assert_clean_console().await;
         if let Some(client) = self.client.take() {
             client.close().await.unwrap();
             self.session_id = None;

@@ -22,5 +22,6 @@ mod browser;
 mod stack;
 
 mod auth;
+mod cookie_session;
 mod oauth_return;
 mod screenshots;

@@ -4,7 +4,9 @@
 
 use std::{collections::HashMap, net::TcpListener, path::Path, sync::Arc};
 
+use actix_web::cookie::{Cookie, CookieJar};
 use actix_web::{dev::Server, http::header, web, App, HttpResponse, HttpServer};
+use altrion_domain::{SessionRecord, SessionRepository, UserId};
 use altrion_server::{
     settings::{self, Settings},
     startup::memory_stores,
@@ -12,6 +14,7 @@ use altrion_server::{
 };
 use altrion_storage::memory::MemorySessionRepository;
 use reqwest::Client;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
 pub const INDEX_HTML: &str = include_str!("../../static/index.html");
@@ -39,6 +42,7 @@ pub struct Stack {
     /// The session store: the JWT path must leave it empty.
     pub sessions: Arc<MemorySessionRepository>,
     pub http: Client,
+    pub settings: Settings,
     served_by_api: bool,
 }
 
@@ -76,7 +80,7 @@ impl Stack {
         let sessions = Arc::new(MemorySessionRepository::new());
         let mut stores = memory_stores();
         stores.sessions = sessions.clone();
-        let app = Application::build_with(settings, stores).unwrap();
+        let app = Application::build_with(settings.clone(), stores).unwrap();
         let api = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
 
@@ -92,6 +96,7 @@ impl Stack {
             static_origin,
             sessions,
             http,
+            settings,
             served_by_api,
         }
     }
@@ -146,6 +151,35 @@ impl Stack {
             .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Stores a live session signed in as `user_id`, as the OAuth callback will, and returns
+    /// the session cookie's name and value, signed as the server signs its own.
+    pub async fn plant_session(&self, user_id: &str) -> (String, String) {
+        let key = actix_session::storage::generate_session_key();
+        let id = altrion_session::session_id_for(&key).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let mut state = serde_json::Map::new();
+        state.insert(altrion_session::USER_ID_KEY.to_owned(), user_id.into());
+        self.sessions
+            .insert(SessionRecord {
+                id,
+                state,
+                expires: now + time::Duration::hours(24),
+                last_modified: now,
+                created_at: now,
+                user_id: Some(UserId::new(user_id)),
+            })
+            .await
+            .unwrap();
+        let secret = self.settings.session.secret.expose_secret();
+        let cookie_key = altrion_session::derive_cookie_key(secret.as_bytes()).unwrap();
+        let name = self.settings.session.cookie_name();
+        let mut jar = CookieJar::new();
+        jar.signed_mut(&cookie_key)
+            .add(Cookie::new(name, String::from(key)));
+        let signed = jar.get(name).unwrap().value().to_owned();
+        (name.to_owned(), signed)
     }
 
     /// Session documents in the store, expired ones included.
