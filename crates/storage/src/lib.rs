@@ -5,6 +5,8 @@
 //! This crate owns the database: BSON documents and their mapping stay private here. It must not
 //! depend on HTTP or actix crates.
 
+#[cfg(feature = "embedded")]
+pub mod embedded;
 mod error;
 pub mod maintenance;
 pub mod memory;
