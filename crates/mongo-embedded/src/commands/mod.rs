@@ -2,10 +2,13 @@
 
 pub mod admin;
 pub mod aggregate;
+pub mod collections;
 pub mod crud;
 pub mod cursor;
+pub mod find_and_modify;
 pub mod indexes;
 pub mod read;
+pub mod update;
 
 use crate::error::{CmdError, CmdResult};
 use crate::handshake;
@@ -150,9 +153,11 @@ fn run(
     match name {
         "hello" | "isMaster" | "ismaster" => Ok(handshake::hello(shared, conn, cmd).into()),
         "insert" => crud::insert(shared, db, cmd),
-        "update" => crud::update(shared, db, cmd),
+        "update" => update::update(shared, db, cmd),
         "delete" => crud::delete(shared, db, cmd),
-        "findAndModify" | "findandmodify" => crud::find_and_modify(shared, db, cmd, name),
+        "findAndModify" | "findandmodify" => {
+            find_and_modify::find_and_modify(shared, db, cmd, name)
+        }
         "find" => read::find(shared, db, cmd).map(Into::into),
         "count" => read::count(shared, db, cmd).map(Into::into),
         "distinct" => read::distinct(shared, db, cmd).map(Into::into),
