@@ -8,5 +8,6 @@ mod harness;
 mod documents;
 mod maintenance;
 mod migrations;
+mod outages;
 mod sessions;
 mod users;
