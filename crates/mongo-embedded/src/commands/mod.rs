@@ -6,6 +6,7 @@ pub mod collections;
 pub mod crud;
 pub mod cursor;
 pub mod find_and_modify;
+mod group;
 pub mod indexes;
 pub mod read;
 pub mod update;

@@ -6,6 +6,7 @@ pub mod index;
 pub mod journal;
 pub mod record;
 pub mod snapshot;
+pub mod spec;
 
 use crate::error::Error;
 use catalog::{Catalog, OpLog};
