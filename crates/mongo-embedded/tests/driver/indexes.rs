@@ -293,3 +293,78 @@ async fn ttl_pass_removes_expired_documents() {
         60
     );
 }
+
+#[tokio::test]
+async fn injected_clock_drives_ttl_and_current_date() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let now = Arc::new(AtomicI64::new(1_000_000_000_000));
+    let clock_now = now.clone();
+    let clock: mongo_embedded::Clock =
+        Arc::new(move || DateTime::from_millis(clock_now.load(Ordering::SeqCst)));
+    let env = start_with(
+        ServerOptions::default()
+            .clock(clock)
+            .ttl_interval(Duration::from_secs(3600)),
+    )
+    .await;
+    let c = env.db.collection::<Document>("clocked");
+    c.create_index(
+        IndexModel::builder()
+            .keys(doc! {"at": 1})
+            .options(
+                IndexOptions::builder()
+                    .expire_after(Duration::from_secs(0))
+                    .build(),
+            )
+            .build(),
+    )
+    .await
+    .unwrap();
+    c.insert_one(doc! {"_id": 1}).await.unwrap();
+    c.update_one(doc! {"_id": 1}, doc! {"$currentDate": {"at": true}})
+        .await
+        .unwrap();
+    let d = c.find_one(doc! {}).await.unwrap().unwrap();
+    assert_eq!(
+        d.get_datetime("at").unwrap().timestamp_millis(),
+        1_000_000_000_000
+    );
+    // Clock one second earlier than the stored date: nothing expires.
+    now.store(999_999_999_000, Ordering::SeqCst);
+    assert_eq!(env.server.run_ttl_pass().await.unwrap(), 0);
+    now.store(1_000_000_000_000, Ordering::SeqCst);
+    assert_eq!(env.server.run_ttl_pass().await.unwrap(), 1);
+    assert_eq!(c.count_documents(doc! {}).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn ttl_monitor_runs_on_its_interval() {
+    let env = start_with(ServerOptions::default().ttl_interval(Duration::from_millis(20))).await;
+    let c = env.db.collection::<Document>("auto");
+    c.create_index(
+        IndexModel::builder()
+            .keys(doc! {"exp": 1})
+            .options(
+                IndexOptions::builder()
+                    .expire_after(Duration::from_secs(0))
+                    .build(),
+            )
+            .build(),
+    )
+    .await
+    .unwrap();
+    c.insert_one(doc! {"exp": DateTime::from_millis(0)})
+        .await
+        .unwrap();
+    // Bounded poll: the background monitor must remove it within 5 s.
+    let mut gone = false;
+    for _ in 0..250 {
+        if c.count_documents(doc! {}).await.unwrap() == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gone, "TTL monitor did not remove the expired document");
+}
