@@ -144,13 +144,43 @@ impl Index {
     }
 }
 
+/// Renders a value the way mongod prints it in error messages
+/// (`"str"`, `ObjectId('...')`, `new Date(ms)`, `{ a: 1 }`).
+pub fn shell_repr(v: &Bson) -> String {
+    match v {
+        Bson::String(s) => format!("{s:?}"),
+        Bson::ObjectId(o) => format!("ObjectId('{}')", o.to_hex()),
+        Bson::DateTime(d) => format!("new Date({})", d.timestamp_millis()),
+        Bson::Int64(i) => i.to_string(),
+        Bson::Int32(i) => i.to_string(),
+        Bson::Double(d) => d.to_string(),
+        Bson::Document(d) => {
+            let inner: Vec<String> = d
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", shell_repr(v)))
+                .collect();
+            if inner.is_empty() {
+                "{}".to_string()
+            } else {
+                format!("{{ {} }}", inner.join(", "))
+            }
+        }
+        Bson::Array(a) => format!(
+            "[ {} ]",
+            a.iter().map(shell_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Bson::Undefined => "undefined".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Builds the E11000 duplicate key error with `keyPattern` and `keyValue`.
 pub fn dup_key_error(ns: &str, index_name: &str, pattern: &Document, key: &[KeyValue]) -> CmdError {
     let mut key_value = Document::new();
     let mut shown = Vec::new();
     for ((field, _), kv) in pattern.iter().zip(key.iter()) {
         key_value.insert(field.clone(), kv.0.clone());
-        shown.push(format!("{field}: {}", kv.0));
+        shown.push(format!("{field}: {}", shell_repr(&kv.0)));
     }
     CmdError::duplicate_key(format!(
         "E11000 duplicate key error collection: {ns} index: {index_name} dup key: {{ {} }}",
@@ -158,4 +188,34 @@ pub fn dup_key_error(ns: &str, index_name: &str, pattern: &Document, key: &[KeyV
     ))
     .with("keyPattern", pattern.clone())
     .with("keyValue", key_value)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use bson::{doc, oid::ObjectId};
+
+    #[test]
+    fn dup_key_message_matches_mongod() {
+        let oid = ObjectId::parse_str("65f0a1b2c3d4e5f601234567").unwrap();
+        let e = dup_key_error(
+            "db.c",
+            "a_1_b_1",
+            &doc! {"a": 1, "b": 1},
+            &[
+                KeyValue(Bson::ObjectId(oid)),
+                KeyValue(Bson::String("x".into())),
+            ],
+        );
+        assert_eq!(
+            e.msg,
+            "E11000 duplicate key error collection: db.c index: a_1_b_1 dup key: { a: ObjectId('65f0a1b2c3d4e5f601234567'), b: \"x\" }"
+        );
+        assert_eq!(e.code, 11000);
+        assert_eq!(
+            e.extra.get_document("keyValue").unwrap(),
+            &doc! {"a": oid, "b": "x"}
+        );
+    }
 }
