@@ -314,6 +314,7 @@
       el.logout.disabled = false;
       forgetToken();
       showSignedOut();
+      $('login-email').focus();
       if (result.ok || result.status === 401) {
         showNotice('You are signed out.');
       } else {

@@ -315,18 +315,34 @@ fn driver_port(driver: &mut Child) -> u16 {
     }
 }
 
-/// One HTTP/1.1 request to chromedriver over a plain socket, with timeouts.
+/// One HTTP/1.1 request to chromedriver over a plain socket, with timeouts; returns the
+/// status line. Reads exactly the announced body (chromedriver keeps connections open).
 fn raw_request(port: u16, method: &str, path: &str) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    let stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(5)))?;
     write!(
-        stream,
+        &stream,
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    Ok(response)
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    reader.read_line(&mut status)?;
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(status.trim().to_owned())
 }
 
 /// Whether any process's command line contains `marker`.
