@@ -178,6 +178,9 @@ impl Collection {
                 }
             }
         }
+        if let Some(c) = self.compound_prefix_candidates(filter) {
+            return Some(c);
+        }
         for ix in &self.indexes {
             if ix.spec.sparse || ix.spec.partial.is_some() || ix.spec.key.len() != 1 {
                 continue;
@@ -242,6 +245,43 @@ impl Collection {
                 out.dedup();
                 return Some(out);
             }
+        }
+        None
+    }
+
+    /// Equality on the first field of a compound index: scan the keys that
+    /// start with that value (a one-element tuple sorts before its extensions).
+    fn compound_prefix_candidates(&self, filter: &Filter) -> Option<Vec<u64>> {
+        let eqs = filter.equalities();
+        for ix in &self.indexes {
+            if ix.spec.sparse || ix.spec.partial.is_some() || ix.spec.key.len() < 2 {
+                continue;
+            }
+            let Some(first) = ix.spec.key.keys().next() else {
+                continue;
+            };
+            let Some((_, v)) = eqs.iter().find(|(p, v)| {
+                p == first
+                    && !matches!(
+                        v,
+                        Bson::Document(_)
+                            | Bson::Array(_)
+                            | Bson::Null
+                            | Bson::RegularExpression(_)
+                    )
+            }) else {
+                continue;
+            };
+            let start = vec![KeyValue((*v).clone())];
+            let mut out: Vec<u64> = ix
+                .entries
+                .range(start.clone()..)
+                .take_while(|(k, _)| k.first() == start.first())
+                .flat_map(|(_, s)| s.iter().copied())
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            return Some(out);
         }
         None
     }

@@ -368,3 +368,52 @@ async fn ttl_monitor_runs_on_its_interval() {
     }
     assert!(gone, "TTL monitor did not remove the expired document");
 }
+
+#[tokio::test]
+async fn compound_index_prefix_lookups_return_exact_results() {
+    let env = start().await;
+    let c = env.db.collection::<Document>("compound");
+    c.create_index(
+        IndexModel::builder()
+            .keys(doc! {"user": 1, "at": -1})
+            .build(),
+    )
+    .await
+    .unwrap();
+    let docs: Vec<Document> = (0..300)
+        .map(|i| doc! {"user": format!("u{}", i % 3), "at": i, "tags": ["t"]})
+        .collect();
+    c.insert_many(docs).await.unwrap();
+    c.insert_one(doc! {"user": "u1", "at": [1000, 1001]})
+        .await
+        .unwrap();
+    c.insert_one(doc! {"at": 5}).await.unwrap();
+    assert_eq!(c.count_documents(doc! {"user": "u1"}).await.unwrap(), 101);
+    assert_eq!(
+        c.count_documents(doc! {"user": "u1", "at": {"$gte": 290}})
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(c.count_documents(doc! {"user": "u9"}).await.unwrap(), 0);
+    assert_eq!(
+        c.count_documents(doc! {"user": Bson::Null}).await.unwrap(),
+        1
+    );
+    let latest: Vec<Document> = c
+        .find(doc! {"user": "u2"})
+        .sort(doc! {"at": -1})
+        .limit(2)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(latest[0].get_i32("at").unwrap(), 299);
+    assert_eq!(latest[1].get_i32("at").unwrap(), 296);
+    c.update_many(doc! {"user": "u0"}, doc! {"$set": {"user": "u2"}})
+        .await
+        .unwrap();
+    assert_eq!(c.count_documents(doc! {"user": "u2"}).await.unwrap(), 200);
+    assert_eq!(c.count_documents(doc! {"user": "u0"}).await.unwrap(), 0);
+}
