@@ -175,9 +175,13 @@ pub fn list_collections(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<
 pub fn coll_stats(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Document> {
     let coll = coll_name(cmd, "collStats")?;
     let cat = shared.store.read();
-    let c = cat.get(db, &coll).ok_or_else(|| {
-        CmdError::namespace_not_found(format!("Collection [{db}.{coll}] not found."))
-    })?;
+    let Some(c) = cat.get(db, &coll) else {
+        // Since MongoDB 4.2 a missing namespace reports zeros with ok: 1.
+        return Ok(doc! {
+            "ns": format!("{db}.{coll}"), "size": 0, "count": 0, "storageSize": 0,
+            "totalIndexSize": 0, "totalSize": 0, "indexSizes": {}, "nindexes": 0, "ok": 1.0,
+        });
+    };
     let size = c.data_size() as i64;
     let count = c.len() as i64;
     let mut index_sizes = Document::new();
