@@ -248,7 +248,9 @@ async fn execute_inner(
     let db = match cmd.get("$db") {
         Some(Bson::String(s)) => s.clone(),
         _ => {
-            return Err(CmdError::failed_to_parse(
+            return Err(CmdError::new(
+                40571,
+                "Location40571",
                 "OP_MSG requests require a $db argument",
             ))
         }
