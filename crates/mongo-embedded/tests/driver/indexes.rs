@@ -417,3 +417,36 @@ async fn compound_index_prefix_lookups_return_exact_results() {
     assert_eq!(c.count_documents(doc! {"user": "u2"}).await.unwrap(), 200);
     assert_eq!(c.count_documents(doc! {"user": "u0"}).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn concurrent_upserts_create_one_document() {
+    let env = start().await;
+    let c = env.db.collection::<Document>("upserts");
+    c.create_index(unique(doc! {"email": 1})).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            c.update_one(
+                doc! {"email": "u@x"},
+                doc! {"$inc": {"n": 1}, "$setOnInsert": {"created": true}},
+            )
+            .upsert(true)
+            .await
+            .unwrap()
+            .upserted_id
+            .is_some()
+        }));
+    }
+    let mut inserted = 0;
+    for t in tasks {
+        if t.await.unwrap() {
+            inserted += 1;
+        }
+    }
+    assert_eq!(inserted, 1);
+    let all: Vec<Document> = c.find(doc! {}).await.unwrap().try_collect().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].get_i32("n").unwrap(), 16);
+    assert!(all[0].get_bool("created").unwrap());
+}
