@@ -1,0 +1,86 @@
+//! The same scenarios on `MongoSessionRepository`: against mongo-embedded, and also against a
+//! real MongoDB when `MONGODB_TEST_URI` is set. Each test gets its own database, dropped after.
+
+use std::sync::Arc;
+
+use altrion_domain::TestClock;
+use altrion_storage::{mongo::MongoSessionRepository, MongoOptions};
+use mongo_embedded::{Server, ServerOptions};
+
+use crate::support::start;
+
+/// Runs `scenario` on a fresh database at `uri`, then drops it.
+async fn on_database<F, Fut>(uri: &str, scenario: F)
+where
+    F: FnOnce(Arc<MongoSessionRepository>, TestClock) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let name = format!("altrion_session_{}", uuid_like());
+    let database = altrion_storage::mongo::connect(&MongoOptions::new(uri, name.as_str()))
+        .await
+        .unwrap();
+    let repo = Arc::new(MongoSessionRepository::new(&database));
+    scenario(repo, TestClock::at(start())).await;
+    database.drop().await.unwrap();
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}_{nanos}_{n}", std::process::id())
+}
+
+macro_rules! on_mongodb {
+    ($($scenario:ident),+ $(,)?) => {
+        mod embedded {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    let server = Server::start(ServerOptions::default()).await.unwrap();
+                    on_database(&server.uri(), |repo, clock| {
+                        crate::scenarios::$scenario(repo, clock)
+                    })
+                    .await;
+                    server.shutdown().await.unwrap();
+                }
+            )+
+        }
+
+        mod real {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    let Ok(uri) = std::env::var("MONGODB_TEST_URI") else {
+                        eprintln!("MONGODB_TEST_URI is not set; skipping the real-MongoDB run");
+                        return;
+                    };
+                    on_database(&uri, |repo, clock| crate::scenarios::$scenario(repo, clock)).await;
+                }
+            )+
+        }
+    };
+}
+
+on_mongodb!(
+    missing_key_loads_none,
+    save_then_load_round_trips,
+    update_replaces_state_and_extends_expiry,
+    update_ttl_extends_expiry,
+    update_ttl_is_a_lazy_touch,
+    update_ttl_never_revives_an_expired_session,
+    delete_removes_the_session,
+    expired_session_is_not_loaded,
+    undecodable_state_is_a_deserialization_error,
+    invalid_json_is_a_serialization_error,
+    save_retries_with_a_fresh_key_on_collision,
+    update_after_delete_does_not_recreate,
+    update_after_expiry_does_not_recreate,
+    user_id_is_mirrored_for_log_out_everywhere,
+    keys_are_strong_and_only_their_hash_is_stored,
+);
