@@ -70,6 +70,19 @@ pub fn check(report: &CheckReport) {
     } else {
         println!("Users: {total} ({})", providers.join(", "));
     }
+    if report.indexes.is_complete() {
+        println!("Indexes: as in migrations/");
+    } else {
+        if !report.indexes.missing.is_empty() {
+            println!(
+                "Indexes missing (run `altrion db migrate`): {}",
+                report.indexes.missing.join(", ")
+            );
+        }
+        for conflict in &report.indexes.conflicts {
+            println!("Index conflict: {conflict}");
+        }
+    }
 }
 
 pub fn cleanup_plan(database: &str, plan: &[String], dry_run: bool) {

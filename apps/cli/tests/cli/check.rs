@@ -144,5 +144,15 @@ async fn an_embedded_uri_reaches_the_running_servers_port() {
     assert!(run.status.success(), "{run:?}");
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["collections"][0]["name"], "tmp_import");
+    assert_eq!(report["indexes"]["missing"].as_array().unwrap().len(), 4);
+
+    let human = crate::helpers::altrion(&["db", "check"], &env).await;
+    assert!(
+        human
+            .stdout
+            .contains("Indexes missing (run `altrion db migrate`)"),
+        "{}",
+        human.stdout
+    );
     t.stop().await;
 }

@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::cleanup::is_protected;
 use crate::{
+    migrations::{self, MigrationError, MigrationStatus},
     mongo::{SESSIONS, USERS},
     StorageError,
 };
@@ -48,6 +49,9 @@ pub struct CheckReport {
     pub unexpected_collections: Vec<String>,
     /// `users` or `sessions` when they do not exist yet (no sign-up, no migration yet).
     pub missing_collections: Vec<String>,
+    /// Indexes of `migrations/` that are missing or conflicting (`altrion db migrate` fixes the
+    /// missing ones; conflicts carry their fix).
+    pub indexes: MigrationStatus,
 }
 
 async fn index_names(db: &Database, collection: &str) -> Result<Vec<String>, StorageError> {
@@ -127,7 +131,13 @@ pub async fn check(db: &Database, now: Timestamp) -> Result<CheckReport, Storage
         *users_by_provider.entry(provider).or_insert(0) += count;
     }
 
+    let indexes = migrations::status(db).await.map_err(|err| match err {
+        MigrationError::Storage(err) => err,
+        other => StorageError::Other(Box::new(other)),
+    })?;
+
     Ok(CheckReport {
+        indexes,
         database: db.name().to_owned(),
         checked_at: now.format(&Rfc3339).unwrap_or_default(),
         unexpected_collections: names.iter().filter(|n| !is_protected(n)).cloned().collect(),

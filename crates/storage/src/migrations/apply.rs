@@ -183,20 +183,20 @@ fn decide(collection: &str, existing: &[IndexSpec], wanted: &IndexSpec) -> Decis
     }
 }
 
-/// Applies every migration: creates the missing indexes and leaves the present ones alone, so
-/// running it again is a no-op. Conflicts are all checked before anything is created.
-///
-/// # Errors
-/// [`MigrationError::Conflicts`] listing every existing index that differs from a wanted one
-/// (which index, expected, found, how to fix); [`MigrationError::Duplicates`] when a unique
-/// index cannot be built over the stored documents; [`MigrationError::Storage`] when MongoDB
-/// fails or cannot be reached.
-pub async fn apply(db: &Database) -> Result<MigrationReport, MigrationError> {
-    let migrations = parsed()?;
+/// Every wanted index with what to do about it, and the conflicts.
+struct Plan {
+    migrations: Vec<(Parsed, Vec<(IndexSpec, Decision)>)>,
+    conflicts: Vec<IndexConflict>,
+}
+
+/// Compares the wanted indexes with the database's, writing nothing.
+async fn plan(db: &Database) -> Result<Plan, MigrationError> {
     let mut existing: HashMap<String, Vec<IndexSpec>> = HashMap::new();
-    let mut conflicts = Vec::new();
-    let mut planned: Vec<(&Parsed, Vec<(&IndexSpec, Decision)>)> = Vec::new();
-    for migration in &migrations {
+    let mut plan = Plan {
+        migrations: Vec::new(),
+        conflicts: Vec::new(),
+    };
+    for migration in parsed()? {
         if !existing.contains_key(&migration.collection) {
             let listed = list_indexes(db, &migration.collection).await?;
             existing.insert(migration.collection.clone(), listed);
@@ -209,7 +209,7 @@ pub async fn apply(db: &Database) -> Result<MigrationReport, MigrationError> {
                 current.push(wanted.clone());
             }
             match decision {
-                Decision::Conflict { found, fix } => conflicts.push(IndexConflict {
+                Decision::Conflict { found, fix } => plan.conflicts.push(IndexConflict {
                     migration: migration.id.to_owned(),
                     collection: migration.collection.clone(),
                     index: wanted.name.clone(),
@@ -217,25 +217,76 @@ pub async fn apply(db: &Database) -> Result<MigrationReport, MigrationError> {
                     found: found.describe(),
                     fix,
                 }),
-                decision => decisions.push((wanted, decision)),
+                decision => decisions.push((wanted.clone(), decision)),
             }
         }
-        planned.push((migration, decisions));
+        plan.migrations.push((migration, decisions));
     }
-    if !conflicts.is_empty() {
-        return Err(MigrationError::Conflicts(conflicts));
+    Ok(plan)
+}
+
+/// Whether the database has the indexes the migrations want, without changing anything.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct MigrationStatus {
+    /// `collection.index` names `apply` would create.
+    pub missing: Vec<String>,
+    /// Existing indexes that stand in the way (`apply` would refuse to run).
+    pub conflicts: Vec<IndexConflict>,
+}
+
+impl MigrationStatus {
+    /// Every wanted index exists as specified.
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty() && self.conflicts.is_empty()
+    }
+}
+
+/// What [`apply`] would do, without doing it.
+///
+/// # Errors
+/// [`MigrationError::Storage`] when MongoDB fails or cannot be reached;
+/// [`MigrationError::Invalid`] for a malformed embedded migration.
+pub async fn status(db: &Database) -> Result<MigrationStatus, MigrationError> {
+    let plan = plan(db).await?;
+    Ok(MigrationStatus {
+        missing: plan
+            .migrations
+            .iter()
+            .flat_map(|(migration, decisions)| {
+                decisions
+                    .iter()
+                    .filter(|(_, d)| matches!(d, Decision::Create))
+                    .map(|(wanted, _)| format!("{}.{}", migration.collection, wanted.name))
+            })
+            .collect(),
+        conflicts: plan.conflicts,
+    })
+}
+
+/// Applies every migration: creates the missing indexes and leaves the present ones alone, so
+/// running it again is a no-op. Conflicts are all checked before anything is created.
+///
+/// # Errors
+/// [`MigrationError::Conflicts`] listing every existing index that differs from a wanted one
+/// (which index, expected, found, how to fix); [`MigrationError::Duplicates`] when a unique
+/// index cannot be built over the stored documents; [`MigrationError::Storage`] when MongoDB
+/// fails or cannot be reached.
+pub async fn apply(db: &Database) -> Result<MigrationReport, MigrationError> {
+    let plan = plan(db).await?;
+    if !plan.conflicts.is_empty() {
+        return Err(MigrationError::Conflicts(plan.conflicts));
     }
 
     let mut report = MigrationReport {
         migrations: Vec::new(),
     };
-    for (migration, decisions) in planned {
+    for (migration, decisions) in plan.migrations {
         let mut indexes = Vec::new();
         for (wanted, decision) in decisions {
             let status = match decision {
                 Decision::Keep(status) => status,
                 Decision::Create | Decision::Conflict { .. } => {
-                    create(db, &migration.collection, wanted).await?;
+                    create(db, &migration.collection, &wanted).await?;
                     tracing::info!(
                         collection = %migration.collection,
                         index = %wanted.name,

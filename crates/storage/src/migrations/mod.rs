@@ -7,8 +7,8 @@ mod apply;
 mod spec;
 
 pub use apply::{
-    apply, IndexConflict, IndexOutcome, IndexStatus, MigrationError, MigrationOutcome,
-    MigrationReport,
+    apply, status, IndexConflict, IndexOutcome, IndexStatus, MigrationError, MigrationOutcome,
+    MigrationReport, MigrationStatus,
 };
 
 /// One embedded migration: its id (the file name without `.json`) and its JSON text.

@@ -80,6 +80,7 @@ async fn check_reports_collections_sessions_and_providers(db: Database) {
     assert_eq!(report.users_by_provider, expected);
     assert_eq!(report.unexpected_collections, ["tmp_import"]);
     assert!(report.missing_collections.is_empty());
+    assert!(report.indexes.is_complete(), "{:?}", report.indexes);
 
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["sessions"]["active"], 2);
@@ -100,6 +101,15 @@ async fn check_on_an_empty_database_reports_what_is_missing(db: Database) {
         (0, 0)
     );
     assert!(report.users_by_provider.is_empty());
+    assert_eq!(report.indexes.missing.len(), 4);
+    assert!(report
+        .indexes
+        .missing
+        .contains(&"sessions.expires_1".to_owned()));
+    assert!(
+        db.list_collection_names().await.unwrap().is_empty(),
+        "checking writes nothing"
+    );
 }
 
 async fn cleanup_drops_everything_but_users_and_sessions(db: Database) {

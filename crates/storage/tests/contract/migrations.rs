@@ -78,6 +78,7 @@ async fn migrations_create_the_indexes_then_are_a_no_op(db: Database) {
         .get("expireAfterSeconds")
         .is_none());
 
+    assert!(migrations::status(&db).await.unwrap().is_complete());
     let second = migrations::apply(&db).await.unwrap();
     assert!(second.created().is_empty());
     assert!(second
@@ -99,11 +100,15 @@ async fn a_ttl_index_without_expiry_is_a_reported_conflict(db: Database) {
     .await
     .unwrap();
 
+    let status = migrations::status(&db).await.unwrap();
+    assert_eq!(status.conflicts.len(), 1);
+    assert_eq!(status.missing.len(), 3);
+
     let err = migrations::apply(&db).await.unwrap_err();
     let MigrationError::Conflicts(conflicts) = &err else {
         panic!("expected conflicts, got {err:?}");
     };
-    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts, &status.conflicts);
     let conflict = &conflicts[0];
     assert_eq!(
         (conflict.collection.as_str(), conflict.index.as_str()),
