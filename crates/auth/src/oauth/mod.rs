@@ -160,10 +160,13 @@ impl OAuthService {
             return Err(if error == "access_denied" {
                 OAuthError::AccessDenied
             } else {
-                OAuthError::provider(format!(
-                    "authorization failed: {}",
-                    error.chars().take(64).collect::<String>()
-                ))
+                // The value is attacker-controlled: keep it short and log-safe.
+                let error: String = error
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .take(64)
+                    .collect();
+                OAuthError::provider(format!("authorization failed: {error}"))
             });
         }
         let code = query
