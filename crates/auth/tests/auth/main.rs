@@ -9,6 +9,7 @@ mod logout;
 mod oauth_flow;
 mod oauth_github;
 mod oauth_google;
+mod oauth_logs;
 mod oauth_support;
 mod secrets;
 mod signup;

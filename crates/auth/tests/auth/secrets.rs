@@ -7,8 +7,15 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::helpers::{TestApp, PASSWORD};
 
+/// A log sink for assertions on what was written.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
