@@ -6,6 +6,7 @@
 pub mod authenticated;
 pub mod client_ip;
 pub mod cors;
+pub mod database;
 pub mod error;
 pub mod request_id;
 pub mod routes;

@@ -16,12 +16,13 @@ use altrion_domain::{Clock, SystemClock};
 use altrion_session::{
     derive_cookie_key, session_middleware, RepositorySessionStore, SessionCookieSettings,
 };
-use altrion_storage::memory::{MemoryReadiness, MemorySessionRepository, MemoryUserRepository};
 use secrecy::ExposeSecret;
 use time::Duration;
 
+pub use crate::database::memory_stores;
 use crate::{
     client_ip::ClientIp,
+    database::Database,
     error, request_id, routes,
     settings::Settings,
     state::{AppState, Stores},
@@ -35,8 +36,8 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
-    #[error("database URI scheme is not supported by this build: {0}")]
-    UnsupportedDatabase(String),
+    #[error("database: {0}")]
+    Database(String),
     #[error("invalid security configuration: {0}")]
     Security(String),
 }
@@ -51,6 +52,7 @@ impl From<ConfigError> for StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    database: Option<Database>,
 }
 
 impl std::fmt::Debug for Application {
@@ -67,8 +69,10 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when the database cannot be opened or the port cannot be bound.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let stores = open_stores(&settings).await?;
-        Self::build_with(settings, stores)
+        let database = Database::open(&settings).await?;
+        let mut app = Self::build_with(settings, database.stores.clone())?;
+        app.database = Some(database);
+        Ok(app)
     }
 
     /// Binds the listener over the given stores (tests pass in-memory fakes).
@@ -107,7 +111,16 @@ impl Application {
             auth,
         };
         let server = run(listener, &settings, state)?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            database: None,
+        })
+    }
+
+    /// A handle that can stop the server (what SIGTERM does), for tests and embedding.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// The bound port (useful with port 0).
@@ -120,27 +133,11 @@ impl Application {
     /// # Errors
     /// The I/O error that stopped the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
-}
-
-async fn open_stores(settings: &Settings) -> Result<Stores, StartupError> {
-    let uri = settings.database.uri.expose_secret();
-    if uri.starts_with("memory:") {
-        tracing::warn!("using in-memory stores: nothing is persisted");
-        return Ok(memory_stores());
-    }
-    Err(StartupError::UnsupportedDatabase(
-        uri.split(':').next().unwrap_or_default().to_owned(),
-    ))
-}
-
-/// Fresh in-memory stores.
-pub fn memory_stores() -> Stores {
-    Stores {
-        users: Arc::new(MemoryUserRepository::new()),
-        sessions: Arc::new(MemorySessionRepository::new()),
-        readiness: Arc::new(MemoryReadiness),
+        let served = self.server.await;
+        if let Some(database) = self.database {
+            database.close().await;
+        }
+        served
     }
 }
 

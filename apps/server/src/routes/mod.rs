@@ -2,6 +2,7 @@
 
 mod auth;
 mod health;
+mod page;
 
 use actix_governor::{Governor, GovernorConfig};
 use actix_web::{web, Resource};
@@ -25,7 +26,10 @@ pub type IpLimit = GovernorConfig<
 
 /// Registers every API route.
 pub fn configure(cfg: &mut web::ServiceConfig, ip_limit: &IpLimit) {
-    cfg.service(resource("/api/health").route(web::get().to(health::health)))
+    cfg.service(resource("/").route(web::get().to(page::index)))
+        .service(resource("/app.js").route(web::get().to(page::app_js)))
+        .service(resource("/style.css").route(web::get().to(page::style)))
+        .service(resource("/api/health").route(web::get().to(health::health)))
         .service(resource("/api/ready").route(web::get().to(health::ready)))
         .service(
             resource("/api/auth/signup")

@@ -82,3 +82,27 @@ async fn not_ready_when_the_store_is_down() {
         "no internals: {body}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_page_is_served_with_a_strict_csp() {
+    let app = spawn_app().await;
+
+    for (path, content_type) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/app.js", "text/javascript; charset=utf-8"),
+        ("/style.css", "text/css; charset=utf-8"),
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], content_type, "{path}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+    }
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("name=\"altrion-api\""));
+}

@@ -5,4 +5,5 @@ mod helpers;
 mod auth;
 mod errors;
 mod health;
+mod mongo;
 mod sessions;

@@ -1,0 +1,155 @@
+//! Opens the stores `MONGODB_URI` names: a MongoDB deployment, the in-process embedded server
+//! (`embedded:<dir>`, `embedded:` for memory) or the in-memory fakes (`memory:`), and keeps the
+//! index migrations applied.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use altrion_storage::{
+    memory::{MemoryReadiness, MemorySessionRepository, MemoryUserRepository},
+    migrations::MigrationError,
+    MongoOptions, MongoStores, StorageError,
+};
+use mongo_embedded::{Server, ServerHandle, ServerOptions};
+use secrecy::ExposeSecret;
+
+use crate::{
+    settings::{DatabaseSettings, Settings},
+    state::Stores,
+    StartupError,
+};
+
+/// The stores and, for `embedded:` URIs, the database server running inside this process.
+pub struct Database {
+    pub stores: Stores,
+    embedded: Option<ServerHandle>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field(
+                "embedded",
+                &self.embedded.as_ref().map(ServerHandle::local_addr),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Opens what `settings.database.uri` names and, when configured, applies the migrations
+    /// (in the background, retrying while the database is unreachable).
+    ///
+    /// # Errors
+    /// [`StartupError::Database`] when the URI is unusable or the embedded server cannot start
+    /// (for example another process holds its folder).
+    pub async fn open(settings: &Settings) -> Result<Self, StartupError> {
+        let db = &settings.database;
+        let uri = db.uri.expose_secret();
+        if uri.starts_with("memory:") {
+            tracing::warn!("MONGODB_URI=memory: — in-memory stores, nothing is persisted");
+            return Ok(Self {
+                stores: memory_stores(),
+                embedded: None,
+            });
+        }
+        let (uri, embedded) = match uri.strip_prefix("embedded:") {
+            Some(dir) => {
+                let handle = start_embedded(dir, db.embedded_port).await?;
+                let uri = format!("mongodb://{}/?directConnection=true", handle.local_addr());
+                (uri, Some(handle))
+            }
+            None => (uri.to_owned(), None),
+        };
+        let stores = altrion_storage::open(&mongo_options(db, uri))
+            .await
+            .map_err(|e| StartupError::Database(e.to_string()))?;
+        if db.migrate_on_start {
+            tokio::spawn(keep_migrating(stores.clone()));
+        }
+        Ok(Self {
+            stores: Stores {
+                users: stores.users,
+                sessions: stores.sessions,
+                readiness: stores.readiness,
+            },
+            embedded,
+        })
+    }
+
+    /// Stops the embedded server, if any, after a final snapshot.
+    pub async fn close(self) {
+        if let Some(handle) = self.embedded {
+            if let Err(err) = handle.shutdown().await {
+                tracing::error!(error = %err, "embedded database did not shut down cleanly");
+            }
+        }
+    }
+}
+
+/// Driver options from the settings; `uri` is the resolved connection string.
+pub fn mongo_options(db: &DatabaseSettings, uri: String) -> MongoOptions {
+    let mut options = MongoOptions::new(uri, db.name.clone());
+    options.app_name = db.app_name.clone();
+    options.connect_timeout = db.connect_timeout();
+    options.server_selection_timeout = db.server_selection_timeout();
+    options.retry_writes = db.retry_writes;
+    // Validated with the settings, so the fallback is never taken.
+    options.write_concern = db.write_concern.parse().unwrap_or(options.write_concern);
+    options
+}
+
+async fn start_embedded(dir: &str, port: u16) -> Result<ServerHandle, StartupError> {
+    let mut options = ServerOptions::default().bind("127.0.0.1").port(port);
+    if !dir.is_empty() {
+        let path = PathBuf::from(dir);
+        std::fs::create_dir_all(&path).map_err(|e| {
+            StartupError::Database(format!(
+                "cannot create the embedded database folder {dir}: {e}"
+            ))
+        })?;
+        options = options.dbpath(path);
+    }
+    let handle = Server::start(options).await.map_err(|e| {
+        StartupError::Database(format!(
+            "cannot start the embedded database (MONGODB_URI=embedded:{dir}, port {port}): {e}"
+        ))
+    })?;
+    tracing::info!(
+        address = %handle.local_addr(),
+        folder = if dir.is_empty() { "(memory)" } else { dir },
+        "embedded MongoDB-compatible database started; not for production"
+    );
+    Ok(handle)
+}
+
+/// Applies the migrations, retrying with back-off while the database is unreachable so a
+/// server started before its database still ends up with its indexes.
+async fn keep_migrating(stores: MongoStores) {
+    let mut wait = Duration::from_millis(500);
+    loop {
+        match stores.migrate().await {
+            Ok(report) => {
+                tracing::info!(?report, "index migrations applied");
+                return;
+            }
+            Err(MigrationError::Storage(err @ StorageError::Unavailable(_))) => {
+                tracing::warn!(error = %err, retry_in_ms = wait.as_millis() as u64, "database unreachable; migrations will retry");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "index migrations failed; fix the indexes (see docs/operations.md), then run `altrion db migrate`");
+                return;
+            }
+        }
+    }
+}
+
+/// Fresh in-memory stores.
+pub fn memory_stores() -> Stores {
+    Stores {
+        users: Arc::new(MemoryUserRepository::new()),
+        sessions: Arc::new(MemorySessionRepository::new()),
+        readiness: Arc::new(MemoryReadiness),
+    }
+}

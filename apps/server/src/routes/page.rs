@@ -1,0 +1,33 @@
+//! The demo page, embedded in the binary (no build step, no files to deploy).
+
+use actix_web::{http::header, HttpResponse};
+
+const INDEX: &str = include_str!("../../static/index.html");
+const APP_JS: &str = include_str!("../../static/app.js");
+const STYLE: &str = include_str!("../../static/style.css");
+
+/// No inline script or style: everything comes from this origin.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+fn asset(body: &'static str, content_type: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .body(body)
+}
+
+/// `GET /`
+pub async fn index() -> HttpResponse {
+    asset(INDEX, "text/html; charset=utf-8")
+}
+
+/// `GET /app.js`
+pub async fn app_js() -> HttpResponse {
+    asset(APP_JS, "text/javascript; charset=utf-8")
+}
+
+/// `GET /style.css`
+pub async fn style() -> HttpResponse {
+    asset(STYLE, "text/css; charset=utf-8")
+}

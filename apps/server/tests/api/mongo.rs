@@ -1,0 +1,239 @@
+//! The real stack on MongoDB: mongo-embedded by default, and also a real MongoDB when
+//! `MONGODB_TEST_URI` is set. Each test uses its own database, dropped afterwards.
+
+use altrion_server::startup::Application;
+use altrion_storage::mongo::MongoSessionRepository;
+use mongo_embedded::{Server, ServerHandle, ServerOptions};
+use mongodb::bson::{doc, Document};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, test_settings, TestApp};
+
+/// A database for one test: on its own embedded server, or on `MONGODB_TEST_URI`.
+struct Backend {
+    uri: String,
+    name: String,
+    embedded: Option<ServerHandle>,
+}
+
+impl Backend {
+    async fn embedded() -> Self {
+        let server = Server::start(ServerOptions::default()).await.unwrap();
+        Self {
+            uri: server.uri(),
+            name: unique_name(),
+            embedded: Some(server),
+        }
+    }
+
+    fn real() -> Option<Self> {
+        let uri = std::env::var("MONGODB_TEST_URI").ok()?;
+        Some(Self {
+            uri,
+            name: unique_name(),
+            embedded: None,
+        })
+    }
+
+    fn settings(&self) -> altrion_server::settings::Settings {
+        test_settings(&[
+            ("MONGODB_URI", self.uri.as_str()),
+            ("MONGODB_DB", self.name.as_str()),
+            // Outage tests wait this long before answering 503.
+            ("APP__DATABASE__SERVER_SELECTION_TIMEOUT_MS", "1000"),
+        ])
+    }
+
+    async fn database(&self) -> mongodb::Database {
+        mongodb::Client::with_uri_str(&self.uri)
+            .await
+            .unwrap()
+            .database(&self.name)
+    }
+
+    /// Starts the whole application on this database, as `make run` does.
+    async fn start_app(&self) -> (TestApp, actix_web::dev::ServerHandle) {
+        let app = Application::build(self.settings()).await.unwrap();
+        let handle = app.handle();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let sessions = std::sync::Arc::new(altrion_storage::memory::MemorySessionRepository::new());
+        (
+            TestApp {
+                address,
+                client,
+                sessions,
+            },
+            handle,
+        )
+    }
+
+    async fn finish(self) {
+        self.database().await.drop().await.unwrap();
+        if let Some(server) = self.embedded {
+            server.shutdown().await.unwrap();
+        }
+    }
+}
+
+fn unique_name() -> String {
+    format!("altrion_api_{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn signup_login_me_stores_an_argon2id_hash_and_no_session(backend: Backend) {
+    let (app, handle) = backend.start_app().await;
+    let signup = app
+        .post_json(
+            "/api/auth/signup",
+            &json!({ "name": "Ada", "email": "Ada@Example.com", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(signup.status().as_u16(), 201);
+    let login: Value = app
+        .post_json(
+            "/api/auth/login",
+            &json!({ "email": "ada@example.com", "password": "correct horse battery" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let me = app.get_me(Some(login["token"].as_str().unwrap())).await;
+    assert_eq!(me.status().as_u16(), 200);
+
+    let db = backend.database().await;
+    let user = db
+        .collection::<Document>("users")
+        .find_one(doc! { "email": "ada@example.com" })
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = user.get_str("password").unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert_eq!(user.get_str("provider").unwrap(), "local");
+    let sessions = db
+        .collection::<Document>("sessions")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0, "the JWT path never writes sessions");
+    let duplicate = app
+        .post_json(
+            "/api/auth/signup",
+            &json!({ "name": "Ada", "email": "ada@example.com", "password": "another passphrase" }),
+        )
+        .await;
+    assert_error(duplicate, 409, "email_taken").await;
+
+    handle.stop(true).await;
+    backend.finish().await;
+}
+
+async fn a_session_cookie_survives_a_server_restart(backend: Backend) {
+    let (app, handle) = backend.start_app().await;
+    let signup: Value = app
+        .post_json(
+            "/api/auth/signup",
+            &json!({ "name": "Grace", "email": "grace@example.com", "password": "a long passphrase" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let user_id = signup["user"]["id"].as_str().unwrap().to_owned();
+    let sessions = MongoSessionRepository::new(&backend.database().await);
+    let cookie = app.session_cookie(&sessions, &user_id).await;
+    let me = |app: &TestApp| {
+        app.client
+            .get(app.url("/api/auth/me"))
+            .header("cookie", &cookie)
+            .send()
+    };
+    assert_eq!(me(&app).await.unwrap().status().as_u16(), 200);
+
+    handle.stop(true).await;
+    let (restarted, handle) = backend.start_app().await;
+
+    let after = me(&restarted).await.unwrap();
+    assert_eq!(after.status().as_u16(), 200);
+    assert_eq!(
+        after.json::<Value>().await.unwrap()["user"]["id"],
+        user_id.as_str()
+    );
+
+    let logout = restarted
+        .client
+        .post(restarted.url("/api/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status().as_u16(), 204);
+    let left = backend
+        .database()
+        .await
+        .collection::<Document>("sessions")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "logout deleted the session document");
+    assert_error(me(&restarted).await.unwrap(), 401, "unauthorized").await;
+
+    handle.stop(true).await;
+    backend.finish().await;
+}
+
+#[tokio::test]
+async fn embedded_signup_login_me_stores_an_argon2id_hash_and_no_session() {
+    signup_login_me_stores_an_argon2id_hash_and_no_session(Backend::embedded().await).await;
+}
+
+#[tokio::test]
+async fn embedded_a_session_cookie_survives_a_server_restart() {
+    a_session_cookie_survives_a_server_restart(Backend::embedded().await).await;
+}
+
+#[tokio::test]
+async fn real_signup_login_me_stores_an_argon2id_hash_and_no_session() {
+    let Some(backend) = Backend::real() else {
+        eprintln!("MONGODB_TEST_URI is not set; skipping the real-MongoDB run");
+        return;
+    };
+    signup_login_me_stores_an_argon2id_hash_and_no_session(backend).await;
+}
+
+#[tokio::test]
+async fn real_a_session_cookie_survives_a_server_restart() {
+    let Some(backend) = Backend::real() else {
+        eprintln!("MONGODB_TEST_URI is not set; skipping the real-MongoDB run");
+        return;
+    };
+    a_session_cookie_survives_a_server_restart(backend).await;
+}
+
+#[tokio::test]
+async fn ready_turns_503_when_the_database_is_gone() {
+    let backend = Backend::embedded().await;
+    let (app, handle) = backend.start_app().await;
+    assert_eq!(app.get("/api/ready").await.status().as_u16(), 200);
+
+    let Backend { embedded, .. } = backend;
+    embedded.unwrap().shutdown().await.unwrap();
+
+    assert_error(app.get("/api/ready").await, 503, "service_unavailable").await;
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            &json!({ "email": "x@example.com", "password": "whatever1" }),
+        )
+        .await;
+    assert_error(login, 503, "service_unavailable").await;
+    handle.stop(true).await;
+}
