@@ -142,7 +142,7 @@ impl ServerHandle {
 
     /// Snapshot of the operation counters.
     pub fn counters(&self) -> Counters {
-        self.shared.counters().clone()
+        self.shared.counters_snapshot()
     }
 
     /// Runs one TTL pass now; returns the number of documents removed.

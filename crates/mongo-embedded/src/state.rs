@@ -44,6 +44,12 @@ pub struct Counters {
     pub getmore: u64,
     /// Other commands (like `opcounters.command`).
     pub command: u64,
+    /// Queries that scanned a whole collection (no usable index).
+    pub collection_scans: u64,
+    /// Queries that used `_id` or a secondary index.
+    pub index_scans: u64,
+    /// Documents examined by the matcher.
+    pub docs_examined: u64,
 }
 
 impl Counters {
@@ -130,6 +136,16 @@ impl Shared {
     /// Current time from the injected clock.
     pub fn now(&self) -> DateTime {
         (self.clock)()
+    }
+
+    /// Snapshot of the counters including the storage access-path statistics.
+    pub fn counters_snapshot(&self) -> Counters {
+        let mut c = self.counters().clone();
+        let cat = self.store.read();
+        c.collection_scans = cat.scan_stats.collection_scans.load(Ordering::Relaxed);
+        c.index_scans = cat.scan_stats.index_scans.load(Ordering::Relaxed);
+        c.docs_examined = cat.scan_stats.docs_examined.load(Ordering::Relaxed);
+        c
     }
 
     /// Locks the counters.

@@ -112,7 +112,7 @@ fn drop_database(shared: &Shared, db: &str) -> CmdResult<Outcome> {
 }
 
 fn server_status(shared: &Shared) -> Document {
-    let c = shared.counters().clone();
+    let c = shared.counters_snapshot();
     let up = shared.started.elapsed();
     let mut commands = Document::new();
     for (k, v) in &c.commands {
@@ -133,7 +133,13 @@ fn server_status(shared: &Shared) -> Document {
         "localTime": shared.now(),
         "connections": {"current": current, "available": 1_000_000 - current, "totalCreated": shared.conns_total.load(Ordering::Relaxed) as i64, "active": current},
         "opcounters": {"insert": c.insert as i64, "query": c.query as i64, "update": c.update as i64, "delete": c.delete as i64, "getmore": c.getmore as i64, "command": c.command as i64},
-        "metrics": {"commands": commands},
+        "metrics": {
+            "commands": commands,
+            "queryExecutor": {
+                "scannedObjects": c.docs_examined as i64,
+                "collectionScans": {"total": c.collection_scans as i64},
+            },
+        },
         "storageEngine": {"name": "embedded", "persistent": shared.store.dbpath().is_some()},
         "maxWireVersion": MAX_WIRE_VERSION,
         "ok": 1.0,

@@ -181,7 +181,7 @@ pub fn delete(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
                     }
                     let mut rids = cat
                         .get(db, &coll)
-                        .map(|c| c.matching(&filter))
+                        .map(|c| c.matching(&filter, &cat.scan_stats))
                         .unwrap_or_default();
                     if limit == 1 {
                         rids.truncate(1);

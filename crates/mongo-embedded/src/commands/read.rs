@@ -36,7 +36,7 @@ pub fn select(
     let Some(c) = cat.get(db, coll) else {
         return Vec::new();
     };
-    let rids = c.matching(filter);
+    let rids = c.matching(filter, &cat.scan_stats);
     let take = if limit == 0 { usize::MAX } else { limit };
     if sort.is_empty() {
         return rids
@@ -146,7 +146,10 @@ pub fn count(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Document> {
     let n = match cat.get(db, &coll) {
         None => 0,
         Some(c) => {
-            let m = c.matching(&filter).len().saturating_sub(skip);
+            let m = c
+                .matching(&filter, &cat.scan_stats)
+                .len()
+                .saturating_sub(skip);
             if limit > 0 {
                 m.min(limit)
             } else {

@@ -132,7 +132,7 @@ fn one_update(
     }
     let rids = cat
         .get(db, coll)
-        .map(|c| c.matching(&filter))
+        .map(|c| c.matching(&filter, &cat.scan_stats))
         .unwrap_or_default();
     let rids: Vec<u64> = if multi {
         rids

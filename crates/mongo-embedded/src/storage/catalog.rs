@@ -6,12 +6,26 @@ use super::index::IndexSpec;
 use crate::error::{CmdError, CmdResult};
 use bson::{doc, Bson, Document};
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
 
 /// All databases and collections held by the server.
 #[derive(Debug, Default)]
 pub struct Catalog {
     /// Database name → collection name → collection.
     pub dbs: BTreeMap<String, BTreeMap<String, Collection>>,
+    /// How queries found their documents (index vs collection scan).
+    pub scan_stats: ScanStats,
+}
+
+/// Query access-path counters, so tests can assert that a query used an index.
+#[derive(Debug, Default)]
+pub struct ScanStats {
+    /// Queries answered by scanning every document of a collection.
+    pub collection_scans: AtomicU64,
+    /// Queries answered through `_id` or a secondary index.
+    pub index_scans: AtomicU64,
+    /// Documents the matcher examined.
+    pub docs_examined: AtomicU64,
 }
 
 /// Journal records produced by one command, in application order.

@@ -1,5 +1,6 @@
 //! One collection: records in insertion order, the `_id` map and secondary indexes.
 
+use super::catalog::ScanStats;
 use super::index::{dup_key_error, Index, IndexSpec};
 use crate::error::{CmdError, CmdResult};
 use crate::query::matcher::{CmpKind, Filter, Op};
@@ -7,6 +8,7 @@ use crate::sort::compare::KeyValue;
 use bson::{doc, Bson, Document};
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::atomic::Ordering;
 
 /// A collection's data and indexes.
 #[derive(Debug, Clone, Default)]
@@ -287,18 +289,28 @@ impl Collection {
     }
 
     /// Record ids of matching documents, in natural (insertion) order.
-    pub fn matching(&self, filter: &Filter) -> Vec<u64> {
+    pub fn matching(&self, filter: &Filter, stats: &ScanStats) -> Vec<u64> {
         match self.candidates(filter) {
-            Some(c) => c
-                .into_iter()
-                .filter(|rid| self.records.get(rid).is_some_and(|d| filter.matches(d)))
-                .collect(),
-            None => self
-                .records
-                .iter()
-                .filter(|(_, d)| filter.matches(d))
-                .map(|(r, _)| *r)
-                .collect(),
+            Some(c) => {
+                stats.index_scans.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .docs_examined
+                    .fetch_add(c.len() as u64, Ordering::Relaxed);
+                c.into_iter()
+                    .filter(|rid| self.records.get(rid).is_some_and(|d| filter.matches(d)))
+                    .collect()
+            }
+            None => {
+                stats.collection_scans.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .docs_examined
+                    .fetch_add(self.records.len() as u64, Ordering::Relaxed);
+                self.records
+                    .iter()
+                    .filter(|(_, d)| filter.matches(d))
+                    .map(|(r, _)| *r)
+                    .collect()
+            }
         }
     }
 

@@ -450,3 +450,44 @@ async fn concurrent_upserts_create_one_document() {
     assert_eq!(all[0].get_i32("n").unwrap(), 16);
     assert!(all[0].get_bool("created").unwrap());
 }
+
+#[tokio::test]
+async fn counters_show_whether_queries_used_an_index() {
+    let env = start().await;
+    let c = env.db.collection::<Document>("plan");
+    c.create_index(unique(doc! {"email": 1})).await.unwrap();
+    c.insert_many(
+        (0..100)
+            .map(|i| doc! {"_id": i, "email": format!("e{i}"), "n": i})
+            .collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    let before = env.server.counters();
+    c.find_one(doc! {"email": "e42"}).await.unwrap().unwrap();
+    c.find_one(doc! {"_id": 7}).await.unwrap().unwrap();
+    c.update_one(doc! {"email": "e1"}, doc! {"$set": {"x": 1}})
+        .await
+        .unwrap();
+    let mid = env.server.counters();
+    assert_eq!(mid.index_scans - before.index_scans, 3);
+    assert_eq!(mid.collection_scans, before.collection_scans);
+    assert_eq!(mid.docs_examined - before.docs_examined, 3);
+    c.find_one(doc! {"n": 42}).await.unwrap().unwrap();
+    let after = env.server.counters();
+    assert_eq!(after.collection_scans - mid.collection_scans, 1);
+    assert_eq!(after.docs_examined - mid.docs_examined, 100);
+    let status = env.db.run_command(doc! {"serverStatus": 1}).await.unwrap();
+    let qe = status
+        .get_document("metrics")
+        .unwrap()
+        .get_document("queryExecutor")
+        .unwrap();
+    assert_eq!(
+        qe.get_document("collectionScans")
+            .unwrap()
+            .get_i64("total")
+            .unwrap(),
+        after.collection_scans as i64
+    );
+}
