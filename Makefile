@@ -1,19 +1,31 @@
 # Every CI gate has a target of the same name; `.ci/run` calls `make test`.
 SHELL := /bin/bash
 CARGO ?= cargo
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test fmt fmt-check lint check-layers unit
+.PHONY: run test unit e2e fmt fmt-check lint check-layers db-check db-cleanup db-migrate
 
 ## run: start the server (development profile: embedded database in var/devdb, no setup)
 run:
 	$(CARGO) run --bin altrion-server
 
-## test: formatting, lints, the dependency rule, and the whole test suite
+## test: formatting, lints, the dependency rule, every test, and the browser tests when
+## Chromium is installed (CI installs it)
 test: fmt-check lint check-layers unit
+	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then \
+		$(MAKE) --no-print-directory e2e; \
+	else \
+		echo "e2e: skipped, Chromium not installed (apt-get install chromium chromium-driver)"; \
+	fi
 
 unit:
 	$(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
+
+## e2e: the demo page in headless Chromium
+e2e:
+	$(CARGO) test -p altrion-server --features e2e --test e2e --locked
 
 ## fmt: format the code
 fmt:
@@ -22,9 +34,9 @@ fmt:
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
-## lint: clippy with warnings as errors
+## lint: clippy over every crate, target and feature, warnings as errors
 lint:
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 ## check-layers: domain must not depend on I/O crates
 check-layers:
@@ -32,3 +44,13 @@ check-layers:
 	bad=$$(echo "$$deps" | grep -E '^(mongodb|bson|actix.*|tokio|reqwest|hyper)$$' || true); \
 	if [ -n "$$bad" ]; then echo "domain depends on I/O crates: $$bad"; exit 1; fi; \
 	echo "check-layers: domain is free of I/O crates"
+
+## db-check / db-cleanup / db-migrate: the admin CLI on the configured database
+db-check:
+	$(CARGO) run -q --bin altrion -- db check
+
+db-cleanup:
+	$(CARGO) run -q --bin altrion -- db cleanup
+
+db-migrate:
+	$(CARGO) run -q --bin altrion -- db migrate
