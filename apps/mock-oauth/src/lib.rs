@@ -23,6 +23,7 @@ mod pages;
 mod pkce;
 mod providers;
 mod store;
+mod token;
 
 use std::{io, net::SocketAddr};
 

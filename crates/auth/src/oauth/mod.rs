@@ -8,6 +8,37 @@
 //!    and pass it to [`OAuthService::finish`] with the [`CallbackQuery`]; on success log the
 //!    user in and redirect to [`SignedIn::redirect_to`], on failure redirect to
 //!    [`OAuthService::error_redirect`] with [`OAuthError::code`].
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use altrion_auth::oauth::*;
+//! # use altrion_domain::{Provider, SystemClock};
+//! # use altrion_storage::memory::MemoryUserRepository;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let users = Arc::new(MemoryUserRepository::new());
+//! // At start-up, from `server.*` and `oauth.*` settings.
+//! let config = OAuthConfig::from_settings(
+//!     "https://api.example.com",  // server.public_url
+//!     "https://app.example.com",  // server.frontend_url
+//!     "https://admin.example.com", // oauth.redirect_allowlist
+//!     10,                          // oauth.http_timeout_secs
+//! )?;
+//! let github = ProviderConfig {
+//!     client_id: "Iv1.0123456789abcdef".into(),
+//!     client_secret: secrecy::SecretString::from("from GITHUB_CLIENT_SECRET"),
+//!     auth_url: "https://github.com/login/oauth/authorize".into(),
+//!     token_url: "https://github.com/login/oauth/access_token".into(),
+//!     profile_url: "https://api.github.com".into(), // oauth.github.api_url
+//! };
+//! let oauth = OAuthService::new(users, Arc::new(SystemClock), config, None, Some(github))?;
+//!
+//! // GET /api/auth/github?redirect_to=/settings
+//! let (authorize_url, pending) = oauth.start(Provider::Github, Some("/settings"), None)?;
+//! // store `pending` in the session, answer 302 to `authorize_url`
+//! # let _ = (authorize_url, pending);
+//! # Ok(())
+//! # }
+//! ```
 
 mod account;
 mod client;
