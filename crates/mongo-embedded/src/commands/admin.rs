@@ -37,6 +37,7 @@ pub fn run(
         "features" => doc! {"ok": 1.0}.into(),
         "create" => return collections::create(shared, db, cmd),
         "renameCollection" => return collections::rename_collection(shared, db, cmd),
+        "collMod" => return collections::coll_mod(shared, db, cmd),
         "drop" => return collections::drop(shared, db, cmd),
         "listCollections" => collections::list_collections(shared, db, cmd)?.into(),
         "collStats" => collections::coll_stats(shared, db, cmd)?.into(),

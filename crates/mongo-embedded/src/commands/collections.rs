@@ -7,6 +7,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::query::matcher::Filter;
 use crate::state::Shared;
 use crate::storage::catalog::check_db_name;
+use crate::storage::index::IndexSpec;
 use bson::{doc, Document};
 
 /// `create`.
@@ -67,7 +68,7 @@ fn split_ns(ns: &str) -> CmdResult<(&str, &str)> {
         .ok_or_else(|| CmdError::invalid_namespace(format!("Invalid namespace specified '{ns}'")))
 }
 
-/// `rename_collection`.
+/// `renameCollection`.
 pub fn rename_collection(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
     check_fields(cmd, "renameCollection", &["to", "dropTarget", "stayTemp"])?;
     if db != "admin" {
@@ -120,7 +121,112 @@ pub fn drop(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
     Ok(Outcome { reply, ticket })
 }
 
-/// `list_collections`.
+/// `collMod` (index TTL and hidden changes only).
+pub fn coll_mod(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
+    const OTHER: &[&str] = &[
+        "validator",
+        "validationLevel",
+        "validationAction",
+        "viewOn",
+        "pipeline",
+        "expireAfterSeconds",
+        "changeStreamPreAndPostImages",
+        "cappedSize",
+        "cappedMax",
+        "timeseries",
+    ];
+    let mut allowed = vec!["index"];
+    allowed.extend_from_slice(OTHER);
+    check_fields(cmd, "collMod", &allowed)?;
+    reject_unsupported(cmd, "collMod", OTHER)?;
+    let coll = coll_name(cmd, "collMod")?;
+    let Some(spec) = opt_doc(cmd, "index", "collMod")? else {
+        if shared.store.read().get(db, &coll).is_none() {
+            return Err(CmdError::namespace_not_found(format!(
+                "ns does not exist: {db}.{coll}"
+            )));
+        }
+        return Ok(doc! {"ok": 1.0}.into());
+    };
+    if let Some(k) = spec.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "keyPattern" | "name" | "expireAfterSeconds" | "hidden"
+        )
+    }) {
+        return Err(CmdError::unknown_field(format!(
+            "BSON field 'collMod.index.{k}' is an unknown field."
+        )));
+    }
+    let expire = match spec.get("expireAfterSeconds") {
+        None => None,
+        Some(v) => match crate::sort::compare::to_f64(v) {
+            Some(f) if f >= 0.0 => Some(f as i64),
+            _ => {
+                return Err(CmdError::bad_value(
+                    "expireAfterSeconds must be a non-negative number",
+                ))
+            }
+        },
+    };
+    let hidden = opt_bool(spec, "hidden");
+    if expire.is_none() && hidden.is_none() {
+        return Err(CmdError::invalid_options(
+            "no expireAfterSeconds or hidden field",
+        ));
+    }
+    let (res, ticket) = shared
+        .store
+        .write(|cat, log| -> CmdResult<Document> {
+            let c = cat.get(db, &coll).ok_or_else(|| {
+                CmdError::namespace_not_found(format!("ns does not exist: {db}.{coll}"))
+            })?;
+            let name = match (spec.get_str("name"), spec.get_document("keyPattern")) {
+                (Ok(n), _) => n.to_string(),
+                (_, Ok(key)) => {
+                    let probe = IndexSpec {
+                        key: key.clone(),
+                        ..IndexSpec::id_index()
+                    };
+                    c.indexes
+                        .iter()
+                        .find(|i| i.spec.same_key(&probe))
+                        .map(|i| i.spec.name.clone())
+                        .ok_or_else(|| {
+                            CmdError::index_not_found(format!(
+                                "cannot find index {key} for ns {db}.{coll}"
+                            ))
+                        })?
+                }
+                _ => {
+                    return Err(CmdError::invalid_options(
+                        "must specify either index name or key pattern",
+                    ))
+                }
+            };
+            let (before, after) = cat.modify_index(db, &coll, &name, expire, hidden, log)?;
+            let mut reply = Document::new();
+            if expire.is_some() {
+                if let Some(old) = before.expire_after {
+                    reply.insert("expireAfterSeconds_old", old);
+                }
+                reply.insert("expireAfterSeconds_new", after.expire_after.unwrap_or(0));
+            }
+            if hidden.is_some() {
+                reply.insert("hidden_old", before.hidden);
+                reply.insert("hidden_new", after.hidden);
+            }
+            reply.insert("ok", 1.0);
+            Ok(reply)
+        })
+        .map_err(|e| CmdError::internal(e.to_string()))?;
+    Ok(Outcome {
+        reply: res?,
+        ticket,
+    })
+}
+
+/// `listCollections`.
 pub fn list_collections(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Document> {
     check_fields(
         cmd,
@@ -171,7 +277,7 @@ pub fn list_collections(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<
     ))
 }
 
-/// `coll_stats`.
+/// `collStats`.
 pub fn coll_stats(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Document> {
     let coll = coll_name(cmd, "collStats")?;
     let cat = shared.store.read();
@@ -202,7 +308,7 @@ pub fn coll_stats(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Docume
     })
 }
 
-/// `db_stats`.
+/// `dbStats`.
 pub fn db_stats(shared: &Shared, db: &str) -> CmdResult<Document> {
     check_db_name(db)?;
     let cat = shared.store.read();

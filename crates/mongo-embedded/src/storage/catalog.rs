@@ -233,6 +233,45 @@ impl Catalog {
         dropped
     }
 
+    /// Changes the TTL and/or hidden flag of an index (`collMod`), logging it.
+    /// Returns the spec before and after.
+    pub fn modify_index(
+        &mut self,
+        db: &str,
+        coll: &str,
+        name: &str,
+        expire_after: Option<i64>,
+        hidden: Option<bool>,
+        log: &mut OpLog,
+    ) -> CmdResult<(IndexSpec, IndexSpec)> {
+        let ns = format!("{db}.{coll}");
+        let c = self
+            .get_mut(db, coll)
+            .ok_or_else(|| CmdError::namespace_not_found(format!("ns does not exist: {ns}")))?;
+        let ix = c
+            .indexes
+            .iter_mut()
+            .find(|i| i.spec.name == name)
+            .ok_or_else(|| {
+                CmdError::index_not_found(format!("cannot find index {name} for ns {ns}"))
+            })?;
+        let before = ix.spec.clone();
+        if let Some(secs) = expire_after {
+            if ix.spec.key.len() != 1 {
+                return Err(CmdError::invalid_options(
+                    "TTL indexes are single-field indexes, compound indexes do not support TTL.",
+                ));
+            }
+            ix.spec.expire_after = Some(secs);
+        }
+        if let Some(h) = hidden {
+            ix.spec.hidden = h;
+        }
+        let after = ix.spec.clone();
+        log.push(doc! {"op": "mi", "db": db, "c": coll, "spec": after.to_doc()});
+        Ok((before, after))
+    }
+
     /// Re-applies one journal record (recovery). Constraints are not re-checked:
     /// the record describes a state that was valid when it was written.
     pub fn replay(&mut self, rec: &Document) -> Result<(), String> {
@@ -294,6 +333,15 @@ impl Catalog {
                     &mut scratch,
                 )
                 .map_err(|e| e.msg)?;
+            }
+            "mi" => {
+                let spec = IndexSpec::parse(rec.get_document("spec").map_err(|e| e.to_string())?)
+                    .map_err(|e| e.msg)?;
+                if let Some(c) = self.get_mut(s("db")?, s("c")?) {
+                    if let Some(ix) = c.indexes.iter_mut().find(|i| i.spec.name == spec.name) {
+                        ix.spec = spec;
+                    }
+                }
             }
             "di" => {
                 self.drop_index(s("db")?, s("c")?, s("name")?, &mut scratch);

@@ -184,7 +184,11 @@ impl Collection {
             return Some(c);
         }
         for ix in &self.indexes {
-            if ix.spec.sparse || ix.spec.partial.is_some() || ix.spec.key.len() != 1 {
+            if ix.spec.hidden
+                || ix.spec.sparse
+                || ix.spec.partial.is_some()
+                || ix.spec.key.len() != 1
+            {
                 continue;
             }
             let Some(field) = ix.spec.key.keys().next() else {
@@ -256,7 +260,11 @@ impl Collection {
     fn compound_prefix_candidates(&self, filter: &Filter) -> Option<Vec<u64>> {
         let eqs = filter.equalities();
         for ix in &self.indexes {
-            if ix.spec.sparse || ix.spec.partial.is_some() || ix.spec.key.len() < 2 {
+            if ix.spec.hidden
+                || ix.spec.sparse
+                || ix.spec.partial.is_some()
+                || ix.spec.key.len() < 2
+            {
                 continue;
             }
             let Some(first) = ix.spec.key.keys().next() else {

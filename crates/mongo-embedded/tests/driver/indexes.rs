@@ -491,3 +491,65 @@ async fn counters_show_whether_queries_used_an_index() {
         after.collection_scans as i64
     );
 }
+
+#[tokio::test]
+async fn coll_mod_changes_ttl_and_hides_indexes() {
+    let env = start().await;
+    let c = env.db.collection::<Document>("cm");
+    c.create_index(
+        IndexModel::builder()
+            .keys(doc! {"at": 1})
+            .options(
+                IndexOptions::builder()
+                    .expire_after(Duration::from_secs(3600))
+                    .build(),
+            )
+            .build(),
+    )
+    .await
+    .unwrap();
+    c.create_index(unique(doc! {"email": 1})).await.unwrap();
+    let now = DateTime::now().timestamp_millis();
+    c.insert_one(doc! {"email": "a", "at": DateTime::from_millis(now - 100_000)})
+        .await
+        .unwrap();
+    assert_eq!(env.server.run_ttl_pass().await.unwrap(), 0);
+    let r = env
+        .db
+        .run_command(
+            doc! {"collMod": "cm", "index": {"keyPattern": {"at": 1}, "expireAfterSeconds": 10}},
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.get_i64("expireAfterSeconds_old").unwrap(), 3600);
+    assert_eq!(r.get_i64("expireAfterSeconds_new").unwrap(), 10);
+    assert_eq!(env.server.run_ttl_pass().await.unwrap(), 1);
+    c.insert_one(doc! {"email": "b"}).await.unwrap();
+    let r = env
+        .db
+        .run_command(doc! {"collMod": "cm", "index": {"name": "email_1", "hidden": true}})
+        .await
+        .unwrap();
+    assert!(r.get_bool("hidden_new").unwrap());
+    let before = env.server.counters();
+    c.find_one(doc! {"email": "b"}).await.unwrap().unwrap();
+    assert_eq!(
+        env.server.counters().collection_scans - before.collection_scans,
+        1
+    );
+    // A hidden unique index still enforces uniqueness.
+    let e = c.insert_one(doc! {"email": "b"}).await.unwrap_err();
+    assert_eq!(code_of(&e), Some(11000));
+    let e = env
+        .db
+        .run_command(doc! {"collMod": "cm", "index": {"name": "nope", "hidden": true}})
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(27));
+    let e = env
+        .db
+        .run_command(doc! {"collMod": "cm", "validator": {}})
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(2));
+}

@@ -164,6 +164,9 @@ async fn kill_9_recovers_every_acknowledged_write() {
         t.await.unwrap();
     }
     let app = client.database("app");
+    app.run_command(doc! {"collMod": "events", "index": {"name": "k_1", "hidden": true}})
+        .await
+        .unwrap();
     app.collection::<Document>("tmp")
         .insert_one(doc! {"t": 1})
         .await
@@ -205,6 +208,21 @@ async fn kill_9_recovers_every_acknowledged_write() {
         .unwrap();
     names.sort();
     assert_eq!(names, vec!["events", "moved"]);
+    let idx = client
+        .database("app")
+        .run_command(doc! {"listIndexes": "events"})
+        .await
+        .unwrap();
+    let k = idx
+        .get_document("cursor")
+        .unwrap()
+        .get_array("firstBatch")
+        .unwrap()[1]
+        .as_document()
+        .unwrap()
+        .clone();
+    assert!(k.get_bool("hidden").unwrap());
+    assert!(k.get_bool("unique").unwrap());
 
     // A second process on the same dbpath fails with a clear message.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mongo-embedded"))
