@@ -51,8 +51,8 @@ async fn google(
     token: &AccessToken,
 ) -> Result<Profile, OAuthError> {
     let info: GoogleUserInfo = get_json(http, userinfo.clone(), token, "application/json").await?;
-    if info.sub.trim().is_empty() {
-        return Err(OAuthError::provider("userinfo without a subject"));
+    if info.sub.trim().is_empty() || info.sub.len() > MAX_SUBJECT_LEN {
+        return Err(OAuthError::provider("userinfo without a usable subject"));
     }
     let email = info.email.as_deref().and_then(|e| Email::parse(e).ok());
     Ok(Profile {
@@ -88,11 +88,12 @@ async fn github(
     api: &Url,
     token: &AccessToken,
 ) -> Result<Profile, OAuthError> {
-    let user: GithubUser = get_json(http, api_path(api, "user")?, token, GITHUB_JSON).await?;
     // `/user.email` is only the public email (null when private) and says nothing about
     // verification, so the address always comes from `/user/emails`.
-    let emails: Vec<GithubEmail> =
-        get_json(http, api_path(api, "user/emails")?, token, GITHUB_JSON).await?;
+    let (user, emails): (GithubUser, Vec<GithubEmail>) = tokio::try_join!(
+        get_json(http, api_path(api, "user")?, token, GITHUB_JSON),
+        get_json(http, api_path(api, "user/emails")?, token, GITHUB_JSON),
+    )?;
     let email = emails
         .iter()
         .find(|e| e.primary && e.verified)
@@ -141,8 +142,14 @@ async fn get_json<T: DeserializeOwned>(
     })
 }
 
+/// Google's `sub` is at most 255 ASCII characters.
+const MAX_SUBJECT_LEN: usize = 255;
+/// Longer avatar URLs are dropped rather than stored.
+const MAX_AVATAR_LEN: usize = 2048;
+
 fn is_http_url(raw: &str) -> bool {
-    Url::parse(raw).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    raw.len() <= MAX_AVATAR_LEN
+        && Url::parse(raw).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 /// Google sends a JSON boolean; some older endpoints send `"true"`.

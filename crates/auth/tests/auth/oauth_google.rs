@@ -255,3 +255,22 @@ async fn a_declined_consent_is_access_denied_without_calling_the_provider() {
     assert_eq!(code_of(result), "access_denied");
     assert!(app.no_provider_calls().await);
 }
+
+#[tokio::test]
+async fn the_client_does_not_follow_provider_redirects() {
+    let app = OAuthTest::new().await;
+    Mock::given(method("POST"))
+        .and(path("/google/token"))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "location",
+            format!("{}/internal", app.server.uri()).as_str(),
+        ))
+        .mount(&app.server)
+        .await;
+
+    assert_eq!(
+        code_of(app.sign_in(Provider::Google).await),
+        "provider_error"
+    );
+    assert!(app.requests_to("/internal").await.is_empty());
+}
