@@ -1,6 +1,6 @@
 //! `aggregate` with `$match $group $count $sort $skip $limit $project $unwind`.
 
-use super::group::group;
+use super::group::{eval, group};
 use super::read::{reject_unsupported, select};
 use super::{check_fields, coll_name, cursor, opt_doc, opt_i64};
 use crate::error::{CmdError, CmdResult};
@@ -62,6 +62,82 @@ fn unwind(docs: Vec<Document>, arg: &Bson) -> CmdResult<Vec<Document>> {
         }
     }
     Ok(out)
+}
+
+/// `$addFields` / `$set`: field paths, literals and documents of those.
+fn add_fields(docs: Vec<Document>, arg: &Bson, stage: &str) -> CmdResult<Vec<Document>> {
+    let Bson::Document(spec) = arg else {
+        return Err(CmdError::new(
+            40272,
+            "Location40272",
+            format!("{stage} specification stage must be an object"),
+        ));
+    };
+    let mut out = Vec::with_capacity(docs.len());
+    for mut d in docs {
+        let values: Vec<(String, Bson)> =
+            spec.iter().map(|(k, e)| (k.clone(), eval(e, &d))).collect();
+        for (k, v) in values {
+            crate::query::update::set_path(&mut d, &k, v)?;
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// `$unset`: a field name or a list of them.
+fn unset_fields(docs: Vec<Document>, arg: &Bson) -> CmdResult<Vec<Document>> {
+    let fields: Vec<String> = match arg {
+        Bson::String(s) => vec![s.clone()],
+        Bson::Array(a) if a.iter().all(|v| matches!(v, Bson::String(_))) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => {
+            return Err(CmdError::new(
+                31002,
+                "Location31002",
+                "$unset specification must be a string or an array",
+            ))
+        }
+    };
+    let spec: Document = fields.into_iter().map(|f| (f, Bson::Int32(0))).collect();
+    let p = Projection::parse(&spec)?;
+    Ok(docs.iter().map(|d| p.apply(d)).collect())
+}
+
+/// `$replaceRoot: {newRoot: expr}` / `$replaceWith: expr`.
+fn replace_root(docs: Vec<Document>, arg: &Bson, stage: &str) -> CmdResult<Vec<Document>> {
+    let expr = if stage == "$replaceRoot" {
+        match arg {
+            Bson::Document(d) => d.get("newRoot").cloned().ok_or_else(|| {
+                CmdError::new(
+                    40231,
+                    "Location40231",
+                    "no newRoot specified for the $replaceRoot stage",
+                )
+            })?,
+            _ => {
+                return Err(CmdError::new(
+                    40229,
+                    "Location40229",
+                    "expected an object as specification for $replaceRoot stage",
+                ))
+            }
+        }
+    } else {
+        arg.clone()
+    };
+    docs.iter()
+        .map(|d| match eval(&expr, d) {
+            Bson::Document(nd) => Ok(nd),
+            other => Err(CmdError::new(
+                40228,
+                "Location40228",
+                format!("'newRoot' expression must evaluate to an object, but resulting value was: {other}"),
+            )),
+        })
+        .collect()
 }
 
 /// Runs pipeline stages over documents.
@@ -142,6 +218,17 @@ pub fn run_pipeline(mut docs: Vec<Document>, stages: &[Document]) -> CmdResult<V
                 docs.iter().map(|d| p.apply(d)).collect()
             }
             "$unwind" => unwind(docs, arg)?,
+            "$addFields" | "$set" => add_fields(docs, arg, name)?,
+            "$unset" => unset_fields(docs, arg)?,
+            "$replaceRoot" | "$replaceWith" => replace_root(docs, arg, name)?,
+            "$lookup" | "$facet" | "$bucket" | "$bucketAuto" | "$sortByCount" | "$sample"
+            | "$out" | "$merge" | "$geoNear" | "$graphLookup" | "$unionWith" | "$densify"
+            | "$fill" | "$redact" | "$setWindowFields" | "$collStats" | "$indexStats"
+            | "$documents" | "$changeStream" | "$search" => {
+                return Err(CmdError::bad_value(format!(
+                    "mongo-embedded does not support the {name} aggregation stage"
+                )))
+            }
             other => {
                 return Err(CmdError::new(
                     40324,
@@ -216,4 +303,35 @@ pub fn aggregate(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Documen
         batch_size,
         false,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn reshaping_stages() {
+        let docs = vec![doc! {"_id": 1, "a": {"b": 2}, "tags": ["x", "y"], "drop": true}];
+        let out = run_pipeline(
+            docs,
+            &[
+                doc! {"$unwind": "$tags"},
+                doc! {"$addFields": {"copy": "$a.b", "lit": 5, "n.m": "$tags"}},
+                doc! {"$unset": ["drop", "a"]},
+            ],
+        )
+        .unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out[1],
+            doc! {"_id": 1, "tags": "y", "copy": 2, "lit": 5, "n": {"m": "y"}}
+        );
+        let roots = run_pipeline(out, &[doc! {"$replaceRoot": {"newRoot": "$n"}}]).unwrap();
+        assert_eq!(roots, vec![doc! {"m": "x"}, doc! {"m": "y"}]);
+        let e = run_pipeline(Vec::new(), &[doc! {"$lookup": {}}]).unwrap_err();
+        assert_eq!(e.code, 2);
+        let e = run_pipeline(Vec::new(), &[doc! {"$nope": {}}]).unwrap_err();
+        assert_eq!(e.code, 40324);
+    }
 }

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 /// Evaluates the small expression language used by `$group`: `"$path"`,
 /// literals and documents of those.
-fn eval(expr: &Bson, d: &Document) -> Bson {
+pub(super) fn eval(expr: &Bson, d: &Document) -> Bson {
     match expr {
         Bson::String(s) if s.starts_with('$') => {
             get_path(d, &s[1..]).cloned().unwrap_or(Bson::Null)
