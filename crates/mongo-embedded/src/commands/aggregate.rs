@@ -1,6 +1,6 @@
 //! `aggregate` with `$match $group $count $sort $skip $limit $project $unwind`.
 
-use super::group::{eval, group};
+use super::group::{eval, group, validate_expr};
 use super::read::{reject_unsupported, select};
 use super::{check_fields, coll_name, cursor, opt_doc, opt_i64};
 use crate::error::{CmdError, CmdResult};
@@ -73,6 +73,7 @@ fn add_fields(docs: Vec<Document>, arg: &Bson, stage: &str) -> CmdResult<Vec<Doc
             format!("{stage} specification stage must be an object"),
         ));
     };
+    spec.values().try_for_each(validate_expr)?;
     let mut out = Vec::with_capacity(docs.len());
     for mut d in docs {
         let values: Vec<(String, Bson)> =
@@ -128,6 +129,7 @@ fn replace_root(docs: Vec<Document>, arg: &Bson, stage: &str) -> CmdResult<Vec<D
     } else {
         arg.clone()
     };
+    validate_expr(&expr)?;
     docs.iter()
         .map(|d| match eval(&expr, d) {
             Bson::Document(nd) => Ok(nd),
@@ -331,6 +333,22 @@ mod tests {
         assert_eq!(roots, vec![doc! {"m": "x"}, doc! {"m": "y"}]);
         let e = run_pipeline(Vec::new(), &[doc! {"$lookup": {}}]).unwrap_err();
         assert_eq!(e.code, 2);
+        let e = run_pipeline(
+            Vec::new(),
+            &[doc! {"$group": {"_id": null, "x": {"$sum": {"$cond": [true, 1, 0]}}}}],
+        )
+        .unwrap_err();
+        assert!(e.msg.contains("expression operator $cond"));
+        let grouped = run_pipeline(
+            vec![doc! {"k": 1, "v": 2}, doc! {"k": 1, "v": 3}],
+            &[doc! {"$group": {"_id": "$k", "all": {"$push": "$$ROOT"}, "pairs": {"$push": ["$v", 0]}}}],
+        )
+        .unwrap();
+        assert_eq!(grouped[0].get_array("all").unwrap().len(), 2);
+        assert_eq!(
+            grouped[0].get_array("pairs").unwrap()[1],
+            Bson::Array(vec![Bson::Int32(3), Bson::Int32(0)])
+        );
         let e = run_pipeline(Vec::new(), &[doc! {"$nope": {}}]).unwrap_err();
         assert_eq!(e.code, 40324);
     }

@@ -6,10 +6,42 @@ use crate::sort::compare::{bson_eq, cmp_bson, to_f64};
 use bson::{doc, Bson, Document};
 use std::cmp::Ordering;
 
-/// Evaluates the small expression language used by `$group`: `"$path"`,
-/// literals and documents of those.
+/// Checks an expression of the small language this server evaluates:
+/// `"$path"`, `"$$ROOT"`/`"$$CURRENT"` (optionally with a path), literals,
+/// and documents/arrays of those. Operators such as `$cond` are rejected up
+/// front, like MongoDB rejects an invalid pipeline before running it.
+pub(super) fn validate_expr(expr: &Bson) -> CmdResult<()> {
+    match expr {
+        Bson::String(s) if s.starts_with("$$") => {
+            let var = s[2..].split('.').next().unwrap_or("");
+            if var == "ROOT" || var == "CURRENT" {
+                Ok(())
+            } else {
+                Err(CmdError::bad_value(format!(
+                    "mongo-embedded does not support the variable $${var}"
+                )))
+            }
+        }
+        Bson::Document(m) => {
+            if let Some(k) = m.keys().find(|k| k.starts_with('$')) {
+                return Err(CmdError::bad_value(format!(
+                    "mongo-embedded does not support the expression operator {k}"
+                )));
+            }
+            m.values().try_for_each(validate_expr)
+        }
+        Bson::Array(a) => a.iter().try_for_each(validate_expr),
+        _ => Ok(()),
+    }
+}
+
+/// Evaluates an expression accepted by [`validate_expr`] against a document.
 pub(super) fn eval(expr: &Bson, d: &Document) -> Bson {
     match expr {
+        Bson::String(s) if s.starts_with("$$") => match s[2..].split_once('.') {
+            Some((_, path)) => get_path(d, path).cloned().unwrap_or(Bson::Null),
+            None => Bson::Document(d.clone()),
+        },
         Bson::String(s) if s.starts_with('$') => {
             get_path(d, &s[1..]).cloned().unwrap_or(Bson::Null)
         }
@@ -20,6 +52,7 @@ pub(super) fn eval(expr: &Bson, d: &Document) -> Bson {
             }
             Bson::Document(out)
         }
+        Bson::Array(a) => Bson::Array(a.iter().map(|e| eval(e, d)).collect()),
         other => other.clone(),
     }
 }
@@ -53,6 +86,7 @@ pub(super) fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Docum
             "a group specification must include an _id",
         )
     })?;
+    validate_expr(id_expr)?;
     let mut accs = Vec::new();
     for (k, v) in spec {
         if k == "_id" {
@@ -89,6 +123,9 @@ pub(super) fn group(docs: Vec<Document>, spec: &Document) -> CmdResult<Vec<Docum
                 "Location15952",
                 format!("unknown group operator '{op}'"),
             ));
+        }
+        if op != "$count" {
+            validate_expr(expr)?;
         }
         accs.push(Acc {
             out: k.clone(),
