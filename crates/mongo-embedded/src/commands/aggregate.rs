@@ -1,7 +1,7 @@
 //! `aggregate` with `$match $group $count $sort $skip $limit $project $unwind`.
 
 use super::group::{eval, group, validate_expr};
-use super::read::{reject_unsupported, select};
+use super::read::{check_hint, reject_unsupported, select};
 use super::{check_fields, coll_name, cursor, opt_doc, opt_i64};
 use crate::error::{CmdError, CmdResult};
 use crate::query::matcher::Filter;
@@ -288,15 +288,11 @@ pub fn aggregate(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Documen
         Some(f) if stages[0].len() == 1 => (Filter::parse(f)?, &stages[1..]),
         _ => (Filter::And(Vec::new()), &stages[..]),
     };
-    let docs = select(
-        &shared.store.read(),
-        db,
-        &coll,
-        &first_filter,
-        &SortSpec::default(),
-        0,
-        0,
-    );
+    let docs = {
+        let cat = shared.store.read();
+        check_hint(&cat, db, &coll, cmd.get("hint"))?;
+        select(&cat, db, &coll, &first_filter, &SortSpec::default(), 0, 0)
+    };
     let out = run_pipeline(docs, rest)?;
     Ok(cursor::first_batch(
         shared,

@@ -1,6 +1,6 @@
 //! Write commands `insert` and `delete`, plus helpers shared by all writes.
 
-use super::read::reject_unsupported;
+use super::read::{check_hint, reject_unsupported};
 use super::{check_fields, coll_name, opt_bool, opt_doc, opt_i64, require, Outcome};
 use crate::error::{CmdError, CmdResult};
 use crate::query::matcher::Filter;
@@ -173,6 +173,7 @@ pub fn delete(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
                     let filter = Filter::parse(
                         opt_doc(s, "q", "delete.deletes")?.unwrap_or(&Document::new()),
                     )?;
+                    check_hint(cat, db, &coll, s.get("hint"))?;
                     let limit = opt_i64(s, "limit", "delete.deletes")?.unwrap_or(0);
                     if limit != 0 && limit != 1 {
                         return Err(CmdError::failed_to_parse(format!(

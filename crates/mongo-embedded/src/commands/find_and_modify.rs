@@ -1,6 +1,6 @@
 //! The `findAndModify` command.
 
-use super::read::{reject_unsupported, select};
+use super::read::{check_hint, reject_unsupported, select};
 use super::update::{build_upsert, parse_update, update_record};
 use super::{check_fields, coll_name, opt_bool, opt_doc, Outcome};
 use crate::error::{CmdError, CmdResult};
@@ -69,6 +69,7 @@ pub fn find_and_modify(
     let (res, ticket) = shared
         .store
         .write(|cat, log| -> CmdResult<Document> {
+            check_hint(cat, db, &coll, cmd.get("hint"))?;
             let target = cat.get(db, &coll).and_then(|c| {
                 let first = select(cat, db, &coll, &filter, &sort, 0, 1).into_iter().next()?;
                 c.rid_of(first.get("_id")?)

@@ -9,6 +9,7 @@ use crate::sort::compare::bson_eq;
 use crate::sort::spec::SortSpec;
 use crate::state::Shared;
 use crate::storage::catalog::{check_coll_name, Catalog};
+use crate::storage::index::IndexSpec;
 use bson::{doc, Bson, Document};
 
 /// Rejects options that would change results in ways this server cannot honour.
@@ -21,6 +22,40 @@ pub fn reject_unsupported(cmd: &Document, name: &str, fields: &[&str]) -> CmdRes
         }
     }
     Ok(())
+}
+
+/// Validates a `hint` against the collection's indexes. The hint never
+/// changes results here, but MongoDB rejects one naming no existing index.
+pub fn check_hint(cat: &Catalog, db: &str, coll: &str, hint: Option<&Bson>) -> CmdResult<()> {
+    let Some(h) = hint else { return Ok(()) };
+    let Some(c) = cat.get(db, coll) else {
+        return Ok(());
+    };
+    let specs = c.index_specs();
+    let found = match h {
+        Bson::String(name) => specs.iter().any(|s| &s.name == name),
+        Bson::Document(key) if key.is_empty() => true,
+        Bson::Document(key) => {
+            let probe = IndexSpec {
+                key: key.clone(),
+                ..IndexSpec::id_index()
+            };
+            // `{$natural: 1}` asks for a collection scan, which always exists.
+            key.contains_key("$natural") || specs.iter().any(|s| s.same_key(&probe))
+        }
+        _ => {
+            return Err(CmdError::failed_to_parse(
+                "hint must be a string or an object",
+            ))
+        }
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(CmdError::bad_value(
+            "error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index",
+        ))
+    }
 }
 
 /// Matching documents, sorted, then skip/limit applied (limit 0 = none).
@@ -119,7 +154,11 @@ pub fn find(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Document> {
     if batch_size.is_some_and(|b| b < 0) {
         return Err(CmdError::bad_value("BatchSize value must be non-negative"));
     }
-    let docs = select(&shared.store.read(), db, &coll, &filter, &sort, skip, limit);
+    let docs = {
+        let cat = shared.store.read();
+        check_hint(&cat, db, &coll, cmd.get("hint"))?;
+        select(&cat, db, &coll, &filter, &sort, skip, limit)
+    };
     let docs = docs.iter().map(|d| projection.apply(d)).collect();
     Ok(cursor::first_batch(
         shared,
@@ -143,6 +182,7 @@ pub fn count(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Document> {
     let skip = non_negative(opt_i64(cmd, "skip", "count")?, "skip")?;
     let limit = opt_i64(cmd, "limit", "count")?.unwrap_or(0).unsigned_abs() as usize;
     let cat = shared.store.read();
+    check_hint(&cat, db, &coll, cmd.get("hint"))?;
     let n = match cat.get(db, &coll) {
         None => 0,
         Some(c) => {

@@ -1,7 +1,7 @@
 //! The `update` command and the update/upsert helpers `findAndModify` shares.
 
 use super::crud::{batch, check_size, check_statements, reply_with_errors, with_id};
-use super::read::reject_unsupported;
+use super::read::{check_hint, reject_unsupported};
 use super::{check_fields, coll_name, opt_bool, opt_doc, require, Outcome};
 use crate::error::{CmdError, CmdResult};
 use crate::query::matcher::{Filter, Op};
@@ -123,6 +123,7 @@ fn one_update(
     require(s, "q", "update.updates")?;
     require(s, "u", "update.updates")?;
     let filter = Filter::parse(opt_doc(s, "q", "update.updates")?.unwrap_or(&Document::new()))?;
+    check_hint(cat, db, coll, s.get("hint"))?;
     let upd = parse_update(s.get("u"))?;
     let multi = opt_bool(s, "multi").unwrap_or(false);
     if multi && matches!(upd, Update::Replacement(_)) {

@@ -553,3 +553,43 @@ async fn coll_mod_changes_ttl_and_hides_indexes() {
         .unwrap_err();
     assert_eq!(code_of(&e), Some(2));
 }
+
+#[tokio::test]
+async fn hints_must_name_an_existing_index() {
+    let env = start().await;
+    let c = env.db.collection::<Document>("hinted");
+    c.create_index(IndexModel::builder().keys(doc! {"a": 1}).build())
+        .await
+        .unwrap();
+    c.insert_one(doc! {"a": 1}).await.unwrap();
+    assert!(c
+        .find_one(doc! {"a": 1})
+        .hint(mongodb::options::Hint::Name("a_1".into()))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(c
+        .find_one(doc! {})
+        .hint(mongodb::options::Hint::Keys(doc! {"_id": 1}))
+        .await
+        .unwrap()
+        .is_some());
+    let e = c
+        .find_one(doc! {})
+        .hint(mongodb::options::Hint::Name("zzz".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(2));
+    let e = c
+        .count_documents(doc! {})
+        .hint(mongodb::options::Hint::Keys(doc! {"b": 1}))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(2));
+    let e = c
+        .update_one(doc! {}, doc! {"$set": {"x": 1}})
+        .hint(mongodb::options::Hint::Name("zzz".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(2));
+}
