@@ -67,6 +67,27 @@ impl IndexSpec {
                     | "ns"
                     | "hidden"
             ) {
+                if matches!(
+                    k.as_str(),
+                    "collation"
+                        | "weights"
+                        | "default_language"
+                        | "language_override"
+                        | "textIndexVersion"
+                        | "2dsphereIndexVersion"
+                        | "bits"
+                        | "min"
+                        | "max"
+                        | "bucketSize"
+                        | "wildcardProjection"
+                        | "storageEngine"
+                        | "clustered"
+                        | "prepareUnique"
+                ) {
+                    return Err(CmdError::cannot_create_index(format!(
+                        "mongo-embedded does not support the index option '{k}'"
+                    )));
+                }
                 return Err(CmdError::invalid_index_spec_option(format!(
                     "The field '{k}' is not valid for an index specification. Specification: {spec}"
                 )));
