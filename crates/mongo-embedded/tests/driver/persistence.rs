@@ -238,3 +238,57 @@ async fn kill_9_recovers_every_acknowledged_write() {
     );
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn concurrent_mixed_writes_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerOptions::default().dbpath(dir.path()))
+        .await
+        .unwrap();
+    let client = client_for(&server.uri()).await;
+    let c = client.database("app").collection::<Document>("mixed");
+    let mut tasks = Vec::new();
+    for t in 0..8i32 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            // Each task owns ids t*1000.. so the expected end state is known.
+            for i in 0..60 {
+                let id = t * 1000 + i;
+                c.insert_one(doc! {"_id": id, "v": 0}).await.unwrap();
+                if i % 3 == 0 {
+                    c.update_one(doc! {"_id": id}, doc! {"$inc": {"v": 5}})
+                        .await
+                        .unwrap();
+                }
+                if i % 5 == 0 {
+                    c.delete_one(doc! {"_id": id}).await.unwrap();
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // Drop the handle without a clean shutdown: only the journal holds the writes.
+    drop(client);
+    drop(server);
+    let reopened = loop_until_reopened(dir.path()).await;
+    let client = client_for(&reopened.uri()).await;
+    let c = client.database("app").collection::<Document>("mixed");
+    // Per task: 60 inserted, 12 deleted (i % 5 == 0); of the rest, i % 3 == 0 got v = 5.
+    assert_eq!(c.count_documents(doc! {}).await.unwrap(), 8 * 48);
+    assert_eq!(c.count_documents(doc! {"v": 5}).await.unwrap(), 8 * 16);
+    reopened.shutdown().await.unwrap();
+}
+
+/// The dropped server releases its lock once its tasks wind down; retry a bounded number of times.
+async fn loop_until_reopened(dir: &std::path::Path) -> mongo_embedded::ServerHandle {
+    for _ in 0..200 {
+        match Server::start(ServerOptions::default().dbpath(dir)).await {
+            Ok(s) => return s,
+            Err(Error::DbPathInUse(_)) => tokio::time::sleep(Duration::from_millis(25)).await,
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    panic!("dbpath lock was never released");
+}
