@@ -130,6 +130,24 @@ impl ApiError {
         )
     }
 
+    /// The provider has no client id and secret configured.
+    pub fn provider_disabled(provider: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "provider_disabled",
+            format!("login with {provider} is not configured on this server"),
+        )
+    }
+
+    /// `redirect_to` is not an allowed return address.
+    pub fn invalid_redirect() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_redirect",
+            "redirect_to must be on the frontend's origin or an allow-listed one",
+        )
+    }
+
     pub fn invalid_credentials() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -9,8 +9,8 @@ use actix_web::{
     web, App, HttpServer,
 };
 use altrion_auth::{
-    Argon2Settings, AuthService, ConfigError, LockoutPolicy, PasswordHasher, TokenService,
-    TokenSettings,
+    Argon2Settings, AuthService, ConfigError, LockoutPolicy, OAuthConfig, OAuthService,
+    PasswordHasher, ProviderConfig, TokenService, TokenSettings,
 };
 use altrion_domain::{Clock, SystemClock};
 use altrion_session::{
@@ -93,6 +93,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
         let auth = auth_service(&settings, &stores, &clock)?;
+        let oauth = oauth_service(&settings, &stores, &clock)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -109,6 +110,7 @@ impl Application {
             stores,
             clock,
             auth,
+            oauth,
         };
         let server = run(listener, &settings, state)?;
         Ok(Self {
@@ -177,6 +179,50 @@ fn auth_service(
         hasher,
         tokens,
         lockout,
+    )?)
+}
+
+/// Google and GitHub sign-in; a provider without client id and secret is disabled.
+fn oauth_service(
+    settings: &Settings,
+    stores: &Stores,
+    clock: &Arc<dyn Clock>,
+) -> Result<OAuthService, StartupError> {
+    let oauth = &settings.oauth;
+    let config = OAuthConfig::from_settings(
+        &settings.server.public_url,
+        &settings.server.frontend_url,
+        &oauth.redirect_allowlist,
+        oauth.http_timeout_secs,
+    )?;
+    let google = ProviderConfig {
+        client_id: oauth.google.client_id.clone(),
+        client_secret: oauth.google.client_secret.clone(),
+        auth_url: oauth.google.auth_url.clone(),
+        token_url: oauth.google.token_url.clone(),
+        profile_url: oauth.google.userinfo_url.clone(),
+    };
+    let github = ProviderConfig {
+        client_id: oauth.github.client_id.clone(),
+        client_secret: oauth.github.client_secret.clone(),
+        auth_url: oauth.github.auth_url.clone(),
+        token_url: oauth.github.token_url.clone(),
+        profile_url: oauth.github.api_url.clone(),
+    };
+    for (name, provider) in [("Google", &google), ("GitHub", &github)] {
+        if !provider.is_complete() {
+            tracing::info!(
+                provider = name,
+                "login disabled: no client id and secret configured"
+            );
+        }
+    }
+    Ok(OAuthService::new(
+        stores.users.clone(),
+        clock.clone(),
+        config,
+        Some(google),
+        Some(github),
     )?)
 }
 

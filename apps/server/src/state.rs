@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use altrion_auth::AuthService;
+use altrion_auth::{AuthService, OAuthService};
 use altrion_domain::{Clock, Readiness, SessionRepository, UserRepository};
 
 /// The storage a server runs on; tests pass in-memory fakes.
@@ -19,4 +19,5 @@ pub struct AppState {
     pub stores: Stores,
     pub clock: Arc<dyn Clock>,
     pub auth: AuthService,
+    pub oauth: OAuthService,
 }

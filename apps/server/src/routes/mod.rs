@@ -2,6 +2,7 @@
 
 mod auth;
 mod health;
+mod oauth;
 mod page;
 
 use actix_governor::{Governor, GovernorConfig};
@@ -43,5 +44,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, ip_limit: &IpLimit) {
         )
         .service(resource("/api/auth/me").route(web::get().to(auth::me)))
         .service(resource("/api/auth/logout").route(web::post().to(auth::logout)))
-        .service(resource("/api/auth/logout-all").route(web::post().to(auth::logout_all)));
+        .service(resource("/api/auth/logout-all").route(web::post().to(auth::logout_all)))
+        .service(resource("/api/auth/{provider}").route(web::get().to(oauth::start)))
+        .service(resource("/api/auth/{provider}/callback").route(web::get().to(oauth::callback)))
+        .service(resource("/api/auth/{provider}/link").route(web::post().to(oauth::link)));
 }

@@ -6,4 +6,5 @@ mod auth;
 mod errors;
 mod health;
 mod mongo;
+mod oauth;
 mod sessions;
