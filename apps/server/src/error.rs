@@ -24,10 +24,10 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    fields: Vec<FieldError>,
+    fields: Box<[FieldError]>,
     retry_after_secs: Option<u64>,
     /// Set when the error leaves through a middleware, where no later layer can add headers.
-    request_id: Option<String>,
+    request_id: Option<Box<str>>,
     /// The underlying cause of a 5xx; logged, never sent.
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
@@ -51,7 +51,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            fields: Vec::new(),
+            fields: Box::default(),
             retry_after_secs: None,
             request_id: None,
             source: None,
@@ -60,7 +60,7 @@ impl ApiError {
 
     /// Carries the request id into the response headers.
     pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
-        self.request_id = Some(id.into());
+        self.request_id = Some(id.into().into_boxed_str());
         self
     }
 
@@ -112,7 +112,7 @@ impl ApiError {
             .collect::<Vec<_>>()
             .join("; ");
         Self {
-            fields,
+            fields: fields.into_boxed_slice(),
             ..Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",
@@ -258,7 +258,7 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         if let Some(id) = &self.request_id {
-            response.insert_header((crate::request_id::REQUEST_ID_HEADER, id.as_str()));
+            response.insert_header((crate::request_id::REQUEST_ID_HEADER, &**id));
         }
         response.json(Body {
             error: BodyInner {
