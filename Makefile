@@ -4,11 +4,15 @@ CARGO ?= cargo
 CHROMIUM ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test unit e2e fmt fmt-check lint check-layers db-check db-cleanup db-migrate
+.PHONY: run mock-oauth test unit e2e fmt fmt-check lint check-layers db-check db-cleanup db-migrate
 
 ## run: start the server (development profile: embedded database in var/devdb, no setup)
 run:
 	$(CARGO) run --bin altrion-server
+
+## mock-oauth: local stand-ins for Google and GitHub on 127.0.0.1:9999 (see docs/oauth.md)
+mock-oauth:
+	$(CARGO) run -p altrion-mock-oauth --bin mock-oauth -- --port 9999
 
 ## test: formatting, lints, the dependency rule, every test, and the browser tests when
 ## Chromium is installed (CI installs it)
