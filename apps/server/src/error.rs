@@ -12,7 +12,7 @@ use altrion_domain::RepoError;
 use serde::Serialize;
 
 /// One invalid input field.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

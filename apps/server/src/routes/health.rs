@@ -5,17 +5,28 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, routes::openapi::ErrorResponse, state::AppState};
 
 /// How long readiness waits for the database before reporting it down.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /api/health`: the process is up. Touches nothing else, so it stays cheap under load.
+#[utoipa::path(
+    get, path = "/api/health", tag = "probes",
+    responses((status = 200, description = "`{\"status\":\"ok\"}`"))
+)]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// `GET /api/ready`: the database answers a ping.
+#[utoipa::path(
+    get, path = "/api/ready", tag = "probes",
+    responses(
+        (status = 200, description = "`{\"status\":\"ready\"}`"),
+        (status = 503, description = "`service_unavailable`: the database did not answer within 2 s", body = ErrorResponse),
+    )
+)]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match tokio::time::timeout(READY_TIMEOUT, state.stores.readiness.ping()).await {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),

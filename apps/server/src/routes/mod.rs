@@ -1,8 +1,11 @@
-//! Route table. Every resource answers unknown methods with `405 method_not_allowed`.
+//! Route table. Every resource answers unknown methods with `405 method_not_allowed`, and every
+//! route is listed once, here: [`ROUTES`] is generated from the same table that registers them,
+//! so the OpenAPI test can prove each one is documented.
 
 mod auth;
 mod health;
 mod oauth;
+pub(crate) mod openapi;
 mod page;
 
 use actix_governor::{Governor, GovernorConfig};
@@ -25,27 +28,40 @@ pub type IpLimit = GovernorConfig<
     >,
 >;
 
-/// Registers every API route.
-pub fn configure(cfg: &mut web::ServiceConfig, ip_limit: &IpLimit) {
-    cfg.service(resource("/").route(web::get().to(page::index)))
-        .service(resource("/app.js").route(web::get().to(page::app_js)))
-        .service(resource("/style.css").route(web::get().to(page::style)))
-        .service(resource("/api/health").route(web::get().to(health::health)))
-        .service(resource("/api/ready").route(web::get().to(health::ready)))
-        .service(
-            resource("/api/auth/signup")
-                .wrap(Governor::new(ip_limit))
-                .route(web::post().to(auth::signup)),
-        )
-        .service(
-            resource("/api/auth/login")
-                .wrap(Governor::new(ip_limit))
-                .route(web::post().to(auth::login)),
-        )
-        .service(resource("/api/auth/me").route(web::get().to(auth::me)))
-        .service(resource("/api/auth/logout").route(web::post().to(auth::logout)))
-        .service(resource("/api/auth/logout-all").route(web::post().to(auth::logout_all)))
-        .service(resource("/api/auth/{provider}").route(web::get().to(oauth::start)))
-        .service(resource("/api/auth/{provider}/callback").route(web::get().to(oauth::callback)))
-        .service(resource("/api/auth/{provider}/link").route(web::post().to(oauth::link)));
+/// Declares the routes once: registers them in `configure` and lists them in `ROUTES`.
+/// `limited` routes sit behind the per-IP rate limiter.
+macro_rules! route_table {
+    ($($method:ident $path:literal => $handler:path $(, $limited:ident)?;)+) => {
+        /// Every registered route as (method, path).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
+
+        /// Registers every route.
+        pub fn configure(cfg: &mut web::ServiceConfig, ip_limit: &IpLimit) {
+            $(
+                let route = resource($path).route(web::$method().to($handler));
+                $(
+                    let _: &str = stringify!($limited);
+                    let route = route.wrap(Governor::new(ip_limit));
+                )?
+                cfg.service(route);
+            )+
+        }
+    };
+}
+
+route_table! {
+    get "/" => page::index;
+    get "/app.js" => page::app_js;
+    get "/style.css" => page::style;
+    get "/api/health" => health::health;
+    get "/api/ready" => health::ready;
+    get "/api/openapi.json" => openapi::document;
+    post "/api/auth/signup" => auth::signup, limited;
+    post "/api/auth/login" => auth::login, limited;
+    get "/api/auth/me" => auth::me;
+    post "/api/auth/logout" => auth::logout;
+    post "/api/auth/logout-all" => auth::logout_all;
+    get "/api/auth/{provider}" => oauth::start;
+    get "/api/auth/{provider}/callback" => oauth::callback;
+    post "/api/auth/{provider}/link" => oauth::link;
 }

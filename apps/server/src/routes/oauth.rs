@@ -6,7 +6,10 @@ use altrion_domain::Provider;
 use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 
-use crate::{authenticated::AuthenticatedUser, error::ApiError, state::AppState};
+use crate::{
+    authenticated::AuthenticatedUser, error::ApiError, routes::openapi::ErrorResponse,
+    state::AppState,
+};
 
 /// Where the pending flow (state, PKCE verifier, return target) waits for the callback.
 const PENDING_KEY: &str = "oauth_pending";
@@ -36,13 +39,26 @@ fn start_error(err: OAuthError) -> ApiError {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StartQuery {
+    /// Where to return after the login: a path, or a URL on the frontend's origin or an
+    /// allow-listed one.
     redirect_to: Option<String>,
 }
 
 /// `GET /api/auth/{provider}?redirect_to=…`: keeps a single-use `state` and the PKCE verifier
 /// in the session and sends the browser to the provider. A signed-in session links instead.
+#[utoipa::path(
+    get, path = "/api/auth/{provider}", tag = "oauth",
+    params(("provider" = String, Path, description = "`google` or `github`"), StartQuery),
+    responses(
+        (status = 302, description = "To the provider's consent page; sets the session cookie"),
+        (status = 404, description = "`provider_disabled` (no client id and secret) or `not_found` (unknown provider)", body = ErrorResponse),
+        (status = 422, description = "`invalid_redirect`", body = ErrorResponse),
+        (status = 503, description = "`service_unavailable`", body = ErrorResponse),
+    )
+)]
 pub async fn start(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -61,19 +77,34 @@ pub async fn start(
     Ok(found(authorize.as_str()))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct LinkBody {
+    /// Where to return after linking.
     redirect_to: Option<String>,
 }
 
-#[derive(Serialize)]
-struct LinkResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct LinkResponse {
+    /// Send the browser here.
     authorize_url: String,
 }
 
 /// `POST /api/auth/{provider}/link`: for a signed-in user (Bearer or cookie), prepares the
 /// flow that links this provider and returns the URL to send the browser to. A password user
 /// needs this because a browser navigation carries no Bearer token.
+#[utoipa::path(
+    post, path = "/api/auth/{provider}/link", tag = "oauth",
+    params(("provider" = String, Path, description = "`google` or `github`")),
+    request_body(content = Option<LinkBody>, description = "Optional return target"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The provider URL to send the browser to; sets the session cookie holding the pending flow", body = LinkResponse),
+        (status = 401, description = "`unauthorized`", body = ErrorResponse),
+        (status = 404, description = "`provider_disabled` or `not_found`", body = ErrorResponse),
+        (status = 422, description = "`invalid_redirect`", body = ErrorResponse),
+        (status = 503, description = "`service_unavailable`", body = ErrorResponse),
+    )
+)]
 pub async fn link(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -98,6 +129,19 @@ pub async fn link(
 /// `GET /api/auth/{provider}/callback?code&state`: checks the flow, signs in through the
 /// session (new id) and returns to the frontend — with `?error=<code>` on any failure, leaving
 /// no user and no session behind.
+#[utoipa::path(
+    get, path = "/api/auth/{provider}/callback", tag = "oauth",
+    params(
+        ("provider" = String, Path, description = "`google` or `github`"),
+        ("code" = Option<String>, Query, description = "Authorization code"),
+        ("state" = Option<String>, Query, description = "The state sent to the provider"),
+        ("error" = Option<String>, Query, description = "The provider's error, e.g. `access_denied`"),
+    ),
+    responses(
+        (status = 302, description = "To the frontend (`redirect_to` or `FRONTEND_URL`), signed in with a new session id; on failure with `?error=` one of `access_denied`, `invalid_state`, `provider_error`, `timeout`, `email_not_verified`, `account_exists`, `unavailable`, `internal`"),
+        (status = 404, description = "`not_found` (unknown provider)", body = ErrorResponse),
+    )
+)]
 pub async fn callback(
     state: web::Data<AppState>,
     path: web::Path<String>,

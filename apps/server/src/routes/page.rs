@@ -18,16 +18,19 @@ fn asset(body: &'static str, content_type: &'static str) -> HttpResponse {
 }
 
 /// `GET /`
+#[utoipa::path(get, path = "/", tag = "demo page", responses((status = 200, description = "The demo page's `/`")))]
 pub async fn index() -> HttpResponse {
     asset(INDEX, "text/html; charset=utf-8")
 }
 
 /// `GET /app.js`
+#[utoipa::path(get, path = "/app.js", tag = "demo page", responses((status = 200, description = "The demo page's `/app.js`")))]
 pub async fn app_js() -> HttpResponse {
     asset(APP_JS, "text/javascript; charset=utf-8")
 }
 
 /// `GET /style.css`
+#[utoipa::path(get, path = "/style.css", tag = "demo page", responses((status = 200, description = "The demo page's `/style.css`")))]
 pub async fn style() -> HttpResponse {
     asset(STYLE, "text/css; charset=utf-8")
 }
