@@ -192,6 +192,18 @@ impl Browser {
             .map(str::to_owned)
     }
 
+    /// The cookie `name` the browser holds for the current page, as a `name=value` pair
+    /// (WebDriver reads `HttpOnly` cookies too).
+    pub async fn cookie(&self, name: &str) -> Option<String> {
+        self.client()
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name() == name)
+            .map(|c| format!("{}={}", c.name(), c.value()))
+    }
+
     /// The browser console entries since the last call (chromedriver's log endpoint).
     pub async fn console(&self) -> Vec<Value> {
         let id = self.session_id.as_deref().expect("session is open");

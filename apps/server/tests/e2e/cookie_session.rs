@@ -1,6 +1,7 @@
 //! The session-cookie path of the page (what an OAuth login leaves behind): with no JWT stored,
 //! the page asks `GET /api/auth/me` with credentials, and logging out purges the session.
-//! The session is planted in the store directly until the OAuth routes exist.
+//! The session is planted in the store directly, so this checks the page alone; the real OAuth
+//! round trip that leaves such a session behind is in `oauth_login.rs`.
 
 use serde_json::json;
 

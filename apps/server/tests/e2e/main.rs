@@ -16,12 +16,17 @@
 //! Each test starts its own stack — the API in-process on 127.0.0.1:0 over in-memory stores,
 //! plus a static server for the page on another loopback port (`stack.rs`) — and its own
 //! chromedriver + Chromium on free loopback ports (`browser.rs`), and stops them at the end.
+//! The OAuth scenarios (`oauth_login.rs`) run the whole application instead, as `make run`
+//! does, on mongo-embedded with the mock Google/GitHub provider, restarting it mid-test on the
+//! same database and port (`mongo_stack.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod mongo_stack;
 mod stack;
 
 mod auth;
 mod cookie_session;
+mod oauth_login;
 mod oauth_return;
 mod screenshots;

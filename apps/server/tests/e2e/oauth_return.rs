@@ -1,6 +1,6 @@
 //! The OAuth parts of the page that need no provider: the buttons, and the return with
-//! `?error=<code>`. The full provider round trips come with the OAuth routes: start the stack
-//! with `Stack::start_with(&[("GOOGLE_AUTH_URL", mock), …])` and follow the buttons.
+//! `?error=<code>`. The full provider round trips, through the mock provider, are in
+//! `oauth_login.rs`.
 
 use crate::{browser::Browser, stack::Stack};
 
