@@ -82,7 +82,7 @@ pub fn find_and_modify(
                 }
                 (None, None) => Ok(doc! {"lastErrorObject": {"n": 0}, "value": Bson::Null}),
                 (Some(rid), Some(u)) => {
-                    let (old, new, _) = update_record(cat, db, &coll, rid, &u, now, log)?;
+                    let (old, new, _) = update_record(cat, db, &coll, rid, (&u, &filter), now, log)?;
                     let v = if return_new { new } else { old };
                     Ok(doc! {"lastErrorObject": {"n": 1, "updatedExisting": true}, "value": project(v)})
                 }

@@ -52,7 +52,7 @@ pub(super) fn update_record(
     db: &str,
     coll: &str,
     rid: u64,
-    upd: &Update,
+    (upd, filter): (&Update, &Filter),
     now: DateTime,
     log: &mut OpLog,
 ) -> CmdResult<(Document, Document, bool)> {
@@ -62,7 +62,7 @@ pub(super) fn update_record(
         .cloned()
         .ok_or_else(|| CmdError::internal("record vanished"))?;
     let mut new = old.clone();
-    upd.apply(&mut new, false, now)?;
+    upd.apply_matched(&mut new, false, now, Some(filter))?;
     let new = with_id(new)?;
     let changed = bson::to_vec(&old).ok() != bson::to_vec(&new).ok();
     if changed {
@@ -149,7 +149,7 @@ fn one_update(
         return Ok(());
     }
     for rid in rids {
-        let (_, _, changed) = update_record(cat, db, coll, rid, &upd, now, log)?;
+        let (_, _, changed) = update_record(cat, db, coll, rid, (&upd, &filter), now, log)?;
         st.n += 1;
         if changed {
             st.modified += 1;

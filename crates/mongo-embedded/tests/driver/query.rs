@@ -253,3 +253,49 @@ async fn aggregate_pipeline() {
     assert_eq!(code_of(&e), Some(40324));
     assert_eq!(c.count_documents(doc! {"g": 1}).await.unwrap(), 7);
 }
+
+#[tokio::test]
+async fn positional_updates() {
+    let env = start().await;
+    let c = env.db.collection::<Document>("pos");
+    c.insert_one(doc! {"_id": 1, "items": [{"id": 1, "qty": 1}, {"id": 2, "qty": 1}, {"id": 3, "qty": 1}], "n": [1, 2, 3]})
+        .await
+        .unwrap();
+    c.update_one(
+        doc! {"_id": 1, "items.id": 2},
+        doc! {"$set": {"items.$.qty": 9}},
+    )
+    .await
+    .unwrap();
+    c.update_one(doc! {"_id": 1}, doc! {"$inc": {"items.$[].qty": 10}})
+        .await
+        .unwrap();
+    c.update_one(doc! {"n": {"$gte": 3}}, doc! {"$set": {"n.$": 30}})
+        .await
+        .unwrap();
+    c.update_one(
+        doc! {"items": {"$elemMatch": {"id": 3, "qty": 11}}},
+        doc! {"$unset": {"items.$.qty": ""}},
+    )
+    .await
+    .unwrap();
+    let d = c.find_one(doc! {}).await.unwrap().unwrap();
+    assert_eq!(
+        d,
+        doc! {"_id": 1, "items": [{"id": 1, "qty": 11}, {"id": 2, "qty": 19}, {"id": 3}], "n": [1, 2, 30]}
+    );
+    let e = c
+        .update_one(doc! {"_id": 1}, doc! {"$set": {"items.$.qty": 0}})
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(2));
+    assert!(e
+        .to_string()
+        .contains("positional operator did not find the match"));
+    let e = c
+        .update_one(doc! {"_id": 1}, doc! {"$set": {"items.$[x].qty": 0}})
+        .array_filters(vec![doc! {"x.id": 1}])
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(2));
+}

@@ -3,10 +3,12 @@
 mod arrays;
 mod ops;
 mod paths;
+mod positional;
 
 pub use paths::set_path;
 
 use crate::error::{CmdError, CmdResult};
+use crate::query::matcher::Filter;
 use crate::sort::compare::bson_eq;
 use bson::{Bson, DateTime, Document};
 use ops::apply_op;
@@ -118,10 +120,23 @@ impl Update {
                         "An empty update path is not valid.",
                     ));
                 }
-                if path.split('.').any(|p| p.starts_with('$')) {
+                if let Some(p) = path.split('.').find(|p| p.starts_with("$[") && *p != "$[]") {
                     return Err(CmdError::bad_value(format!(
-                        "mongo-embedded does not support positional update paths ('{path}')"
+                        "mongo-embedded does not support filtered positional updates ('{p}' in '{path}'): arrayFilters are not implemented"
                     )));
+                }
+                if path
+                    .split('.')
+                    .any(|p| p.starts_with('$') && p != "$" && p != "$[]")
+                {
+                    return Err(CmdError::bad_value(format!(
+                        "The dollar ($) prefixed field in '{path}' is not valid for storage."
+                    )));
+                }
+                if op == UpOp::Rename && positional::is_positional(path) {
+                    return Err(CmdError::bad_value(
+                        "The source field for $rename may not be dynamic",
+                    ));
                 }
                 if op == UpOp::Rename {
                     let Bson::String(to) = v else {
@@ -141,6 +156,18 @@ impl Update {
 
     /// Applies the update to `doc`. `inserting` enables `$setOnInsert`.
     pub fn apply(&self, doc: &mut Document, inserting: bool, now: DateTime) -> CmdResult<()> {
+        self.apply_matched(doc, inserting, now, None)
+    }
+
+    /// Like [`Update::apply`], with the query that selected `doc` so the
+    /// positional `$` operator can find the matched array element.
+    pub fn apply_matched(
+        &self,
+        doc: &mut Document,
+        inserting: bool,
+        now: DateTime,
+        filter: Option<&Filter>,
+    ) -> CmdResult<()> {
         let old_id = doc.get("_id").cloned();
         match self {
             Update::Replacement(r) => {
@@ -164,7 +191,14 @@ impl Update {
             }
             Update::Operators(ops) => {
                 for (op, path, arg) in ops {
-                    apply_op(doc, *op, path, arg, inserting, now)?;
+                    if positional::is_positional(path) {
+                        // Positions come from the document as it was before this operator.
+                        for concrete in positional::resolve(doc, path, filter)? {
+                            apply_op(doc, *op, &concrete, arg, inserting, now)?;
+                        }
+                    } else {
+                        apply_op(doc, *op, path, arg, inserting, now)?;
+                    }
                 }
                 if !inserting {
                     if let Some(old) = &old_id {
