@@ -7,7 +7,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::query::matcher::Filter;
 use crate::query::path::get_path;
 use crate::query::projection::Projection;
-use crate::sort::compare::to_f64;
+use crate::sort::compare::{bson_eq, to_f64};
 use crate::sort::spec::SortSpec;
 use crate::state::Shared;
 use bson::{doc, Bson, Document};
@@ -142,8 +142,84 @@ fn replace_root(docs: Vec<Document>, arg: &Bson, stage: &str) -> CmdResult<Vec<D
         .collect()
 }
 
-/// Runs pipeline stages over documents.
-pub fn run_pipeline(mut docs: Vec<Document>, stages: &[Document]) -> CmdResult<Vec<Document>> {
+/// Source of the documents of another collection of the same database (for `$lookup`).
+pub type Foreign<'a> = &'a dyn Fn(&str) -> Vec<Document>;
+
+/// Flattened values at `path` (arrays contribute their elements; missing is null).
+fn lookup_keys(d: &Document, path: &str) -> Vec<Bson> {
+    let mut out = Vec::new();
+    for v in crate::query::path::values_at(d, path) {
+        match v {
+            Bson::Array(a) => out.extend(a.iter().cloned()),
+            other => out.push(other.clone()),
+        }
+    }
+    if out.is_empty() {
+        out.push(Bson::Null);
+    }
+    out
+}
+
+/// `$lookup` in its equality form `{from, localField, foreignField, as}`.
+fn lookup(docs: Vec<Document>, arg: &Bson, foreign: Foreign) -> CmdResult<Vec<Document>> {
+    let Bson::Document(spec) = arg else {
+        return Err(CmdError::failed_to_parse(
+            "the $lookup specification must be an Object",
+        ));
+    };
+    if spec.contains_key("pipeline") || spec.contains_key("let") {
+        return Err(CmdError::bad_value(
+            "mongo-embedded supports only the localField/foreignField form of $lookup",
+        ));
+    }
+    let field = |k: &str| {
+        spec.get_str(k).map(str::to_string).map_err(|_| {
+            CmdError::failed_to_parse(format!("$lookup argument '{k}' must be a string"))
+        })
+    };
+    let (from, local, foreign_field, as_field) = (
+        field("from")?,
+        field("localField")?,
+        field("foreignField")?,
+        field("as")?,
+    );
+    if let Some(k) = spec
+        .keys()
+        .find(|k| !matches!(k.as_str(), "from" | "localField" | "foreignField" | "as"))
+    {
+        return Err(CmdError::failed_to_parse(format!(
+            "unknown argument to $lookup: {k}"
+        )));
+    }
+    let others: Vec<(Vec<Bson>, Document)> = foreign(&from)
+        .into_iter()
+        .map(|f| (lookup_keys(&f, &foreign_field), f))
+        .collect();
+    let mut out = Vec::with_capacity(docs.len());
+    for mut d in docs {
+        let keys = lookup_keys(&d, &local);
+        let joined: Vec<Bson> = others
+            .iter()
+            .filter(|(fk, _)| fk.iter().any(|a| keys.iter().any(|b| bson_eq(a, b))))
+            .map(|(_, f)| Bson::Document(f.clone()))
+            .collect();
+        crate::query::update::set_path(&mut d, &as_field, Bson::Array(joined))?;
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// Runs pipeline stages over documents (no other collections visible).
+pub fn run_pipeline(docs: Vec<Document>, stages: &[Document]) -> CmdResult<Vec<Document>> {
+    run_pipeline_with(docs, stages, &|_| Vec::new())
+}
+
+/// Runs pipeline stages over documents; `foreign` resolves `$lookup` sources.
+pub fn run_pipeline_with(
+    mut docs: Vec<Document>,
+    stages: &[Document],
+    foreign: Foreign,
+) -> CmdResult<Vec<Document>> {
     for st in stages {
         let (name, arg) = match st.iter().next() {
             Some(x) if st.len() == 1 => x,
@@ -223,10 +299,11 @@ pub fn run_pipeline(mut docs: Vec<Document>, stages: &[Document]) -> CmdResult<V
             "$addFields" | "$set" => add_fields(docs, arg, name)?,
             "$unset" => unset_fields(docs, arg)?,
             "$replaceRoot" | "$replaceWith" => replace_root(docs, arg, name)?,
-            "$lookup" | "$facet" | "$bucket" | "$bucketAuto" | "$sortByCount" | "$sample"
-            | "$out" | "$merge" | "$geoNear" | "$graphLookup" | "$unionWith" | "$densify"
-            | "$fill" | "$redact" | "$setWindowFields" | "$collStats" | "$indexStats"
-            | "$documents" | "$changeStream" | "$search" => {
+            "$lookup" => lookup(docs, arg, foreign)?,
+            "$facet" | "$bucket" | "$bucketAuto" | "$sortByCount" | "$sample" | "$out"
+            | "$merge" | "$geoNear" | "$graphLookup" | "$unionWith" | "$densify" | "$fill"
+            | "$redact" | "$setWindowFields" | "$collStats" | "$indexStats" | "$documents"
+            | "$changeStream" | "$search" => {
                 return Err(CmdError::bad_value(format!(
                     "mongo-embedded does not support the {name} aggregation stage"
                 )))
@@ -288,12 +365,17 @@ pub fn aggregate(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Documen
         Some(f) if stages[0].len() == 1 => (Filter::parse(f)?, &stages[1..]),
         _ => (Filter::And(Vec::new()), &stages[..]),
     };
-    let docs = {
+    let out = {
         let cat = shared.store.read();
         check_hint(&cat, db, &coll, cmd.get("hint"))?;
-        select(&cat, db, &coll, &first_filter, &SortSpec::default(), 0, 0)
+        let docs = select(&cat, db, &coll, &first_filter, &SortSpec::default(), 0, 0);
+        let foreign = |name: &str| -> Vec<Document> {
+            cat.get(db, name)
+                .map(|c| c.records.values().cloned().collect())
+                .unwrap_or_default()
+        };
+        run_pipeline_with(docs, rest, &foreign)?
     };
-    let out = run_pipeline(docs, rest)?;
     Ok(cursor::first_batch(
         shared,
         format!("{db}.{coll}"),
@@ -327,7 +409,7 @@ mod tests {
         );
         let roots = run_pipeline(out, &[doc! {"$replaceRoot": {"newRoot": "$n"}}]).unwrap();
         assert_eq!(roots, vec![doc! {"m": "x"}, doc! {"m": "y"}]);
-        let e = run_pipeline(Vec::new(), &[doc! {"$lookup": {}}]).unwrap_err();
+        let e = run_pipeline(Vec::new(), &[doc! {"$facet": {}}]).unwrap_err();
         assert_eq!(e.code, 2);
         let e = run_pipeline(
             Vec::new(),

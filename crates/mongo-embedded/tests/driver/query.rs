@@ -299,3 +299,50 @@ async fn positional_updates() {
         .unwrap_err();
     assert_eq!(code_of(&e), Some(2));
 }
+
+#[tokio::test]
+async fn lookup_joins_by_equality() {
+    let env = start().await;
+    let users = env.db.collection::<Document>("users");
+    let sessions = env.db.collection::<Document>("sessions");
+    users
+        .insert_many(vec![
+            doc! {"_id": 1, "name": "a"},
+            doc! {"_id": 2, "name": "b"},
+        ])
+        .await
+        .unwrap();
+    sessions
+        .insert_many(vec![
+            doc! {"_id": 10, "user": 1},
+            doc! {"_id": 11, "user": 1},
+            doc! {"_id": 12, "user": 3},
+        ])
+        .await
+        .unwrap();
+    let out: Vec<Document> = users
+        .aggregate(vec![
+            doc! {"$lookup": {"from": "sessions", "localField": "_id", "foreignField": "user", "as": "sessions"}},
+            doc! {"$project": {"name": 1, "sessions._id": 1}},
+            doc! {"$sort": {"_id": 1}},
+        ])
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![
+            doc! {"_id": 1, "name": "a", "sessions": [{"_id": 10}, {"_id": 11}]},
+            doc! {"_id": 2, "name": "b", "sessions": []},
+        ]
+    );
+    let e = users
+        .aggregate(vec![
+            doc! {"$lookup": {"from": "sessions", "pipeline": [], "as": "x"}},
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), Some(2));
+}
