@@ -9,6 +9,7 @@ pub mod find_and_modify;
 mod group;
 pub mod indexes;
 pub mod read;
+mod stages;
 pub mod update;
 
 use crate::error::{CmdError, CmdResult};
