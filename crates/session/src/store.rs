@@ -1,9 +1,12 @@
 //! [`RepositorySessionStore`]: actix-session's `SessionStore` over the domain's session port.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use altrion_domain::{Clock, RepoError, SessionRecord, SessionRepository};
+use altrion_domain::{Clock, RepoError, SessionId, SessionRecord, SessionRepository, Timestamp};
 use time::Duration;
 
 use crate::{
@@ -16,6 +19,11 @@ use crate::{
 /// store that reports spurious duplicates, so it is bounded.
 pub const MAX_SAVE_ATTEMPTS: usize = 3;
 
+/// How many "still inside the touch window" notes a store keeps (about 100 bytes each). Past
+/// it, lapsed notes are dropped, then all of them: a missing note only costs the touch that
+/// would have been sent anyway.
+const FRESH_NOTES: usize = 10_000;
+
 /// A `SessionStore` that keeps sessions in a [`SessionRepository`] (MongoDB in production, the
 /// in-memory fake in tests).
 ///
@@ -23,7 +31,9 @@ pub const MAX_SAVE_ATTEMPTS: usize = 3;
 /// - `save` only inserts, retrying with a fresh key on a duplicate id;
 /// - `update` never creates a document, so a logout (or expiry) racing a state change wins;
 /// - `update_ttl` is a lazy touch: one conditional write that changes nothing while the session
-///   was written less than `touch_after` ago, with no read first.
+///   was written less than `touch_after` ago, with no read first; and when this store loaded the
+///   session for the same request and saw it was written inside the window, not even that — the
+///   request costs one `find` and no write.
 ///
 /// Cloning is cheap (two `Arc`s), so one store can be cloned into every worker's middleware.
 #[derive(Debug, Clone)]
@@ -31,6 +41,11 @@ pub struct RepositorySessionStore {
     repository: Arc<dyn SessionRepository>,
     clock: Arc<dyn Clock>,
     touch_after: Duration,
+    /// Sessions `load` found inside their touch window: id → the instant the window ends
+    /// (`lastModified + touch_after`). Shared by clones. Only ever a reason to skip a touch
+    /// that would match nothing: another writer can only move `lastModified` forward, and a
+    /// deleted or expired session is not touched either way.
+    fresh: Arc<Mutex<HashMap<SessionId, Timestamp>>>,
 }
 
 impl RepositorySessionStore {
@@ -46,6 +61,45 @@ impl RepositorySessionStore {
             repository,
             clock,
             touch_after,
+            fresh: Arc::default(),
+        }
+    }
+
+    fn note_fresh(&self, id: &SessionId, last_modified: Timestamp, now: Timestamp) {
+        let until = last_modified + self.touch_after;
+        if until < now {
+            return;
+        }
+        // A poisoned lock only loses notes; the touch then runs as it would without them.
+        if let Ok(mut fresh) = self.fresh.lock() {
+            if fresh.len() >= FRESH_NOTES {
+                fresh.retain(|_, until| *until >= now);
+                if fresh.len() >= FRESH_NOTES {
+                    fresh.clear();
+                }
+            }
+            fresh.insert(id.clone(), until);
+        }
+    }
+
+    /// Whether `load` saw this session inside its touch window, which has not ended yet.
+    fn known_fresh(&self, id: &SessionId, now: Timestamp) -> bool {
+        match self.fresh.lock() {
+            Ok(mut fresh) => match fresh.get(id) {
+                Some(until) if now <= *until => true,
+                Some(_) => {
+                    fresh.remove(id);
+                    false
+                }
+                None => false,
+            },
+            Err(_) => false,
+        }
+    }
+
+    fn forget(&self, id: &SessionId) {
+        if let Ok(mut fresh) = self.fresh.lock() {
+            fresh.remove(id);
         }
     }
 
@@ -74,8 +128,10 @@ impl SessionStore for RepositorySessionStore {
             .await
             .map_err(|err| LoadError::Other(failure("load", err)))?;
         let Some(record) = record else {
+            self.forget(&id);
             return Ok(None);
         };
+        self.note_fresh(&id, record.last_modified, now);
         state::to_actix(record.state, record.user_id.as_ref())
             .map(Some)
             .map_err(|err| {
@@ -142,6 +198,7 @@ impl SessionStore for RepositorySessionStore {
         let Some(id) = session_id_for(&session_key) else {
             return Ok(session_key);
         };
+        self.forget(&id);
         let now = self.clock.now();
         let updated = self
             .repository
@@ -159,6 +216,10 @@ impl SessionStore for RepositorySessionStore {
             return Ok(());
         };
         let now = self.clock.now();
+        if self.known_fresh(&id, now) {
+            tracing::trace!(session = ?id, "lazy touch: inside the window, nothing to do");
+            return Ok(());
+        }
         let touched = self
             .repository
             .touch(&id, now + *ttl, now, now - self.touch_after)
@@ -172,6 +233,7 @@ impl SessionStore for RepositorySessionStore {
         let Some(id) = session_id_for(session_key) else {
             return Ok(());
         };
+        self.forget(&id);
         self.repository
             .delete(&id)
             .await

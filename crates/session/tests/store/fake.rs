@@ -25,6 +25,7 @@ on_memory_repository!(
     update_replaces_state_and_extends_expiry,
     update_ttl_extends_expiry,
     update_ttl_is_a_lazy_touch,
+    a_load_inside_the_window_makes_the_touch_free,
     update_ttl_never_revives_an_expired_session,
     delete_removes_the_session,
     expired_session_is_not_loaded,

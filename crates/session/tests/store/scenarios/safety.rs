@@ -53,6 +53,47 @@ pub async fn update_ttl_is_a_lazy_touch(repo: Arc<dyn SessionRepository>, clock:
     assert_eq!(Counts::get(&counting.counts.touch_wrote), 1);
 }
 
+/// A request that loads its session inside the touch window costs one read and nothing else:
+/// the store remembers what `load` saw, so `update_ttl` does not even send the conditional
+/// touch. Past the window the load is followed by the one conditional write.
+pub async fn a_load_inside_the_window_makes_the_touch_free(
+    repo: Arc<dyn SessionRepository>,
+    clock: TestClock,
+) {
+    let raw = saved(&store(repo.clone(), &clock), &[("a", json!(1))]).await;
+    let counting = CountingRepository::new(repo.clone());
+    let store = store(counting.clone(), &clock);
+
+    clock.advance(TOUCH_AFTER - Duration::minutes(1));
+    assert!(store.load(&key(&raw)).await.unwrap().is_some());
+    store.update_ttl(&key(&raw), &TTL).await.unwrap();
+    assert_eq!(Counts::get(&counting.counts.find_active), 1);
+    assert_eq!(counting.counts.total(), 1, "one read, no touch");
+
+    clock.advance(Duration::minutes(2));
+    assert!(store.load(&key(&raw)).await.unwrap().is_some());
+    store.update_ttl(&key(&raw), &TTL).await.unwrap();
+    assert_eq!(Counts::get(&counting.counts.touch), 1);
+    assert_eq!(Counts::get(&counting.counts.touch_wrote), 1);
+    let touched = repo
+        .find_active(&id_of(&raw), clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(touched.expires, clock.now() + TTL);
+
+    // A deleted session loads as none and is not touched back to life.
+    store.delete(&key(&raw)).await.unwrap();
+    assert!(store.load(&key(&raw)).await.unwrap().is_none());
+    clock.advance(TOUCH_AFTER * 2);
+    store.update_ttl(&key(&raw), &TTL).await.unwrap();
+    assert!(repo
+        .find_active(&id_of(&raw), clock.now())
+        .await
+        .unwrap()
+        .is_none());
+}
+
 pub async fn update_ttl_never_revives_an_expired_session(
     repo: Arc<dyn SessionRepository>,
     clock: TestClock,
