@@ -2,13 +2,13 @@
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
-    Arc,
+    Arc, Mutex,
 };
 
 use altrion_domain::{Password, PasswordHash};
 use argon2::{
-    password_hash::{PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _, SaltString},
-    Algorithm, Argon2, Params, Version,
+    password_hash::{Output, ParamsString, PasswordHash as Phc, SaltString},
+    Algorithm, Argon2, Block, Params, Version,
 };
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
@@ -52,6 +52,11 @@ struct Inner {
     /// A hash of a random, discarded password, made with the configured parameters.
     dummy: String,
     permits: Arc<Semaphore>,
+    /// argon2's working memory (`m` KiB per operation), kept for reuse: at most one buffer per
+    /// permit. Allocating it per operation lets glibc's malloc keep every freed 19 MiB block
+    /// (its mmap threshold rises to that size after the first free), which grew the server to
+    /// 600–900 MiB under a login flood; reused buffers hold it at `max_concurrent × m`.
+    memory: Mutex<Vec<Vec<Block>>>,
     verifications: AtomicU64,
     #[cfg(test)]
     load: tests::Load,
@@ -76,20 +81,23 @@ impl PasswordHasher {
     pub fn new(settings: &Argon2Settings) -> Result<Self, ConfigError> {
         let params = settings.params()?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut inner = Inner {
+            argon2,
+            params,
+            dummy: String::new(),
+            permits: Arc::new(Semaphore::new(settings.max_concurrent)),
+            memory: Mutex::new(Vec::with_capacity(settings.max_concurrent)),
+            verifications: AtomicU64::new(0),
+            #[cfg(test)]
+            load: tests::Load::default(),
+        };
         let mut throwaway = [0u8; 32];
         rand::rng().fill_bytes(&mut throwaway);
-        let dummy = hash_with(&argon2, &throwaway)
+        inner.dummy = inner
+            .hash(&throwaway)
             .map_err(|e| ConfigError::invalid("memory_kib", e.to_string()))?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                argon2,
-                params,
-                dummy,
-                permits: Arc::new(Semaphore::new(settings.max_concurrent)),
-                verifications: AtomicU64::new(0),
-                #[cfg(test)]
-                load: tests::Load::default(),
-            }),
+            inner: Arc::new(inner),
         })
     }
 
@@ -105,7 +113,8 @@ impl PasswordHasher {
     pub(crate) async fn hash_plaintext(&self, plaintext: &str) -> Result<PasswordHash, AuthError> {
         let secret = SecretString::from(plaintext);
         self.run_blocking(move |inner| {
-            hash_with(&inner.argon2, secret.expose_secret().as_bytes())
+            inner
+                .hash(secret.expose_secret().as_bytes())
                 .map(PasswordHash::new)
                 .map_err(|e| AuthError::internal(format!("hashing failed: {e}")))
         })
@@ -182,15 +191,86 @@ impl Inner {
         let phc = Phc::new(stored)
             .map_err(|e| AuthError::internal(format!("stored password hash unreadable: {e}")))?;
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        match self.argon2.verify_password(plaintext.as_bytes(), &phc) {
-            Ok(()) => Ok(Verified::Valid {
+        match self.recompute(plaintext.as_bytes(), &phc) {
+            Ok(true) => Ok(Verified::Valid {
                 needs_rehash: self.needs_rehash(&phc),
             }),
-            Err(argon2::password_hash::Error::Password) => Ok(Verified::Invalid),
+            Ok(false) | Err(argon2::password_hash::Error::Password) => Ok(Verified::Invalid),
             Err(e) => Err(AuthError::internal(format!(
                 "stored password hash unusable: {e}"
             ))),
         }
+    }
+
+    /// What argon2's `verify_password` does — hash `plaintext` with the algorithm, version,
+    /// parameters and salt recorded in `phc` and compare in constant time (`Output`'s `==`) —
+    /// in reused working memory.
+    fn recompute(&self, plaintext: &[u8], phc: &Phc<'_>) -> argon2::password_hash::Result<bool> {
+        let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+            return Err(argon2::password_hash::Error::Password);
+        };
+        let algorithm = Algorithm::try_from(phc.algorithm)?;
+        let version = phc
+            .version
+            .map(Version::try_from)
+            .transpose()?
+            .unwrap_or_default();
+        let params = Params::try_from(phc)?;
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        let mut salt_buf = [0u8; 64];
+        let salt = salt.decode_b64(&mut salt_buf)?;
+        let computed = Output::init_with(expected.len(), |out| {
+            self.with_memory(&params, |memory| {
+                argon2.hash_password_into_with_memory(plaintext, salt, out, memory)
+            })
+            .map_err(Into::into)
+        })?;
+        Ok(computed == *expected)
+    }
+
+    /// A PHC string for `plaintext` with a fresh 128-bit salt and the configured parameters.
+    fn hash(&self, plaintext: &[u8]) -> argon2::password_hash::Result<String> {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt)?;
+        let mut salt_buf = [0u8; 64];
+        let salt_bytes = salt.as_salt().decode_b64(&mut salt_buf)?;
+        let output_len = self
+            .params
+            .output_len()
+            .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let output = Output::init_with(output_len, |out| {
+            self.with_memory(&self.params, |memory| {
+                self.argon2
+                    .hash_password_into_with_memory(plaintext, salt_bytes, out, memory)
+            })
+            .map_err(Into::into)
+        })?;
+        let phc = Phc {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(output),
+        };
+        Ok(phc.to_string())
+    }
+
+    /// Runs `work` with argon2 working memory for `params`: a pooled buffer for the configured
+    /// parameters (returned afterwards), a one-off buffer for a hash made with other ones.
+    /// argon2 writes every block before reading it, so a reused buffer needs no clearing.
+    fn with_memory<T>(&self, params: &Params, work: impl FnOnce(&mut [Block]) -> T) -> T {
+        let blocks = params.block_count();
+        if blocks != self.params.block_count() {
+            return work(&mut vec![Block::default(); blocks]);
+        }
+        let pooled = self.memory.lock().ok().and_then(|mut pool| pool.pop());
+        let mut memory = pooled.unwrap_or_else(|| vec![Block::default(); blocks]);
+        let result = work(&mut memory);
+        if let Ok(mut pool) = self.memory.lock() {
+            pool.push(memory);
+        }
+        result
     }
 
     fn needs_rehash(&self, phc: &Phc<'_>) -> bool {
@@ -208,10 +288,13 @@ impl Inner {
     }
 }
 
+/// A PHC string made by argon2's own `hash_password` (tests use it for legacy variants).
+#[cfg(test)]
 fn hash_with(
     argon2: &Argon2<'_>,
     plaintext: &[u8],
 ) -> Result<String, argon2::password_hash::Error> {
+    use argon2::password_hash::PasswordHasher as _;
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt)?;

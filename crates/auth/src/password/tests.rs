@@ -197,3 +197,37 @@ fn debug_shows_parameters_only() {
     assert!(shown.contains("1024"));
     assert!(!shown.contains("argon2id$"));
 }
+
+#[tokio::test]
+async fn hashes_interoperate_with_argon2s_own_hash_and_verify() {
+    use argon2::password_hash::PasswordVerifier as _;
+    let hasher = PasswordHasher::new(&cheap()).unwrap();
+    let ours = hasher.hash(&password("correct horse")).await.unwrap();
+    let phc = Phc::new(ours.as_str()).unwrap();
+    assert!(Argon2::default()
+        .verify_password(b"correct horse", &phc)
+        .is_ok());
+    assert!(Argon2::default()
+        .verify_password(b"wrong horse!", &phc)
+        .is_err());
+
+    // A hash argon2 made itself, with other (default) parameters, verifies here too.
+    let theirs = PasswordHash::new(hash_with(&Argon2::default(), b"correct horse").unwrap());
+    let verified = hasher.verify("correct horse", &theirs).await.unwrap();
+    assert_eq!(verified, Verified::Valid { needs_rehash: true });
+    let wrong = hasher.verify("wrong horse!", &theirs).await.unwrap();
+    assert_eq!(wrong, Verified::Invalid);
+    // Reused working memory gives the same answers again.
+    for _ in 0..3 {
+        assert!(hasher
+            .verify("correct horse", &ours)
+            .await
+            .unwrap()
+            .is_valid());
+        assert!(!hasher
+            .verify("wrong horse!", &ours)
+            .await
+            .unwrap()
+            .is_valid());
+    }
+}
