@@ -84,22 +84,30 @@ async fn sigterm_lets_in_flight_logins_finish_refuses_new_connections_and_exits_
     assert_eq!(answer.status, 201);
     drop(setup);
 
-    // Accepted connections first, then the slow requests on them, then SIGTERM.
+    // Logins the server has certainly started: each asks `Expect: 100-continue`, and actix
+    // answers `100 Continue` only once it has parsed the head and dispatched the request. (A
+    // request still unread when the graceful shutdown begins is not "in flight": actix drops
+    // it with its connection.) Only then does the body follow; then SIGTERM.
     let mut connections = Vec::new();
-    for _ in 0..IN_FLIGHT {
-        connections.push(accepted_connection(port).await);
-    }
-    for (i, stream) in connections.iter_mut().enumerate() {
+    for i in 0..IN_FLIGHT {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let password = if i % 2 == 0 {
             "a long passphrase"
         } else {
             "a wrong passphrase"
         };
         let body = format!(r#"{{"email":"term@example.com","password":"{password}"}}"#);
-        stream
-            .write_all(&request("POST", "/api/auth/login", &body, true))
+        let head = format!(
+            "POST /api/auth/login HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let interim = read_one(&mut stream, Duration::from_secs(30))
             .await
             .unwrap();
+        assert_eq!(interim.status, 100, "login {i} was dispatched");
+        stream.write_all(body.as_bytes()).await.unwrap();
+        connections.push(stream);
     }
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
