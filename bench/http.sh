@@ -5,7 +5,7 @@
 # (BENCH_NO_FAIL=1 to only report). Knobs: BENCH_SECS (5), BENCH_CONNECTIONS (16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-bench}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 command -v wrk >/dev/null || { echo "bench: wrk not found (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -q --bin altrion-server --bin mock-oauth
 cargo build --release -q --manifest-path crates/mongo-embedded/Cargo.toml --bin mongo-embedded

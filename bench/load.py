@@ -29,7 +29,8 @@ from common import (  # noqa: E402
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TARGET = os.environ.get("CARGO_TARGET_DIR", "/work/target-bench")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
 BIN = os.path.join(TARGET, "release")
 OUT = os.environ.get("BENCH_OUT", os.path.join(HERE, "results"))
 DURATION = int(os.environ.get("BENCH_SECS", "5"))

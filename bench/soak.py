@@ -31,7 +31,8 @@ from common import (  # noqa: E402
     Stack, free_port, machine, oauth_session_cookie, request, wait_for,
 )
 
-TARGET = os.environ.get("CARGO_TARGET_DIR", "/work/target-bench")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
 BIN = os.path.join(TARGET, "release")
 SECS = int(os.environ.get("SOAK_SECS", "60"))
 WORKERS = int(os.environ.get("SOAK_WORKERS", "4"))

@@ -5,7 +5,7 @@
 # Result: bench/results/soak.json; exit 1 on any failure. SOAK_SECS / SOAK_WORKERS to reshape.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-bench}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release -q --bin altrion-server --bin mock-oauth --bin altrion
 cargo build --release -q --manifest-path crates/mongo-embedded/Cargo.toml --bin mongo-embedded
 exec timeout 400 python3 bench/soak.py "$@"
