@@ -4,7 +4,7 @@ CARGO ?= cargo
 CHROMIUM ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run mock-oauth test unit e2e fmt fmt-check lint check-layers db-check db-cleanup db-migrate
+.PHONY: run mock-oauth test unit e2e bench soak fuzz fmt fmt-check lint check-layers db-check db-cleanup db-migrate
 
 ## run: start the server (development profile: embedded database in var/devdb, no setup)
 run:
@@ -23,13 +23,30 @@ test: fmt-check lint check-layers unit
 		echo "e2e: skipped, Chromium not installed (apt-get install chromium chromium-driver)"; \
 	fi
 
+# Benchmarks are built by `lint` but not run here: `make bench` runs them in release.
 unit:
-	$(CARGO) test --workspace --all-targets --locked
+	$(CARGO) test --workspace --lib --bins --tests --locked
 	$(CARGO) test --workspace --doc --locked
 
 ## e2e: the demo page in headless Chromium
 e2e:
 	$(CARGO) test -p altrion-server --features e2e --test e2e --locked
+
+## bench: criterion micro-benchmarks, then the HTTP load benchmark (release build, needs wrk)
+bench:
+	$(CARGO) bench -p altrion-auth --bench tokens --bench passwords
+	$(CARGO) bench -p altrion-session --bench store
+	$(CARGO) bench -p altrion-mongo-embedded --bench driver_bench
+	bench/http.sh
+
+## soak: 60 s of mixed traffic against a release build; checks nothing is lost
+soak:
+	bench/soak.sh
+
+## fuzz: the wire-protocol/BSON parser under cargo-fuzz (nightly; not run in CI)
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd crates/mongo-embedded/fuzz && cargo +nightly fuzz run parse_message -- -max_total_time=120
 
 ## fmt: format the code
 fmt:

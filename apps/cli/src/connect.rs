@@ -12,7 +12,7 @@ use std::{
 
 use altrion_domain::Readiness;
 use altrion_server::settings::DatabaseSettings;
-use altrion_storage::{mongo::MongoReadiness, Database, MongoOptions};
+use altrion_storage::{mongo::MongoReadiness, Database};
 use anyhow::{bail, Context};
 use secrecy::ExposeSecret;
 
@@ -88,12 +88,12 @@ pub async fn connect(target: &Target, settings: &DatabaseSettings) -> anyhow::Re
         }
     };
 
-    let mut options = MongoOptions::new(uri.clone(), settings.name.clone());
+    // The server's options, with a short wait: an operator should hear about an unreachable
+    // database within seconds.
+    let mut options = altrion_server::database::mongo_options(settings, uri.clone());
     options.app_name = format!("{}-cli", settings.app_name);
-    options.connect_timeout = settings.connect_timeout().min(MAX_WAIT);
-    options.server_selection_timeout = settings.server_selection_timeout().min(MAX_WAIT);
-    options.retry_writes = settings.retry_writes;
-    options.write_concern = settings.write_concern.parse()?;
+    options.connect_timeout = options.connect_timeout.min(MAX_WAIT);
+    options.server_selection_timeout = options.server_selection_timeout.min(MAX_WAIT);
     let wait = options.server_selection_timeout + Duration::from_secs(1);
 
     let db = altrion_storage::mongo::connect(&options).await?;

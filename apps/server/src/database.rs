@@ -2,14 +2,14 @@
 //! (`embedded:<dir>`, `embedded:` for memory) or the in-memory fakes (`memory:`), and keeps the
 //! index migrations applied.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use altrion_storage::{
+    embedded::{embedded_dir, EmbeddedDatabase},
     memory::{MemoryReadiness, MemorySessionRepository, MemoryUserRepository},
     migrations::MigrationError,
     MongoOptions, MongoStores, StorageError,
 };
-use mongo_embedded::{Server, ServerHandle, ServerOptions};
 use secrecy::ExposeSecret;
 
 use crate::{
@@ -21,16 +21,13 @@ use crate::{
 /// The stores and, for `embedded:` URIs, the database server running inside this process.
 pub struct Database {
     pub stores: Stores,
-    embedded: Option<ServerHandle>,
+    embedded: Option<EmbeddedDatabase>,
 }
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
-            .field(
-                "embedded",
-                &self.embedded.as_ref().map(ServerHandle::local_addr),
-            )
+            .field("embedded", &self.embedded)
             .finish_non_exhaustive()
     }
 }
@@ -52,11 +49,17 @@ impl Database {
                 embedded: None,
             });
         }
-        let (uri, embedded) = match uri.strip_prefix("embedded:") {
+        let (uri, embedded) = match embedded_dir(uri) {
             Some(dir) => {
-                let handle = start_embedded(dir, db.embedded_port).await?;
-                let uri = format!("mongodb://{}/?directConnection=true", handle.local_addr());
-                (uri, Some(handle))
+                let database = EmbeddedDatabase::start(dir.as_deref(), db.embedded_port)
+                    .await
+                    .map_err(|e| StartupError::Database(format!("embedded database: {e}")))?;
+                tracing::info!(
+                    uri = %database.uri(),
+                    folder = ?dir,
+                    "embedded MongoDB-compatible database started; not for production"
+                );
+                (database.uri(), Some(database))
             }
             None => (uri.to_owned(), None),
         };
@@ -78,8 +81,8 @@ impl Database {
 
     /// Stops the embedded server, if any, after a final snapshot.
     pub async fn close(self) {
-        if let Some(handle) = self.embedded {
-            if let Err(err) = handle.shutdown().await {
+        if let Some(database) = self.embedded {
+            if let Err(err) = database.shutdown().await {
                 tracing::error!(error = %err, "embedded database did not shut down cleanly");
             }
         }
@@ -96,30 +99,6 @@ pub fn mongo_options(db: &DatabaseSettings, uri: String) -> MongoOptions {
     // Validated with the settings, so the fallback is never taken.
     options.write_concern = db.write_concern.parse().unwrap_or(options.write_concern);
     options
-}
-
-async fn start_embedded(dir: &str, port: u16) -> Result<ServerHandle, StartupError> {
-    let mut options = ServerOptions::default().bind("127.0.0.1").port(port);
-    if !dir.is_empty() {
-        let path = PathBuf::from(dir);
-        std::fs::create_dir_all(&path).map_err(|e| {
-            StartupError::Database(format!(
-                "cannot create the embedded database folder {dir}: {e}"
-            ))
-        })?;
-        options = options.dbpath(path);
-    }
-    let handle = Server::start(options).await.map_err(|e| {
-        StartupError::Database(format!(
-            "cannot start the embedded database (MONGODB_URI=embedded:{dir}, port {port}): {e}"
-        ))
-    })?;
-    tracing::info!(
-        address = %handle.local_addr(),
-        folder = if dir.is_empty() { "(memory)" } else { dir },
-        "embedded MongoDB-compatible database started; not for production"
-    );
-    Ok(handle)
 }
 
 /// Applies the migrations, retrying with back-off while the database is unreachable so a

@@ -1,5 +1,6 @@
 //! Secondary indexes: ordered maps from key tuples to record ids.
 
+pub use super::multikey;
 pub use super::spec::{default_name, IndexSpec};
 use crate::error::{CmdError, CmdResult};
 use crate::query::matcher::Filter;
@@ -30,81 +31,57 @@ impl Index {
     }
 
     /// Key tuples of `doc` (several for multikey fields); none when a sparse
-    /// or partial index excludes the document.
+    /// or partial index excludes the document. Paths under one array expand
+    /// element by element, as in MongoDB (see [`multikey`]).
     pub fn keys_for(&self, doc: &Document) -> Vec<Vec<KeyValue>> {
         if let Some(f) = &self.filter {
             if !f.matches(doc) {
                 return Vec::new();
             }
         }
-        let mut per_field: Vec<Vec<Bson>> = Vec::new();
-        let mut all_missing = true;
-        for field in self.spec.key.keys() {
-            let vals = values_at(doc, field);
-            let mut out = Vec::new();
-            if !vals.is_empty() {
-                all_missing = false;
-            }
-            for v in vals {
-                match v {
-                    Bson::Array(a) if a.is_empty() => out.push(Bson::Undefined),
-                    Bson::Array(a) => out.extend(a.iter().cloned()),
-                    other => out.push(other.clone()),
-                }
-            }
-            if out.is_empty() {
-                out.push(Bson::Null);
-            }
-            per_field.push(out);
-        }
-        if self.spec.sparse && all_missing {
+        if self.spec.sparse
+            && self
+                .spec
+                .key
+                .keys()
+                .all(|field| values_at(doc, field).is_empty())
+        {
             return Vec::new();
         }
-        let mut keys: Vec<Vec<KeyValue>> = vec![Vec::new()];
-        for vals in per_field {
-            let mut next = Vec::with_capacity(keys.len() * vals.len());
-            for k in &keys {
-                for v in &vals {
-                    let mut nk = k.clone();
-                    nk.push(KeyValue(v.clone()));
-                    next.push(nk);
-                }
-            }
-            keys = next;
-        }
+        // Writes check for parallel arrays first; nothing else reaches this with them.
+        let mut keys: Vec<Vec<KeyValue>> =
+            multikey::key_tuples(&Bson::Document(doc.clone()), &self.paths())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|tuple| tuple.into_iter().map(KeyValue).collect())
+                .collect();
         keys.sort();
         keys.dedup();
         keys
     }
 
-    /// MongoDB refuses compound keys over two array fields ("parallel arrays"),
-    /// which would otherwise explode into a cross product of keys.
+    fn paths(&self) -> Vec<Vec<&str>> {
+        self.spec
+            .key
+            .keys()
+            .map(|field| field.split('.').collect())
+            .collect()
+    }
+
+    /// MongoDB refuses compound keys over two different arrays ("parallel
+    /// arrays"); paths under the same array are fine.
     pub fn check_parallel_arrays(&self, doc: &Document) -> CmdResult<()> {
         if self.spec.key.len() < 2 {
             return Ok(());
         }
-        let arrays: Vec<&String> = self
-            .spec
-            .key
-            .keys()
-            .filter(|f| {
-                values_at(doc, f)
-                    .iter()
-                    .any(|v| matches!(v, Bson::Array(_)))
-                    || values_at(doc, f).len() > 1
-            })
-            .collect();
-        if arrays.len() > 1 {
-            return Err(CmdError::new(
+        match multikey::key_tuples(&Bson::Document(doc.clone()), &self.paths()) {
+            Ok(_) => Ok(()),
+            Err(multikey::ParallelArrays(first, second)) => Err(CmdError::new(
                 171,
                 "CannotIndexParallelArrays",
-                format!(
-                    "cannot index parallel arrays [{}] [{}]",
-                    arrays[1], arrays[0]
-                ),
-            ));
+                format!("cannot index parallel arrays [{second}] [{first}]"),
+            )),
         }
-        Ok(())
     }
 
     /// Adds a record's keys.

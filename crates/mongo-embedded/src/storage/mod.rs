@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod collection;
 pub mod index;
 pub mod journal;
+pub mod multikey;
 pub mod record;
 pub mod snapshot;
 pub mod spec;
