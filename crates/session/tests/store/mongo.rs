@@ -67,21 +67,4 @@ macro_rules! on_mongodb {
     };
 }
 
-on_mongodb!(
-    missing_key_loads_none,
-    save_then_load_round_trips,
-    update_replaces_state_and_extends_expiry,
-    update_ttl_extends_expiry,
-    update_ttl_is_a_lazy_touch,
-    a_load_inside_the_window_makes_the_touch_free,
-    update_ttl_never_revives_an_expired_session,
-    delete_removes_the_session,
-    expired_session_is_not_loaded,
-    undecodable_state_is_a_deserialization_error,
-    invalid_json_is_a_serialization_error,
-    save_retries_with_a_fresh_key_on_collision,
-    update_after_delete_does_not_recreate,
-    update_after_expiry_does_not_recreate,
-    user_id_is_mirrored_for_log_out_everywhere,
-    keys_are_strong_and_only_their_hash_is_stored,
-);
+crate::scenarios::for_every_scenario!(on_mongodb);
