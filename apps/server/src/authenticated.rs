@@ -10,19 +10,11 @@ use altrion_session::AuthSession;
 
 use crate::{error::ApiError, state::AppState};
 
-/// How the caller proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
-    Bearer,
-    Session,
-}
-
 /// The signed-in user of this request. Handlers that take it answer `401 unauthorized`
 /// to anonymous callers.
 #[derive(Debug)]
 pub struct AuthenticatedUser {
     pub user: User,
-    pub credential: Credential,
 }
 
 /// The Bearer token, if the request carries an `Authorization: Bearer …` header.
@@ -54,20 +46,14 @@ impl FromRequest for AuthenticatedUser {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             if let Some(token) = bearer {
                 let user = state.auth.authenticate_token(&token?).await?;
-                return Ok(Self {
-                    user,
-                    credential: Credential::Bearer,
-                });
+                return Ok(Self { user });
             }
             // An undecodable session is treated as no session.
             let Ok(Some(user_id)) = session.current_user() else {
                 return Err(ApiError::unauthorized());
             };
             match state.auth.current_user(&user_id).await {
-                Ok(user) => Ok(Self {
-                    user,
-                    credential: Credential::Session,
-                }),
+                Ok(user) => Ok(Self { user }),
                 Err(AuthError::Unauthorized) => {
                     // The user is gone: drop the orphaned session.
                     session.log_out();

@@ -9,7 +9,7 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     http::header::{HeaderName, HeaderValue},
     middleware::Next,
-    Error, HttpMessage,
+    Error,
 };
 use tracing::Instrument;
 
@@ -17,10 +17,6 @@ use crate::error::ApiError;
 
 /// The header carrying the id, in both directions.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The current request's id, readable from request extensions.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 /// Accepts a caller-supplied id only if it is short and harmless in logs and headers.
 fn sane(id: &str) -> bool {
@@ -45,7 +41,6 @@ pub async fn request_id<B: MessageBody + 'static>(
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane(v))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!(
         "request",
         request_id = %id,

@@ -19,7 +19,6 @@ use altrion_session::{
 use secrecy::ExposeSecret;
 use time::Duration;
 
-pub use crate::database::memory_stores;
 use crate::{
     client_ip::ClientIp,
     database::Database,
@@ -78,20 +77,9 @@ impl Application {
     /// Binds the listener over the given stores (tests pass in-memory fakes).
     ///
     /// # Errors
-    /// [`StartupError::Bind`] when the address cannot be bound.
-    pub fn build_with(settings: Settings, stores: Stores) -> Result<Self, StartupError> {
-        Self::build_with_clock(settings, stores, Arc::new(SystemClock))
-    }
-
-    /// Like [`Application::build_with`], judging time by `clock` (tests pass a `TestClock`).
-    ///
-    /// # Errors
     /// [`StartupError`] when a security setting is unusable or the address cannot be bound.
-    pub fn build_with_clock(
-        settings: Settings,
-        stores: Stores,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, StartupError> {
+    pub fn build_with(settings: Settings, stores: Stores) -> Result<Self, StartupError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let auth = auth_service(&settings, &stores, &clock)?;
         let oauth = oauth_service(&settings, &stores, &clock)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);

@@ -6,7 +6,7 @@ mod validate;
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use load::{load, load_from, ENV_ALIASES};
@@ -106,11 +106,6 @@ impl DatabaseSettings {
 
     pub fn server_selection_timeout(&self) -> Duration {
         Duration::from_millis(self.server_selection_timeout_ms)
-    }
-
-    /// Whether the URI asks for the in-process embedded server.
-    pub fn is_embedded(&self) -> bool {
-        self.uri.expose_secret().starts_with("embedded:")
     }
 }
 

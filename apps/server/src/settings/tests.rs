@@ -66,7 +66,6 @@ fn development_needs_no_configuration() {
     let settings = load(&[]).unwrap();
     assert_eq!(settings.env, Environment::Development);
     assert_eq!(settings.database.uri.expose_secret(), "embedded:var/devdb");
-    assert!(settings.database.is_embedded());
     assert!(!settings.session.cookie_secure);
     assert_eq!(settings.session.cookie_name(), "altrion.sid");
     assert_eq!(settings.server.port, 8080);

@@ -215,7 +215,7 @@ async fn per_ip_limit_answers_429_in_the_error_shape() {
             ("APP__RATE_LIMIT__PER_IP_BURST", "2"),
             ("APP__RATE_LIMIT__PER_IP_PER_MINUTE", "1"),
         ]),
-        altrion_server::startup::memory_stores(),
+        altrion_server::database::memory_stores(),
     )
     .await;
     let attempt = json!({ "email": "x@example.com", "password": "whatever1" });

@@ -90,7 +90,7 @@ async fn wrong_json_shape_is_422() {
 async fn cors_allows_only_the_frontend_origin_with_credentials() {
     let app = crate::helpers::spawn_app_with(
         crate::helpers::test_settings(&[("FRONTEND_URL", "http://localhost:5173")]),
-        altrion_server::startup::memory_stores(),
+        altrion_server::database::memory_stores(),
     )
     .await;
 

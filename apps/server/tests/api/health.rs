@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use altrion_domain::{Readiness, RepoError};
-use altrion_server::startup::memory_stores;
+use altrion_server::database::memory_stores;
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, test_settings};
 

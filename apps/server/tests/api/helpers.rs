@@ -5,18 +5,38 @@ use altrion_domain::{SessionRecord, SessionRepository, UserId};
 use altrion_storage::memory::MemorySessionRepository;
 
 use altrion_server::{
+    database::memory_stores,
     settings::{self, Settings},
-    startup::memory_stores,
     state::Stores,
     Application,
 };
 use reqwest::{Client, Response};
+use secrecy::ExposeSecret;
 
 /// A running server on a free port, over in-memory stores.
 pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub sessions: Arc<MemorySessionRepository>,
+    pub cookie: CookieSigning,
+}
+
+/// How the server names and signs its session cookie, derived from its settings.
+pub struct CookieSigning {
+    pub name: &'static str,
+    pub key: actix_web::cookie::Key,
+}
+
+impl CookieSigning {
+    pub fn of(settings: &Settings) -> Self {
+        Self {
+            name: settings.session.cookie_name(),
+            key: altrion_session::derive_cookie_key(
+                settings.session.secret.expose_secret().as_bytes(),
+            )
+            .unwrap(),
+        }
+    }
 }
 
 /// Test settings: the `test` profile with in-memory stores, plus `overrides`.
@@ -58,6 +78,7 @@ async fn spawn(
     stores: Stores,
     sessions: Arc<MemorySessionRepository>,
 ) -> TestApp {
+    let cookie = CookieSigning::of(&settings);
     let app = Application::build_with(settings, stores).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -69,6 +90,7 @@ async fn spawn(
         address,
         client,
         sessions,
+        cookie,
     }
 }
 
@@ -121,13 +143,11 @@ impl TestApp {
             })
             .await
             .unwrap();
-        let secret = "test-only-session-secret-do-not-use-in-production-0123456789";
-        let cookie_key = altrion_session::derive_cookie_key(secret.as_bytes()).unwrap();
+        let name = self.cookie.name;
         let mut jar = CookieJar::new();
-        jar.signed_mut(&cookie_key)
-            .add(Cookie::new("altrion.sid", String::from(key)));
-        let signed = jar.get("altrion.sid").unwrap();
-        format!("altrion.sid={}", signed.value())
+        jar.signed_mut(&self.cookie.key)
+            .add(Cookie::new(name, String::from(key)));
+        format!("{name}={}", jar.get(name).unwrap().value())
     }
 
     pub async fn get(&self, path: &str) -> Response {

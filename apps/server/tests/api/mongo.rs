@@ -7,7 +7,7 @@ use mongo_embedded::{Server, ServerHandle, ServerOptions};
 use mongodb::bson::{doc, Document};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, test_settings, TestApp};
+use crate::helpers::{assert_error, test_settings, CookieSigning, TestApp};
 
 /// A database for one test: on its own embedded server, or on `MONGODB_TEST_URI`.
 struct Backend {
@@ -53,7 +53,9 @@ impl Backend {
 
     /// Starts the whole application on this database, as `make run` does.
     async fn start_app(&self) -> (TestApp, actix_web::dev::ServerHandle) {
-        let app = Application::build(self.settings()).await.unwrap();
+        let settings = self.settings();
+        let cookie = CookieSigning::of(&settings);
+        let app = Application::build(settings).await.unwrap();
         let handle = app.handle();
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
@@ -67,6 +69,7 @@ impl Backend {
                 address,
                 client,
                 sessions,
+                cookie,
             },
             handle,
         )

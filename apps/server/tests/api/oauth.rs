@@ -4,7 +4,7 @@ use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
 use altrion_domain::{SessionRepository, UserRepository};
 use altrion_mock_oauth::MockOAuth;
-use altrion_server::startup::memory_stores;
+use altrion_server::database::memory_stores;
 use altrion_storage::memory::MemoryUserRepository;
 use reqwest::Response;
 use serde_json::{json, Value};

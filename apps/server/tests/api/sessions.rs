@@ -3,7 +3,7 @@ use std::sync::Arc;
 use altrion_domain::{
     RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp, UserId,
 };
-use altrion_server::startup::memory_stores;
+use altrion_server::database::memory_stores;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_over};

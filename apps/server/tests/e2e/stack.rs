@@ -8,8 +8,8 @@ use actix_web::cookie::{Cookie, CookieJar};
 use actix_web::{dev::Server, http::header, web, App, HttpResponse, HttpServer};
 use altrion_domain::{SessionRecord, SessionRepository, UserId};
 use altrion_server::{
+    database::memory_stores,
     settings::{self, Settings},
-    startup::memory_stores,
     Application,
 };
 use altrion_storage::memory::MemorySessionRepository;

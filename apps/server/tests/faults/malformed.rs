@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use altrion_server::{startup::memory_stores, Application};
+use altrion_server::{database::memory_stores, Application};
 use tokio::task::JoinSet;
 
 use crate::helpers::{exchange, parse_answer, settings_with, Rng};
