@@ -150,6 +150,18 @@ impl TestApp {
         format!("{name}={}", jar.get(name).unwrap().value())
     }
 
+    /// `GET path` carrying `cookie` (a `name=value` pair).
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Response {
+        let request = self.client.get(self.url(path)).header("cookie", cookie);
+        request.send().await.unwrap()
+    }
+
+    /// `POST path` carrying `cookie` (a `name=value` pair).
+    pub async fn post_with_cookie(&self, path: &str, cookie: &str) -> Response {
+        let request = self.client.post(self.url(path)).header("cookie", cookie);
+        request.send().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }

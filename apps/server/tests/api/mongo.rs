@@ -172,12 +172,8 @@ async fn a_session_cookie_survives_a_server_restart(backend: Backend) {
     );
 
     let logout = restarted
-        .client
-        .post(restarted.url("/api/auth/logout"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+        .post_with_cookie("/api/auth/logout", &cookie)
+        .await;
     assert_eq!(logout.status().as_u16(), 204);
     let left = backend
         .database()

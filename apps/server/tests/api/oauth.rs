@@ -123,13 +123,7 @@ impl OAuthApp {
     }
 
     async fn me(&self, cookie: &str) -> Response {
-        self.app
-            .client
-            .get(self.app.url("/api/auth/me"))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap()
+        self.app.get_with_cookie("/api/auth/me", cookie).await
     }
 }
 

@@ -30,26 +30,14 @@ async fn the_session_cookie_authenticates_and_logout_purges_it() {
     let (user_id, _) = sign_up(&app, "grace@example.com").await;
     let cookie = app.session_cookie(app.sessions.as_ref(), &user_id).await;
 
-    let me = app
-        .client
-        .get(app.url("/api/auth/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_with_cookie("/api/auth/me", &cookie).await;
     assert_eq!(me.status().as_u16(), 200);
     assert_eq!(
         me.json::<Value>().await.unwrap()["user"]["id"],
         user_id.as_str()
     );
 
-    let logout = app
-        .client
-        .post(app.url("/api/auth/logout"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let logout = app.post_with_cookie("/api/auth/logout", &cookie).await;
     assert_eq!(logout.status().as_u16(), 204);
     let removal = logout.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(removal.starts_with("altrion.sid="), "{removal}");
@@ -59,13 +47,7 @@ async fn the_session_cookie_authenticates_and_logout_purges_it() {
     );
     assert!(app.sessions.is_empty(), "the session document is gone");
 
-    let replay = app
-        .client
-        .get(app.url("/api/auth/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let replay = app.get_with_cookie("/api/auth/me", &cookie).await;
     assert_error(replay, 401, "unauthorized").await;
 }
 
@@ -78,13 +60,7 @@ async fn logout_all_by_cookie_deletes_every_session_of_the_user_only() {
     let _second = app.session_cookie(app.sessions.as_ref(), &grace).await;
     let _other = app.session_cookie(app.sessions.as_ref(), &alan).await;
 
-    let response = app
-        .client
-        .post(app.url("/api/auth/logout-all"))
-        .header("cookie", &first)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_with_cookie("/api/auth/logout-all", &first).await;
 
     assert_eq!(response.status().as_u16(), 204);
     let left: Vec<_> = app.sessions.all().into_iter().map(|r| r.user_id).collect();
@@ -163,13 +139,7 @@ async fn an_unreachable_session_store_is_a_json_503() {
         )
         .await;
 
-    let response = app
-        .client
-        .get(app.url("/api/auth/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_with_cookie("/api/auth/me", &cookie).await;
 
     let body = assert_error(response, 503, "service_unavailable").await;
     assert!(
