@@ -1,14 +1,17 @@
+use std::collections::HashMap;
+
 use altrion_domain::{
     ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp,
     UserId,
 };
 use async_trait::async_trait;
 use mongodb::{
-    bson::{doc, Document},
+    bson::{doc, Bson, Document},
     Collection, Database,
 };
 
 use super::{
+    batch::{find_by_ids, BatchLimits, BatchRead, Batcher},
     documents::{
         object_to_document, session_document, session_from_document, to_bson_date, user_id_value,
     },
@@ -19,16 +22,84 @@ use super::{
 /// [`SessionRepository`] over the `sessions` collection. Every write is one conditional
 /// statement without upsert, so a deleted or expired session can never be written back;
 /// MongoDB's TTL index (`migrations/0002_sessions_indexes.json`) removes expired documents.
+/// Concurrent [`find_active`](SessionRepository::find_active) calls share queries: reads
+/// asked while one is running leave together in the next (`_id: {$in: …}`), never answered
+/// by a query sent before they were asked.
 #[derive(Debug, Clone)]
 pub struct MongoSessionRepository {
     sessions: Collection<Document>,
+    active: Batcher<ActiveSessions>,
 }
 
 impl MongoSessionRepository {
     /// The repository over `database.sessions`.
     pub fn new(database: &Database) -> Self {
+        let sessions = database.collection(SESSIONS);
         Self {
-            sessions: database.collection(SESSIONS),
+            active: Batcher::new(
+                ActiveSessions {
+                    sessions: sessions.clone(),
+                },
+                BatchLimits::default(),
+            ),
+            sessions,
+        }
+    }
+
+    async fn find_active_directly(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, RepoError> {
+        let found = self
+            .sessions
+            .find_one(doc! {"_id": id.as_str(), "expires": {"$gt": to_bson_date(now)}})
+            .await
+            .map_err(repo_error)?;
+        Ok(found.as_ref().map(session_from_document).transpose()?)
+    }
+}
+
+/// Unexpired sessions by id, many per query. Each read carries its own `now`: the query asks
+/// for documents unexpired at the earliest of them, and each answer is judged at its own.
+#[derive(Debug)]
+struct ActiveSessions {
+    sessions: Collection<Document>,
+}
+
+#[async_trait]
+impl BatchRead for ActiveSessions {
+    type Request = (SessionId, Timestamp);
+    type Answer = Result<Option<SessionRecord>, RepoError>;
+
+    async fn read(&self, requests: &[(SessionId, Timestamp)]) -> Vec<Self::Answer> {
+        let Some(earliest) = requests.iter().map(|(_, now)| *now).min() else {
+            return Vec::new();
+        };
+        let ids = requests.iter().map(|(id, _)| Bson::from(id.as_str()));
+        let filter = doc! {"expires": {"$gt": to_bson_date(earliest)}};
+        match find_by_ids(&self.sessions, ids, filter).await {
+            Ok(docs) => {
+                let by_id: HashMap<&str, &Document> = docs
+                    .iter()
+                    .filter_map(|doc| doc.get_str("_id").ok().map(|id| (id, doc)))
+                    .collect();
+                requests
+                    .iter()
+                    .map(|(id, now)| {
+                        let Some(doc) = by_id.get(id.as_str()) else {
+                            return Ok(None);
+                        };
+                        let record = session_from_document(doc)?;
+                        // Judged as the query would for this read alone (millisecond dates).
+                        Ok((to_bson_date(record.expires) > to_bson_date(*now)).then_some(record))
+                    })
+                    .collect()
+            }
+            Err(err) => requests
+                .iter()
+                .map(|_| Err(repo_error(err.clone())))
+                .collect(),
         }
     }
 }
@@ -51,12 +122,10 @@ impl SessionRepository for MongoSessionRepository {
         id: &SessionId,
         now: Timestamp,
     ) -> Result<Option<SessionRecord>, RepoError> {
-        let found = self
-            .sessions
-            .find_one(doc! {"_id": id.as_str(), "expires": {"$gt": to_bson_date(now)}})
-            .await
-            .map_err(repo_error)?;
-        Ok(found.as_ref().map(session_from_document).transpose()?)
+        match self.active.read((id.clone(), now)).await {
+            Some(answer) => answer,
+            None => self.find_active_directly(id, now).await,
+        }
     }
 
     async fn update_state(

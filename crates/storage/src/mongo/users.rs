@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use altrion_domain::{
     ConflictKey, Email, Identity, NewUser, PasswordHash, Provider, RepoError, Timestamp, User,
     UserId, UserRepository,
@@ -10,6 +12,7 @@ use mongodb::{
 };
 
 use super::{
+    batch::{find_by_ids, BatchLimits, BatchRead, Batcher},
     documents::{identity_document, new_user_document, to_bson_date, user_from_document},
     errors::repo_error,
     USERS,
@@ -17,16 +20,27 @@ use super::{
 
 /// [`UserRepository`] over the `users` collection. Uniqueness of emails and identities is the
 /// unique indexes' job (`migrations/0001_users_indexes.json`): apply migrations first.
+/// Concurrent [`find_by_id`](UserRepository::find_by_id) calls share queries: reads
+/// asked while one is running leave together in the next (`_id: {$in: …}`), never answered
+/// by a query sent before they were asked.
 #[derive(Debug, Clone)]
 pub struct MongoUserRepository {
     users: Collection<Document>,
+    by_id: Batcher<UsersById>,
 }
 
 impl MongoUserRepository {
     /// The repository over `database.users`.
     pub fn new(database: &Database) -> Self {
+        let users = database.collection(USERS);
         Self {
-            users: database.collection(USERS),
+            by_id: Batcher::new(
+                UsersById {
+                    users: users.clone(),
+                },
+                BatchLimits::default(),
+            ),
+            users,
         }
     }
 
@@ -44,6 +58,45 @@ impl MongoUserRepository {
             .await
             .map_err(repo_error)?
             .ok_or(RepoError::NotFound)
+    }
+}
+
+/// Users by `_id`, many per query.
+#[derive(Debug)]
+struct UsersById {
+    users: Collection<Document>,
+}
+
+#[async_trait]
+impl BatchRead for UsersById {
+    type Request = ObjectId;
+    type Answer = Result<Option<User>, RepoError>;
+
+    async fn read(&self, ids: &[ObjectId]) -> Vec<Self::Answer> {
+        let found = find_by_ids(
+            &self.users,
+            ids.iter().map(|&id| Bson::ObjectId(id)),
+            doc! {},
+        )
+        .await;
+        match found {
+            Ok(docs) => {
+                let by_id: HashMap<ObjectId, &Document> = docs
+                    .iter()
+                    .filter_map(|doc| doc.get_object_id("_id").ok().map(|id| (id, doc)))
+                    .collect();
+                ids.iter()
+                    .map(|id| {
+                        by_id
+                            .get(id)
+                            .map(|doc| user_from_document(doc))
+                            .transpose()
+                            .map_err(RepoError::from)
+                    })
+                    .collect()
+            }
+            Err(err) => ids.iter().map(|_| Err(repo_error(err.clone()))).collect(),
+        }
     }
 }
 
@@ -71,9 +124,12 @@ impl UserRepository for MongoUserRepository {
     }
 
     async fn find_by_id(&self, id: &UserId) -> Result<Option<User>, RepoError> {
-        match object_id(id) {
-            Some(oid) => self.find_one(doc! {"_id": oid}).await,
-            None => Ok(None),
+        let Some(oid) = object_id(id) else {
+            return Ok(None);
+        };
+        match self.by_id.read(oid).await {
+            Some(answer) => answer,
+            None => self.find_one(doc! {"_id": oid}).await,
         }
     }
 

@@ -47,6 +47,11 @@ fn clock() -> TestClock {
     TestClock::starting_now()
 }
 
+/// The current instant, as the scenarios' clock starts.
+pub fn clock_now() -> Timestamp {
+    altrion_domain::Clock::now(&clock())
+}
+
 /// Runs `scenario` on fresh in-memory fakes.
 pub async fn memory<F, Fut>(scenario: F)
 where

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod harness;
+mod batching;
 mod documents;
 mod maintenance;
 mod migrations;

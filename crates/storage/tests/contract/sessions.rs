@@ -16,6 +16,7 @@ contract!(all: [
     delete_for_user_deletes_only_that_users_sessions,
     user_id_mirror_round_trips,
     nested_unicode_state_round_trips,
+    concurrent_lookups_are_each_judged_at_their_own_now,
 ]);
 
 const DAY: Duration = Duration::hours(24);
@@ -357,4 +358,39 @@ async fn nested_unicode_state_round_trips(ctx: Ctx) {
         .unwrap()
         .unwrap();
     assert_eq!(stored.state, record.state);
+}
+
+/// Many lookups at once, with different `now`s (the MongoDB adapter answers them with shared
+/// queries): each is judged at its own instant, so a caller past a session's expiry gets `None`
+/// while an earlier caller of the same session gets it; unknown ids get `None`.
+async fn concurrent_lookups_are_each_judged_at_their_own_now(ctx: Ctx) {
+    let now = ctx.now();
+    let short = session(now, Duration::minutes(5), None);
+    let long = session(now, DAY, None);
+    ctx.sessions.insert(short.clone()).await.unwrap();
+    ctx.sessions.insert(long.clone()).await.unwrap();
+    let unknown = session_id();
+    let later = now + Duration::minutes(10);
+    let asked: Vec<_> = (0..30)
+        .map(|n| match n % 5 {
+            0 => (short.id.clone(), now, Some(&short)),
+            1 => (short.id.clone(), later, None),
+            2 => (long.id.clone(), later, Some(&long)),
+            3 => (long.id.clone(), now, Some(&long)),
+            _ => (unknown.clone(), now, None),
+        })
+        .collect();
+    let answers = futures_util::future::join_all(
+        asked
+            .iter()
+            .map(|(id, at, _)| ctx.sessions.find_active(id, *at)),
+    )
+    .await;
+    for ((id, at, expected), answer) in asked.iter().zip(answers) {
+        assert_eq!(
+            answer.unwrap().as_ref(),
+            *expected,
+            "session {id:?} asked at {at}"
+        );
+    }
 }

@@ -17,6 +17,7 @@ contract!(all: [
     bump_token_version_increments,
     link_identity_is_a_no_op_twice_and_conflicts_across_users,
     unknown_and_malformed_ids_are_not_found,
+    concurrent_lookups_by_id_each_get_their_own_answer,
 ]);
 
 async fn create_then_find_by_id_email_and_identity(ctx: Ctx) {
@@ -380,4 +381,49 @@ async fn unknown_and_malformed_ids_are_not_found(ctx: Ctx) {
         .await
         .unwrap()
         .is_none());
+}
+
+/// Many lookups at once (the MongoDB adapter answers them with shared queries): each caller
+/// gets the user it named, `None` for unknown or malformed ids, and a write that completed before
+/// the lookups began is seen by all of them.
+async fn concurrent_lookups_by_id_each_get_their_own_answer(ctx: Ctx) {
+    let now = ctx.now();
+    let mut users = Vec::new();
+    for n in 0..3 {
+        let user = ctx
+            .users
+            .create(local_user(&format!("user{n}@example.com"), now))
+            .await
+            .unwrap();
+        users.push(user);
+    }
+    let bumped = ctx
+        .users
+        .bump_token_version(&users[1].id, now)
+        .await
+        .unwrap();
+    let unknown = UserId::new("65f0c0ffee0ddba11c0ffee0");
+    let malformed = UserId::new("not-an-object-id");
+    let asked: Vec<UserId> = (0..40)
+        .map(|n| match n % 5 {
+            3 => unknown.clone(),
+            4 => malformed.clone(),
+            k => users[k].id.clone(),
+        })
+        .collect();
+    let answers = join_all(asked.iter().map(|id| ctx.users.find_by_id(id))).await;
+    for (id, answer) in asked.iter().zip(answers) {
+        let found = answer.unwrap();
+        match users.iter().find(|u| &u.id == id) {
+            Some(user) => {
+                let found = found.expect("a known id is found");
+                assert_eq!(found.id, user.id);
+                assert_eq!(found.email, user.email);
+                if user.id == users[1].id {
+                    assert_eq!(found.token_version, bumped, "the earlier write is seen");
+                }
+            }
+            None => assert!(found.is_none(), "{id:?} names no user"),
+        }
+    }
 }

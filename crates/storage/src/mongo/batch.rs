@@ -1,0 +1,394 @@
+//! Coalescing of concurrent point reads into one query.
+//!
+//! `GET /api/auth/me` reads one user by `_id` (and, with a cookie, one session) on every
+//! request. Under load many of these reads wait at the same moment, and sending each as its own
+//! `find` makes the database round trip — driver, socket, server — the whole cost of the
+//! request. A [`Batcher`] keeps at most [`BatchLimits::max_in_flight`] queries running per
+//! collection; reads asked for meanwhile queue and leave together in the next query
+//! (`_id: {$in: [...]}`, at most [`BatchLimits::max_batch`] keys), duplicates included once.
+//!
+//! Freshness is that of a plain `find`: a read is only ever answered by a query sent *after*
+//! it was asked, so it sees every write that completed before it began. Nothing is cached, and a
+//! lone read leaves at once (no timer, no added latency when the service is quiet).
+
+use std::{
+    collections::VecDeque,
+    fmt,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use mongodb::{
+    bson::{Bson, Document},
+    Collection,
+};
+use tokio::sync::oneshot;
+
+/// One kind of point read that can be answered for many callers by one query.
+#[async_trait]
+pub(crate) trait BatchRead: Send + Sync + 'static {
+    /// What one caller asks for.
+    type Request: Send + 'static;
+    /// What one caller gets.
+    type Answer: Send + 'static;
+
+    /// Answers every request (at least one) with one query: one answer per request, in order.
+    async fn read(&self, requests: &[Self::Request]) -> Vec<Self::Answer>;
+}
+
+/// How far a [`Batcher`] coalesces. The default (2 queries in flight, 100 keys each) was chosen
+/// with `bench/http.sh` (docs/performance.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BatchLimits {
+    /// Queries running at once; reads beyond wait for the next free one.
+    pub max_in_flight: usize,
+    /// Keys per query; 100 keeps the answer inside the driver's first reply batch (101).
+    pub max_batch: usize,
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 2,
+            max_batch: 100,
+        }
+    }
+}
+
+/// The documents of `collection` with one of these `_id`s that also match `filter`, in one
+/// `find` (equality for a single id, `$in` for several; duplicates are sent once).
+pub(crate) async fn find_by_ids(
+    collection: &Collection<Document>,
+    ids: impl IntoIterator<Item = Bson>,
+    filter: Document,
+) -> mongodb::error::Result<Vec<Document>> {
+    let mut distinct: Vec<Bson> = Vec::new();
+    for id in ids {
+        if !distinct.contains(&id) {
+            distinct.push(id);
+        }
+    }
+    let id = match <[Bson; 1]>::try_from(distinct) {
+        Ok([one]) => one,
+        Err(many) => Bson::Document(mongodb::bson::doc! {"$in": many}),
+    };
+    let mut query = mongodb::bson::doc! {"_id": id};
+    query.extend(filter);
+    collection.find(query).await?.try_collect().await
+}
+
+/// Queues reads of one kind and answers them in batches; cheap to clone (shared queue).
+pub(crate) struct Batcher<R: BatchRead> {
+    shared: Arc<Shared<R>>,
+}
+
+impl<R: BatchRead> Clone for Batcher<R> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<R: BatchRead> fmt::Debug for Batcher<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batcher")
+            .field("limits", &self.shared.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared<R: BatchRead> {
+    reader: R,
+    limits: BatchLimits,
+    queue: Mutex<Queue<R>>,
+}
+
+struct Queue<R: BatchRead> {
+    waiting: VecDeque<Waiting<R>>,
+    /// Query tasks alive (each runs one query at a time).
+    running: usize,
+}
+
+type Waiting<R> = (
+    <R as BatchRead>::Request,
+    oneshot::Sender<<R as BatchRead>::Answer>,
+);
+
+impl<R: BatchRead> Batcher<R> {
+    pub(crate) fn new(reader: R, limits: BatchLimits) -> Self {
+        let limits = BatchLimits {
+            max_in_flight: limits.max_in_flight.max(1),
+            max_batch: limits.max_batch.max(1),
+        };
+        Self {
+            shared: Arc::new(Shared {
+                reader,
+                limits,
+                queue: Mutex::new(Queue {
+                    waiting: VecDeque::new(),
+                    running: 0,
+                }),
+            }),
+        }
+    }
+
+    /// Answers `request` through the next query. `None` when the task running that query was
+    /// dropped before answering (its runtime is shutting down); the caller may read directly.
+    pub(crate) async fn read(&self, request: R::Request) -> Option<R::Answer> {
+        let (reply, answer) = oneshot::channel();
+        let start = {
+            let mut queue = self.shared.lock();
+            queue.waiting.push_back((request, reply));
+            let start = queue.running < self.shared.limits.max_in_flight;
+            if start {
+                queue.running += 1;
+            }
+            start
+        };
+        if start {
+            // A task of its own, so that a caller giving up (a client hanging up) never cancels
+            // a query other callers wait on.
+            let runner = Runner {
+                shared: Arc::clone(&self.shared),
+                done: false,
+            };
+            tokio::spawn(runner.run());
+        }
+        answer.await.ok()
+    }
+}
+
+impl<R: BatchRead> Shared<R> {
+    fn lock(&self) -> MutexGuard<'_, Queue<R>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One query task: sends queries while reads are waiting, then frees its slot — under the same
+/// lock that saw the queue empty, so a read queued just after is never left without a task.
+struct Runner<R: BatchRead> {
+    shared: Arc<Shared<R>>,
+    done: bool,
+}
+
+impl<R: BatchRead> Runner<R> {
+    async fn run(mut self) {
+        loop {
+            let (requests, replies): (Vec<_>, Vec<_>) = {
+                let mut queue = self.shared.lock();
+                let n = queue.waiting.len().min(self.shared.limits.max_batch);
+                if n == 0 {
+                    queue.running -= 1;
+                    self.done = true;
+                    return;
+                }
+                queue.waiting.drain(..n).unzip()
+            };
+            let answers = self.shared.reader.read(&requests).await;
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                // The caller may have given up; nothing to do then.
+                let _ = reply.send(answer);
+            }
+        }
+    }
+}
+
+impl<R: BatchRead> Drop for Runner<R> {
+    /// Only does something when the task is dropped mid-way, by a runtime shutting down.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut queue = self.shared.lock();
+        queue.running -= 1;
+        if queue.running == 0 {
+            // No task is left to send the waiting reads: their callers are told (they read
+            // directly) rather than left waiting.
+            queue.waiting.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    /// Answers each request with itself times ten; counts queries; each query waits for a
+    /// permit so the test decides when queries finish.
+    struct Reader {
+        queries: AtomicUsize,
+        sizes: Mutex<Vec<usize>>,
+        gate: Semaphore,
+    }
+
+    #[async_trait]
+    impl BatchRead for Arc<Reader> {
+        type Request = u32;
+        type Answer = u32;
+
+        async fn read(&self, requests: &[u32]) -> Vec<u32> {
+            self.queries.fetch_add(1, Ordering::SeqCst);
+            self.sizes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(requests.len());
+            if let Ok(permit) = self.gate.acquire().await {
+                permit.forget();
+            }
+            requests.iter().map(|r| r * 10).collect()
+        }
+    }
+
+    fn reader(open: bool) -> Arc<Reader> {
+        Arc::new(Reader {
+            queries: AtomicUsize::new(0),
+            sizes: Mutex::new(Vec::new()),
+            gate: Semaphore::new(if open { Semaphore::MAX_PERMITS } else { 0 }),
+        })
+    }
+
+    fn limits(max_in_flight: usize, max_batch: usize) -> BatchLimits {
+        BatchLimits {
+            max_in_flight,
+            max_batch,
+        }
+    }
+
+    /// Lets spawned tasks run until none can make progress (current-thread runtime).
+    async fn settle() {
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lone_read_is_sent_at_once_and_answered() {
+        let reader = reader(true);
+        let batcher = Batcher::new(Arc::clone(&reader), BatchLimits::default());
+        assert_eq!(batcher.read(7).await, Some(70));
+        assert_eq!(reader.queries.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn reads_asked_while_queries_run_leave_together_in_the_next_one() {
+        let reader = reader(false);
+        let batcher = Batcher::new(Arc::clone(&reader), limits(1, 100));
+        let first = tokio::spawn({
+            let b = batcher.clone();
+            async move { b.read(1).await }
+        });
+        settle().await;
+        assert_eq!(
+            reader.queries.load(Ordering::SeqCst),
+            1,
+            "the first read left alone"
+        );
+        let rest: Vec<_> = (2..=6)
+            .map(|n| {
+                let b = batcher.clone();
+                tokio::spawn(async move { b.read(n).await })
+            })
+            .collect();
+        settle().await;
+        assert_eq!(
+            reader.queries.load(Ordering::SeqCst),
+            1,
+            "the others wait for the running query"
+        );
+        reader.gate.add_permits(2);
+        assert_eq!(first.await.ok().flatten(), Some(10));
+        for (n, task) in (2..=6).zip(rest) {
+            assert_eq!(task.await.ok().flatten(), Some(n * 10));
+        }
+        assert_eq!(
+            *reader.sizes.lock().unwrap_or_else(PoisonError::into_inner),
+            vec![1, 5]
+        );
+    }
+
+    #[tokio::test]
+    async fn batches_are_capped_and_queries_run_up_to_the_limit_in_parallel() {
+        let reader = reader(false);
+        let batcher = Batcher::new(Arc::clone(&reader), limits(2, 3));
+        let tasks: Vec<_> = (0..10)
+            .map(|n| {
+                let b = batcher.clone();
+                tokio::spawn(async move { b.read(n).await })
+            })
+            .collect();
+        settle().await;
+        assert_eq!(
+            reader.queries.load(Ordering::SeqCst),
+            2,
+            "two queries in flight"
+        );
+        reader.gate.add_permits(100);
+        for (n, task) in (0..10).zip(tasks) {
+            assert_eq!(task.await.ok().flatten(), Some(n * 10));
+        }
+        let sizes = reader
+            .sizes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        assert_eq!(sizes.iter().sum::<usize>(), 10);
+        assert!(sizes.iter().all(|&s| s <= 3), "{sizes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_caller_giving_up_does_not_cancel_the_query_of_the_others() {
+        let reader = reader(false);
+        let batcher = Batcher::new(Arc::clone(&reader), limits(1, 100));
+        let quitter = tokio::spawn({
+            let b = batcher.clone();
+            async move { b.read(1).await }
+        });
+        let stayer = tokio::spawn({
+            let b = batcher.clone();
+            async move { b.read(2).await }
+        });
+        settle().await;
+        quitter.abort();
+        reader.gate.add_permits(100);
+        assert_eq!(stayer.await.ok().flatten(), Some(20));
+    }
+
+    #[test]
+    fn reads_left_by_a_runtime_shutting_down_are_told_not_stranded() {
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let reader = reader(false);
+        let batcher = Batcher::new(Arc::clone(&reader), limits(1, 100));
+        // The query task lives on a runtime dropped mid-query; the second read is asked from
+        // another thread and runtime and queues behind it.
+        let doomed = runtime();
+        doomed.block_on(async {
+            let b = batcher.clone();
+            drop(tokio::spawn(async move { b.read(1).await }));
+            settle().await;
+        });
+        assert_eq!(reader.queries.load(Ordering::SeqCst), 1);
+        let caller = std::thread::spawn({
+            let batcher = batcher.clone();
+            move || runtime().block_on(batcher.read(2))
+        });
+        while batcher.shared.lock().waiting.is_empty() {
+            std::thread::yield_now();
+        }
+        drop(doomed);
+        assert_eq!(caller.join().unwrap_or_else(|_| panic!("caller")), None);
+        // The slot is free again: a new read gets a query of its own.
+        reader.gate.add_permits(100);
+        assert_eq!(runtime().block_on(batcher.read(3)), Some(30));
+        assert_eq!(reader.queries.load(Ordering::SeqCst), 2);
+    }
+}
