@@ -8,7 +8,7 @@ use altrion_storage::{
     embedded::{embedded_dir, EmbeddedDatabase},
     memory::{MemoryReadiness, MemorySessionRepository, MemoryUserRepository},
     migrations::MigrationError,
-    MongoOptions, MongoStores, StorageError,
+    MongoConnector, MongoOptions, MongoStores, StorageError,
 };
 use secrecy::ExposeSecret;
 
@@ -20,7 +20,10 @@ use crate::{
 
 /// The stores and, for `embedded:` URIs, the database server running inside this process.
 pub struct Database {
+    /// Stores over this runtime's client (migrations, and any code off the HTTP workers).
     pub stores: Stores,
+    /// For MongoDB: opens a client per HTTP worker, on the worker's own runtime.
+    pub connector: Option<MongoConnector>,
     embedded: Option<EmbeddedDatabase>,
 }
 
@@ -46,6 +49,7 @@ impl Database {
             tracing::warn!("MONGODB_URI=memory: — in-memory stores, nothing is persisted");
             return Ok(Self {
                 stores: memory_stores(),
+                connector: None,
                 embedded: None,
             });
         }
@@ -63,18 +67,18 @@ impl Database {
             }
             None => (uri.to_owned(), None),
         };
-        let stores = altrion_storage::open(&mongo_options(db, uri))
+        let connector = MongoConnector::new(&mongo_options(db, uri))
             .await
+            .map_err(|e| StartupError::Database(e.to_string()))?;
+        let stores = connector
+            .open()
             .map_err(|e| StartupError::Database(e.to_string()))?;
         if db.migrate_on_start {
             tokio::spawn(keep_migrating(stores.clone()));
         }
         Ok(Self {
-            stores: Stores {
-                users: stores.users,
-                sessions: stores.sessions,
-                readiness: stores.readiness,
-            },
+            stores: stores.into(),
+            connector: Some(connector),
             embedded,
         })
     }

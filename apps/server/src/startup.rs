@@ -16,6 +16,7 @@ use altrion_domain::{Clock, SystemClock};
 use altrion_session::{
     derive_cookie_key, session_middleware, RepositorySessionStore, SessionCookieSettings,
 };
+use altrion_storage::MongoConnector;
 use secrecy::ExposeSecret;
 use time::Duration;
 
@@ -69,7 +70,11 @@ impl Application {
     /// [`StartupError`] when the database cannot be opened or the port cannot be bound.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let database = Database::open(&settings).await?;
-        let mut app = Self::build_with(settings, database.stores.clone())?;
+        let mut app = Self::build_over(
+            settings,
+            database.stores.clone(),
+            database.connector.clone(),
+        )?;
         app.database = Some(database);
         Ok(app)
     }
@@ -79,6 +84,16 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when a security setting is unusable or the address cannot be bound.
     pub fn build_with(settings: Settings, stores: Stores) -> Result<Self, StartupError> {
+        Self::build_over(settings, stores, None)
+    }
+
+    /// Binds the listener over `stores`; with a `connector`, each worker serves over a database
+    /// client of its own instead (see [`MongoConnector`]).
+    fn build_over(
+        settings: Settings,
+        stores: Stores,
+        connector: Option<MongoConnector>,
+    ) -> Result<Self, StartupError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let auth = auth_service(&settings, &stores, &clock)?;
         let oauth = oauth_service(&settings, &stores, &clock)?;
@@ -100,7 +115,7 @@ impl Application {
             auth,
             oauth,
         };
-        let server = run(listener, &settings, state)?;
+        let server = run(listener, &settings, state, connector)?;
         Ok(Self {
             port,
             server,
@@ -218,10 +233,29 @@ fn seconds(secs: u64) -> Duration {
     Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
+/// The state one worker serves with: over a database client of its own when there is a
+/// connector (opened here, on the worker's runtime), else the shared state.
+fn worker_state(
+    shared: &web::Data<AppState>,
+    connector: Option<&MongoConnector>,
+) -> web::Data<AppState> {
+    let Some(connector) = connector else {
+        return shared.clone();
+    };
+    match connector.open() {
+        Ok(stores) => web::Data::new(shared.with_stores(stores.into())),
+        Err(err) => {
+            tracing::warn!(error = %err, "no database client of its own for this worker; sharing the main one");
+            shared.clone()
+        }
+    }
+}
+
 fn run(
     listener: TcpListener,
     settings: &Settings,
     state: AppState,
+    connector: Option<MongoConnector>,
 ) -> Result<Server, StartupError> {
     let cookie = SessionCookieSettings {
         name: settings.session.cookie_name().to_owned(),
@@ -230,11 +264,7 @@ fn run(
         key: derive_cookie_key(settings.session.secret.expose_secret().as_bytes())
             .map_err(|e| StartupError::Security(e.to_string()))?,
     };
-    let session_store = RepositorySessionStore::new(
-        state.stores.sessions.clone(),
-        state.clock.clone(),
-        seconds(settings.session.touch_after_secs),
-    );
+    let touch_after = seconds(settings.session.touch_after_secs);
     let limits = &settings.rate_limit;
     let ip_limit = GovernorConfigBuilder::default()
         .period(std::time::Duration::from_millis(
@@ -253,13 +283,19 @@ fn run(
         .error_handler(error::json_error);
     let query_config = web::QueryConfig::default().error_handler(error::query_error);
     let mut server = HttpServer::new(move || {
+        let state = worker_state(&state, connector.as_ref());
+        let session_store = RepositorySessionStore::new(
+            state.stores.sessions.clone(),
+            state.clock.clone(),
+            touch_after,
+        );
         App::new()
-            .app_data(state.clone())
+            .app_data(state)
             .app_data(json_config.clone())
             .app_data(query_config.clone())
             .configure(|cfg| routes::configure(cfg, &ip_limit))
             .default_service(web::to(error::not_found))
-            .wrap(session_middleware(session_store.clone(), &cookie))
+            .wrap(session_middleware(session_store, &cookie))
             .wrap(crate::cors::cors(&frontend_url))
             .wrap(
                 DefaultHeaders::new()

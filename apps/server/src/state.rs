@@ -13,6 +13,16 @@ pub struct Stores {
     pub readiness: Arc<dyn Readiness>,
 }
 
+impl From<altrion_storage::MongoStores> for Stores {
+    fn from(stores: altrion_storage::MongoStores) -> Self {
+        Self {
+            users: stores.users,
+            sessions: stores.sessions,
+            readiness: stores.readiness,
+        }
+    }
+}
+
 /// Shared application state, cloned into every worker.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -20,4 +30,18 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub auth: AuthService,
     pub oauth: OAuthService,
+}
+
+impl AppState {
+    /// The same state over other handles on the same stores (a worker's own database client).
+    pub fn with_stores(&self, stores: Stores) -> Self {
+        Self {
+            auth: self
+                .auth
+                .with_stores(stores.users.clone(), stores.sessions.clone()),
+            oauth: self.oauth.with_users(stores.users.clone()),
+            clock: self.clock.clone(),
+            stores,
+        }
+    }
 }

@@ -14,7 +14,7 @@ pub mod migrations;
 pub mod mongo;
 
 pub use error::StorageError;
-pub use mongo::{open, MongoOptions, MongoStores, WriteConcernSetting};
+pub use mongo::{open, MongoConnector, MongoOptions, MongoStores, WriteConcernSetting};
 
 /// The database handle the migrations and maintenance functions take.
 pub use mongodb::Database;

@@ -123,6 +123,16 @@ impl OAuthService {
         })
     }
 
+    /// The same service over another handle on the same user store (a server opens a database
+    /// client per worker); providers, HTTP client and redirect policy stay shared.
+    #[must_use]
+    pub fn with_users(&self, users: Arc<dyn UserRepository>) -> Self {
+        Self {
+            users,
+            ..self.clone()
+        }
+    }
+
     /// Whether `provider` has a client id and secret.
     pub fn enabled(&self, provider: Provider) -> bool {
         self.client(provider).is_ok()

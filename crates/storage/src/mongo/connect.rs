@@ -5,6 +5,7 @@ use mongodb::{
     Client, Database,
 };
 
+use super::MongoStores;
 use crate::StorageError;
 
 /// How many nodes must acknowledge a write before it counts as done.
@@ -137,20 +138,76 @@ impl fmt::Debug for MongoOptions {
 /// [`StorageError::Config`] for an unusable connection string, database name or option;
 /// [`StorageError::Unavailable`] when a `mongodb+srv://` name cannot be resolved.
 pub async fn connect(options: &MongoOptions) -> Result<Database, StorageError> {
-    if options.database.is_empty()
-        || options
-            .database
-            .contains(['/', '\\', '.', ' ', '"', '$', '\0'])
-    {
-        return Err(StorageError::Config(format!(
-            "invalid database name {:?}",
-            options.database
-        )));
+    MongoConnector::new(options).await?.database()
+}
+
+/// Validated, parsed connection settings that can open more than one client.
+///
+/// A client's connections, pool and monitors run on the Tokio runtime it was created on. A
+/// server whose workers each run a runtime of their own (actix-web) serves a request on one
+/// thread and would, with one shared client, wake another thread for every query; opening a
+/// client per worker from one connector keeps each query on the thread that asked for it.
+#[derive(Clone)]
+pub struct MongoConnector {
+    client_options: ClientOptions,
+    database: String,
+    ping_timeout: Duration,
+}
+
+impl fmt::Debug for MongoConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The client options may hold credentials.
+        f.debug_struct("MongoConnector")
+            .field("database", &self.database)
+            .finish_non_exhaustive()
     }
-    let client_options = options.client_options().await?;
-    let client = Client::with_options(client_options)
-        .map_err(|err| StorageError::Config(format!("invalid MongoDB client options: {err}")))?;
-    Ok(client.database(&options.database))
+}
+
+impl MongoConnector {
+    /// Checks and parses `options` (resolving a `mongodb+srv://` name); connects nothing.
+    ///
+    /// # Errors
+    /// As [`connect`].
+    pub async fn new(options: &MongoOptions) -> Result<Self, StorageError> {
+        if options.database.is_empty()
+            || options
+                .database
+                .contains(['/', '\\', '.', ' ', '"', '$', '\0'])
+        {
+            return Err(StorageError::Config(format!(
+                "invalid database name {:?}",
+                options.database
+            )));
+        }
+        Ok(Self {
+            client_options: options.client_options().await?,
+            database: options.database.clone(),
+            ping_timeout: options.ping_timeout,
+        })
+    }
+
+    /// A new client's handle on the database. Call it inside the Tokio runtime that will use
+    /// it: the client's background tasks start there; the driver connects lazily.
+    ///
+    /// # Errors
+    /// [`StorageError::Config`] when the driver refuses the options.
+    pub fn database(&self) -> Result<Database, StorageError> {
+        let client = Client::with_options(self.client_options.clone()).map_err(|err| {
+            StorageError::Config(format!("invalid MongoDB client options: {err}"))
+        })?;
+        Ok(client.database(&self.database))
+    }
+
+    /// The three stores over a new client (see [`database`](Self::database)).
+    ///
+    /// # Errors
+    /// As [`database`](Self::database).
+    pub fn open(&self) -> Result<MongoStores, StorageError> {
+        Ok(MongoStores::from_database(
+            self.database()?,
+            self.ping_timeout,
+        ))
+    }
 }
 
 #[cfg(test)]

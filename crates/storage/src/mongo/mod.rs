@@ -14,7 +14,7 @@ use std::{sync::Arc, time::Duration};
 
 use mongodb::Database;
 
-pub use connect::{connect, MongoOptions, WriteConcernSetting};
+pub use connect::{connect, MongoConnector, MongoOptions, WriteConcernSetting};
 pub(crate) use errors::is_unavailable;
 pub use readiness::MongoReadiness;
 pub use sessions::MongoSessionRepository;
@@ -71,6 +71,5 @@ impl MongoStores {
 /// # Errors
 /// [`StorageError::Config`] for an invalid connection string or option.
 pub async fn open(options: &MongoOptions) -> Result<MongoStores, StorageError> {
-    let database = connect(options).await?;
-    Ok(MongoStores::from_database(database, options.ping_timeout))
+    MongoConnector::new(options).await?.open()
 }
