@@ -176,6 +176,7 @@ struct Runner<R: BatchRead> {
 impl<R: BatchRead> Runner<R> {
     async fn run(mut self) {
         loop {
+            tokio::task::yield_now().await;
             let (requests, replies): (Vec<_>, Vec<_>) = {
                 let mut queue = self.shared.lock();
                 let n = queue.waiting.len().min(self.shared.limits.max_batch);
