@@ -21,10 +21,34 @@ struct Args {
     /// Seconds between TTL passes.
     #[arg(long, default_value_t = 60)]
     ttl_interval: u64,
+    /// Threads serving connections. One is the default: commands are short and share one data
+    /// lock, so more threads mostly add cross-thread wake-ups (see PERFORMANCE.md); raise it
+    /// for many clients sending large messages at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: u16,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let runtime = match args.threads {
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(usize::from(n))
+            .enable_all()
+            .build(),
+    };
+    match runtime {
+        Ok(runtime) => runtime.block_on(serve(args)),
+        Err(e) => {
+            eprintln!("mongo-embedded: cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -32,7 +56,6 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let args = Args::parse();
     // Install signal handlers before announcing readiness, so a supervisor
     // that signals right after "listening on" still gets a graceful stop.
     let shutdown = match Shutdown::install() {
