@@ -8,8 +8,10 @@
 //! (`_id: {$in: [...]}`, at most [`BatchLimits::max_batch`] keys), duplicates included once.
 //!
 //! Freshness is that of a plain `find`: a read is only ever answered by a query sent *after*
-//! it was asked, so it sees every write that completed before it began. Nothing is cached, and a
-//! lone read leaves at once (no timer, no added latency when the service is quiet).
+//! it was asked, so it sees every write that completed before it began. Nothing is cached.
+//! Before taking the waiting reads, a query task lets the worker's scheduler run a few passes
+//! while more reads keep arriving (requests read from the same socket wake-up); there is no
+//! timer, so a lone read leaves after one pass.
 
 use std::{
     collections::VecDeque,
@@ -36,6 +38,9 @@ pub(crate) trait BatchRead: Send + Sync + 'static {
     /// Answers every request (at least one) with one query: one answer per request, in order.
     async fn read(&self, requests: &[Self::Request]) -> Vec<Self::Answer>;
 }
+
+/// Scheduler passes a query task waits at most for more reads to join (see `Runner::gather`).
+const GATHER_PASSES: usize = 4;
 
 /// How far a [`Batcher`] coalesces. The default (2 queries in flight, 100 keys each) was chosen
 /// with `bench/http.sh` (docs/performance.md).
@@ -176,7 +181,7 @@ struct Runner<R: BatchRead> {
 impl<R: BatchRead> Runner<R> {
     async fn run(mut self) {
         loop {
-            tokio::task::yield_now().await;
+            self.gather().await;
             let (requests, replies): (Vec<_>, Vec<_>) = {
                 let mut queue = self.shared.lock();
                 let n = queue.waiting.len().min(self.shared.limits.max_batch);
@@ -192,6 +197,22 @@ impl<R: BatchRead> Runner<R> {
                 // The caller may have given up; nothing to do then.
                 let _ = reply.send(answer);
             }
+        }
+    }
+}
+
+impl<R: BatchRead> Runner<R> {
+    /// Lets the reads readied in the same scheduler passes join the next query: yields while
+    /// the queue grows, at most [`GATHER_PASSES`] times (a few microseconds, no timer).
+    async fn gather(&self) {
+        let mut seen = 0;
+        for _ in 0..GATHER_PASSES {
+            tokio::task::yield_now().await;
+            let waiting = self.shared.lock().waiting.len();
+            if waiting == seen {
+                return;
+            }
+            seen = waiting;
         }
     }
 }
@@ -310,6 +331,30 @@ mod tests {
         assert_eq!(
             *reader.sizes.lock().unwrap_or_else(PoisonError::into_inner),
             vec![1, 5]
+        );
+    }
+
+    #[tokio::test]
+    async fn reads_arriving_within_a_few_scheduler_passes_join_the_first_query() {
+        let reader = reader(true);
+        let batcher = Batcher::new(Arc::clone(&reader), limits(1, 100));
+        let late = |passes: usize, n: u32| {
+            let b = batcher.clone();
+            tokio::spawn(async move {
+                for _ in 0..passes {
+                    tokio::task::yield_now().await;
+                }
+                b.read(n).await
+            })
+        };
+        let tasks = vec![late(0, 1), late(1, 2), late(2, 3)];
+        for (n, task) in (1..=3).zip(tasks) {
+            assert_eq!(task.await.ok().flatten(), Some(n * 10));
+        }
+        assert_eq!(
+            *reader.sizes.lock().unwrap_or_else(PoisonError::into_inner),
+            vec![3],
+            "one query for the three reads"
         );
     }
 
