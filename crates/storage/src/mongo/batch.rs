@@ -11,7 +11,7 @@
 //! it was asked, so it sees every write that completed before it began. Nothing is cached.
 //! Before taking the waiting reads, a query task lets the worker's scheduler run a few passes
 //! while more reads keep arriving (requests read from the same socket wake-up); there is no
-//! timer, so a lone read leaves after one pass.
+//! timer, so a lone read waits two passes.
 
 use std::{
     collections::VecDeque,
@@ -282,6 +282,21 @@ mod tests {
         }
     }
 
+    /// `read(n)` in a task of its own.
+    fn spawn_read(batcher: &Batcher<Arc<Reader>>, n: u32) -> tokio::task::JoinHandle<Option<u32>> {
+        let batcher = batcher.clone();
+        tokio::spawn(async move { batcher.read(n).await })
+    }
+
+    /// The batch sizes the reader has seen.
+    fn sizes(reader: &Reader) -> Vec<usize> {
+        reader
+            .sizes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Lets spawned tasks run until none can make progress (current-thread runtime).
     async fn settle() {
         for _ in 0..50 {
@@ -301,22 +316,14 @@ mod tests {
     async fn reads_asked_while_queries_run_leave_together_in_the_next_one() {
         let reader = reader(false);
         let batcher = Batcher::new(Arc::clone(&reader), limits(1, 100));
-        let first = tokio::spawn({
-            let b = batcher.clone();
-            async move { b.read(1).await }
-        });
+        let first = spawn_read(&batcher, 1);
         settle().await;
         assert_eq!(
             reader.queries.load(Ordering::SeqCst),
             1,
             "the first read left alone"
         );
-        let rest: Vec<_> = (2..=6)
-            .map(|n| {
-                let b = batcher.clone();
-                tokio::spawn(async move { b.read(n).await })
-            })
-            .collect();
+        let rest: Vec<_> = (2..=6).map(|n| spawn_read(&batcher, n)).collect();
         settle().await;
         assert_eq!(
             reader.queries.load(Ordering::SeqCst),
@@ -328,10 +335,7 @@ mod tests {
         for (n, task) in (2..=6).zip(rest) {
             assert_eq!(task.await.ok().flatten(), Some(n * 10));
         }
-        assert_eq!(
-            *reader.sizes.lock().unwrap_or_else(PoisonError::into_inner),
-            vec![1, 5]
-        );
+        assert_eq!(sizes(&reader), vec![1, 5]);
     }
 
     #[tokio::test]
@@ -351,23 +355,14 @@ mod tests {
         for (n, task) in (1..=3).zip(tasks) {
             assert_eq!(task.await.ok().flatten(), Some(n * 10));
         }
-        assert_eq!(
-            *reader.sizes.lock().unwrap_or_else(PoisonError::into_inner),
-            vec![3],
-            "one query for the three reads"
-        );
+        assert_eq!(sizes(&reader), vec![3], "one query for the three reads");
     }
 
     #[tokio::test]
     async fn batches_are_capped_and_queries_run_up_to_the_limit_in_parallel() {
         let reader = reader(false);
         let batcher = Batcher::new(Arc::clone(&reader), limits(2, 3));
-        let tasks: Vec<_> = (0..10)
-            .map(|n| {
-                let b = batcher.clone();
-                tokio::spawn(async move { b.read(n).await })
-            })
-            .collect();
+        let tasks: Vec<_> = (0..10).map(|n| spawn_read(&batcher, n)).collect();
         settle().await;
         assert_eq!(
             reader.queries.load(Ordering::SeqCst),
@@ -378,11 +373,7 @@ mod tests {
         for (n, task) in (0..10).zip(tasks) {
             assert_eq!(task.await.ok().flatten(), Some(n * 10));
         }
-        let sizes = reader
-            .sizes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let sizes = sizes(&reader);
         assert_eq!(sizes.iter().sum::<usize>(), 10);
         assert!(sizes.iter().all(|&s| s <= 3), "{sizes:?}");
     }
@@ -391,14 +382,8 @@ mod tests {
     async fn a_caller_giving_up_does_not_cancel_the_query_of_the_others() {
         let reader = reader(false);
         let batcher = Batcher::new(Arc::clone(&reader), limits(1, 100));
-        let quitter = tokio::spawn({
-            let b = batcher.clone();
-            async move { b.read(1).await }
-        });
-        let stayer = tokio::spawn({
-            let b = batcher.clone();
-            async move { b.read(2).await }
-        });
+        let quitter = spawn_read(&batcher, 1);
+        let stayer = spawn_read(&batcher, 2);
         settle().await;
         quitter.abort();
         reader.gate.add_permits(100);
