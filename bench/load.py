@@ -234,6 +234,12 @@ def main():
                 "authorization": f"Bearer {token}"}}),
             ("GET /api/auth/me (session cookie)", "/api/auth/me", {"headers": {
                 "cookie": cookie}}),
+            # One connection: nothing to batch with, so each read is its own query — the
+            # exact number of lookups and writes a request makes.
+            ("GET /api/auth/me (JWT, 1 connection)", "/api/auth/me", {"connections": 1,
+                "headers": {"authorization": f"Bearer {token}"}}),
+            ("GET /api/auth/me (session cookie, 1 connection)", "/api/auth/me", {
+                "connections": 1, "headers": {"cookie": cookie}}),
             ("POST /api/auth/login", "/api/auth/login", {
                 "method": "POST", "body": json.dumps({"email": email, "password": password}),
                 "headers": {"content-type": "application/json"}}),
@@ -242,12 +248,13 @@ def main():
         for i, (name, path, opts) in enumerate(scenarios):
             script = os.path.join(tmp, f"s{i}.lua")
             wrk_script(script, opts.get("method", "GET"), opts.get("body"), opts.get("headers"))
+            connections = opts.get("connections", CONNECTIONS)
             # Warm-up (connections, caches), not measured.
-            run_wrk(script, port, 1, CONNECTIONS, THREADS, path).communicate()
+            run_wrk(script, port, 1, connections, THREADS, path).communicate()
             before = db.command_counts()
             rss_reset(server.pid)
             cpu0 = (cpu_seconds(server.pid), cpu_seconds(mongo.pid))
-            out, _ = run_wrk(script, port, DURATION, CONNECTIONS, THREADS, path).communicate()
+            out, _ = run_wrk(script, port, DURATION, connections, THREADS, path).communicate()
             cpu1 = (cpu_seconds(server.pid), cpu_seconds(mongo.pid))
             rss = rss_peak_kib(server.pid)
             after = db.command_counts()
@@ -256,6 +263,7 @@ def main():
             n = max(w["requests"], 1)
             results.append({
                 "scenario": name,
+                "connections": connections,
                 "rps": w["requests"] / (w["duration_us"] / 1e6),
                 "requests": w["requests"],
                 "p50_ms": w["p50_us"] / 1000, "p90_ms": w["p90_us"] / 1000,
@@ -275,8 +283,9 @@ def main():
                   f"{results[-1]['db_cpu_us_per_request']:.0f} us, db {delta}", flush=True)
 
         # Health while a login flood keeps every argon2 slot busy.
-        login = scenarios[3]
-        flood_script = os.path.join(tmp, "s3.lua")
+        login_index = len(scenarios) - 1
+        login = scenarios[login_index]
+        flood_script = os.path.join(tmp, f"s{login_index}.lua")
         health_script = os.path.join(tmp, "s0.lua")
         before = db.command_counts()
         rss_reset(server.pid)
@@ -310,8 +319,14 @@ def main():
         stack.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    health, jwt, sess = results[0], results[1], results[2]
-    sess_db, jwt_db = sess["db_per_request"], jwt["db_per_request"]
+    by_name = {r["scenario"]: r for r in results}
+    health = by_name["GET /api/health"]
+    jwt = by_name["GET /api/auth/me (JWT)"]
+    sess = by_name["GET /api/auth/me (session cookie)"]
+    flood = by_name["GET /api/health during a login flood"]
+    # Lookups per request, from the one-connection runs (no batching to share them).
+    sess_db = by_name["GET /api/auth/me (session cookie, 1 connection)"]["db_per_request"]
+    jwt_db = by_name["GET /api/auth/me (JWT, 1 connection)"]["db_per_request"]
     session_finds = sess_db.get("find", 0) - jwt_db.get("find", 0)
     session_writes = sum(v for k, v in sess_db.items() if k in WRITES)
     checks = [
@@ -322,12 +337,14 @@ def main():
          "measured": f'{sess["rps"] / health["rps"] * 100:.0f} %',
          "ok": sess["rps"] >= 0.4 * health["rps"]},
         {"target": "session read inside the touch window: 1 session lookup, 0 writes",
-         "measured": "{:.2f} session finds ({:.2f} finds minus the {:.2f} user find the JWT "
-                     "path also makes), {:.2f} writes per request".format(
-             session_finds, sess_db.get("find", 0), jwt_db.get("find", 0), session_writes),
+         "measured": "one connection: {:.2f} session finds ({:.2f} finds minus the {:.2f} user "
+                     "find the JWT path also makes), {:.2f} writes per request; under load "
+                     "{:.2f} finds per request (reads share queries)".format(
+             session_finds, sess_db.get("find", 0), jwt_db.get("find", 0), session_writes,
+             sess["db_per_request"].get("find", 0)),
          "ok": abs(session_finds - 1) < 0.02 and session_writes < 0.01},
         {"target": "/api/health p99 < 10 ms during a login flood",
-         "measured": f'{results[4]["p99_ms"]:.2f} ms', "ok": results[4]["p99_ms"] < 10},
+         "measured": f'{flood["p99_ms"]:.2f} ms', "ok": flood["p99_ms"] < 10},
         {"target": "server RSS < 64 MiB through the runs",
          "measured": f'{max(r["rss_peak_mib"] for r in results):.1f} MiB peak',
          "ok": max(r["rss_peak_mib"] for r in results) < 64},
