@@ -113,7 +113,7 @@ def svg_chart(results, path):
     magnitude slower than the rest by design), written as SVG text."""
     import math
     rows = [r for r in results if "rps" in r]
-    width, bar_h, gap, left = 960, 24, 16, 300
+    width, bar_h, gap, left = 1000, 24, 16, 360
     top = 64
     height = top + len(rows) * (2 * (bar_h + 4) + gap) + 30
     span = width - left - 150
