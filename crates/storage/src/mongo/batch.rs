@@ -15,10 +15,13 @@
 
 use std::{
     collections::VecDeque,
+    error::Error as StdError,
     fmt,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Duration,
 };
 
+use altrion_domain::RepoError;
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use mongodb::{
@@ -27,29 +30,77 @@ use mongodb::{
 };
 use tokio::sync::oneshot;
 
+use super::is_unavailable;
+
 /// One kind of point read that can be answered for many callers by one query.
 #[async_trait]
 pub(crate) trait BatchRead: Send + Sync + 'static {
     /// What one caller asks for.
     type Request: Send + 'static;
-    /// What one caller gets.
-    type Answer: Send + 'static;
+    /// What one caller gets when the query succeeds.
+    type Value: Send + 'static;
 
-    /// Answers every request (at least one) with one query: one answer per request, in order.
-    async fn read(&self, requests: &[Self::Request]) -> Vec<Self::Answer>;
+    /// Answers every request (at least one) with one query: one answer per request, in order
+    /// (a document that cannot be mapped fails only its own callers); `Err` when the query
+    /// itself failed.
+    async fn read(&self, requests: &[Self::Request]) -> Result<Vec<Answer<Self>>, QueryFailed>;
+}
+
+/// What one caller of a [`BatchRead`] gets.
+pub(crate) type Answer<R> = Result<<R as BatchRead>::Value, RepoError>;
+
+/// A query that failed as a whole: every read it carried gets the error.
+#[derive(Debug, Clone)]
+pub(crate) struct QueryFailed {
+    /// The database could not be reached in time (the API answers 503).
+    unavailable: bool,
+    source: Arc<dyn StdError + Send + Sync>,
+}
+
+impl QueryFailed {
+    /// Classifies a driver error as [`repo_error`](super::errors::repo_error) does for reads.
+    pub(crate) fn from_driver(err: mongodb::error::Error) -> Self {
+        Self {
+            unavailable: is_unavailable(&err),
+            source: Arc::new(err),
+        }
+    }
+
+    fn timed_out(after: Duration) -> Self {
+        Self {
+            unavailable: true,
+            source: Arc::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer from the database within {after:?}"),
+            )),
+        }
+    }
+
+    fn to_repo_error(&self) -> RepoError {
+        let source: Box<dyn StdError + Send + Sync> = Box::new(Arc::clone(&self.source));
+        if self.unavailable {
+            RepoError::Unavailable(source)
+        } else {
+            RepoError::Other(source)
+        }
+    }
 }
 
 /// Scheduler passes a query task waits at most for more reads to join (see `Runner::gather`).
 const GATHER_PASSES: usize = 4;
 
-/// How far a [`Batcher`] coalesces. The default (2 queries in flight, 100 keys each) was chosen
-/// with `bench/http.sh` (docs/performance.md).
+/// How far a [`Batcher`] coalesces. The defaults (2 queries in flight, 100 keys each) were
+/// chosen with `bench/http.sh` (docs/performance.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BatchLimits {
     /// Queries running at once; reads beyond wait for the next free one.
     pub max_in_flight: usize,
     /// Keys per query; 100 keeps the answer inside the driver's first reply batch (101).
     pub max_batch: usize,
+    /// A query still unanswered after this fails as unavailable, so one stuck connection
+    /// cannot hold every read queued behind it (the driver sets no socket timeout). An
+    /// unreachable database fails sooner, after the server-selection timeout.
+    pub query_timeout: Duration,
 }
 
 impl Default for BatchLimits {
@@ -57,6 +108,7 @@ impl Default for BatchLimits {
         Self {
             max_in_flight: 2,
             max_batch: 100,
+            query_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -116,16 +168,14 @@ struct Queue<R: BatchRead> {
     running: usize,
 }
 
-type Waiting<R> = (
-    <R as BatchRead>::Request,
-    oneshot::Sender<<R as BatchRead>::Answer>,
-);
+type Waiting<R> = (<R as BatchRead>::Request, oneshot::Sender<Answer<R>>);
 
 impl<R: BatchRead> Batcher<R> {
     pub(crate) fn new(reader: R, limits: BatchLimits) -> Self {
         let limits = BatchLimits {
             max_in_flight: limits.max_in_flight.max(1),
             max_batch: limits.max_batch.max(1),
+            ..limits
         };
         Self {
             shared: Arc::new(Shared {
@@ -141,7 +191,7 @@ impl<R: BatchRead> Batcher<R> {
 
     /// Answers `request` through the next query. `None` when the task running that query was
     /// dropped before answering (its runtime is shutting down); the caller may read directly.
-    pub(crate) async fn read(&self, request: R::Request) -> Option<R::Answer> {
+    pub(crate) async fn read(&self, request: R::Request) -> Option<Answer<R>> {
         let (reply, answer) = oneshot::channel();
         let start = {
             let mut queue = self.shared.lock();
@@ -184,6 +234,8 @@ impl<R: BatchRead> Runner<R> {
             self.gather().await;
             let (requests, replies): (Vec<_>, Vec<_>) = {
                 let mut queue = self.shared.lock();
+                // Callers that gave up (a client hanging up) need no query.
+                queue.waiting.retain(|(_, reply)| !reply.is_closed());
                 let n = queue.waiting.len().min(self.shared.limits.max_batch);
                 if n == 0 {
                     queue.running -= 1;
@@ -192,10 +244,30 @@ impl<R: BatchRead> Runner<R> {
                 }
                 queue.waiting.drain(..n).unzip()
             };
-            let answers = self.shared.reader.read(&requests).await;
-            for (reply, answer) in replies.into_iter().zip(answers) {
-                // The caller may have given up; nothing to do then.
-                let _ = reply.send(answer);
+            let limit = self.shared.limits.query_timeout;
+            let failed = match tokio::time::timeout(limit, self.shared.reader.read(&requests)).await
+            {
+                Ok(Ok(answers)) => {
+                    for (reply, answer) in replies.into_iter().zip(answers) {
+                        // The caller may have given up; nothing to do then.
+                        let _ = reply.send(answer);
+                    }
+                    continue;
+                }
+                Ok(Err(failed)) => failed,
+                Err(_) => QueryFailed::timed_out(limit),
+            };
+            for reply in replies {
+                let _ = reply.send(Err(failed.to_repo_error()));
+            }
+            if failed.unavailable {
+                // The reads queued meanwhile would each wait as long to learn the same: they are
+                // told now, so an outage answers 503 within the database timeout however many
+                // requests pile up. (An error is never a stale answer.)
+                let waiting: Vec<_> = self.shared.lock().waiting.drain(..).collect();
+                for (_, reply) in waiting {
+                    let _ = reply.send(Err(failed.to_repo_error()));
+                }
             }
         }
     }
@@ -241,20 +313,22 @@ mod tests {
 
     use super::*;
 
-    /// Answers each request with itself times ten; counts queries; each query waits for a
-    /// permit so the test decides when queries finish.
+    /// Answers each request with itself times ten (or fails every query, as unavailable or
+    /// not, when `fails` says so); counts queries; each query waits for a permit so the test
+    /// decides when queries finish.
     struct Reader {
         queries: AtomicUsize,
         sizes: Mutex<Vec<usize>>,
         gate: Semaphore,
+        fails: Option<bool>,
     }
 
     #[async_trait]
     impl BatchRead for Arc<Reader> {
         type Request = u32;
-        type Answer = u32;
+        type Value = u32;
 
-        async fn read(&self, requests: &[u32]) -> Vec<u32> {
+        async fn read(&self, requests: &[u32]) -> Result<Vec<Answer<Self>>, QueryFailed> {
             self.queries.fetch_add(1, Ordering::SeqCst);
             self.sizes
                 .lock()
@@ -263,29 +337,58 @@ mod tests {
             if let Ok(permit) = self.gate.acquire().await {
                 permit.forget();
             }
-            requests.iter().map(|r| r * 10).collect()
+            match self.fails {
+                Some(unavailable) => Err(QueryFailed {
+                    unavailable,
+                    source: Arc::new(std::io::Error::other("query failed")),
+                }),
+                None => Ok(requests.iter().map(|r| Ok(r * 10)).collect()),
+            }
         }
     }
 
-    fn reader(open: bool) -> Arc<Reader> {
+    fn failing_reader(fails: Option<bool>) -> Arc<Reader> {
         Arc::new(Reader {
             queries: AtomicUsize::new(0),
             sizes: Mutex::new(Vec::new()),
-            gate: Semaphore::new(if open { Semaphore::MAX_PERMITS } else { 0 }),
+            gate: Semaphore::new(0),
+            fails,
         })
+    }
+
+    fn reader(open: bool) -> Arc<Reader> {
+        let reader = failing_reader(None);
+        if open {
+            reader.gate.add_permits(Semaphore::MAX_PERMITS);
+        }
+        reader
     }
 
     fn limits(max_in_flight: usize, max_batch: usize) -> BatchLimits {
         BatchLimits {
             max_in_flight,
             max_batch,
+            ..BatchLimits::default()
         }
     }
 
-    /// `read(n)` in a task of its own.
+    /// `read(n)` in a task of its own: its value, `None` for an error or no answer.
     fn spawn_read(batcher: &Batcher<Arc<Reader>>, n: u32) -> tokio::task::JoinHandle<Option<u32>> {
         let batcher = batcher.clone();
+        tokio::spawn(async move { batcher.read(n).await.and_then(Result::ok) })
+    }
+
+    /// `read(n)` in a task of its own, answer as given.
+    fn spawn_raw(
+        batcher: &Batcher<Arc<Reader>>,
+        n: u32,
+    ) -> tokio::task::JoinHandle<Option<Answer<Arc<Reader>>>> {
+        let batcher = batcher.clone();
         tokio::spawn(async move { batcher.read(n).await })
+    }
+
+    fn is_unavailable(answer: &Option<Answer<Arc<Reader>>>) -> bool {
+        matches!(answer, Some(Err(RepoError::Unavailable(_))))
     }
 
     /// The batch sizes the reader has seen.
@@ -308,7 +411,7 @@ mod tests {
     async fn a_lone_read_is_sent_at_once_and_answered() {
         let reader = reader(true);
         let batcher = Batcher::new(Arc::clone(&reader), BatchLimits::default());
-        assert_eq!(batcher.read(7).await, Some(70));
+        assert_eq!(batcher.read(7).await.and_then(Result::ok), Some(70));
         assert_eq!(reader.queries.load(Ordering::SeqCst), 1);
     }
 
@@ -348,7 +451,7 @@ mod tests {
                 for _ in 0..passes {
                     tokio::task::yield_now().await;
                 }
-                b.read(n).await
+                b.read(n).await.and_then(Result::ok)
             })
         };
         let tasks = vec![late(0, 1), late(1, 2), late(2, 3)];
@@ -390,10 +493,86 @@ mod tests {
         assert_eq!(stayer.await.ok().flatten(), Some(20));
     }
 
+    #[tokio::test]
+    async fn an_unreachable_database_fails_the_query_and_every_read_waiting_behind_it() {
+        let reader = failing_reader(Some(true));
+        let batcher = Batcher::new(Arc::clone(&reader), limits(1, 1));
+        let tasks: Vec<_> = (0..5).map(|n| spawn_raw(&batcher, n)).collect();
+        settle().await;
+        reader.gate.add_permits(100);
+        for task in tasks {
+            assert!(is_unavailable(&task.await.ok().flatten()));
+        }
+        assert_eq!(
+            reader.queries.load(Ordering::SeqCst),
+            1,
+            "the waiting reads are told at once, not each after a query of its own"
+        );
+    }
+
+    #[tokio::test]
+    async fn any_other_query_error_fails_only_the_reads_it_carried() {
+        let reader = failing_reader(Some(false));
+        let batcher = Batcher::new(Arc::clone(&reader), limits(1, 1));
+        let tasks: Vec<_> = (0..3).map(|n| spawn_raw(&batcher, n)).collect();
+        settle().await;
+        reader.gate.add_permits(100);
+        for task in tasks {
+            let answer = task.await.ok().flatten();
+            assert!(
+                matches!(answer, Some(Err(RepoError::Other(_)))),
+                "{answer:?}"
+            );
+        }
+        assert_eq!(reader.queries.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_query_that_never_answers_fails_as_unavailable_after_the_timeout() {
+        let reader = reader(false);
+        let batcher = Batcher::new(
+            Arc::clone(&reader),
+            BatchLimits {
+                query_timeout: Duration::from_secs(3),
+                ..limits(1, 100)
+            },
+        );
+        let stuck = spawn_raw(&batcher, 1);
+        settle().await;
+        let queued = spawn_raw(&batcher, 2);
+        // Paused time: the runtime advances the clock to the timeout once all tasks wait.
+        assert!(is_unavailable(&stuck.await.ok().flatten()));
+        assert!(is_unavailable(&queued.await.ok().flatten()));
+    }
+
+    #[tokio::test]
+    async fn callers_that_gave_up_are_left_out_of_the_next_query() {
+        let reader = reader(false);
+        let batcher = Batcher::new(Arc::clone(&reader), limits(1, 100));
+        let first = spawn_read(&batcher, 1);
+        settle().await;
+        let quitters: Vec<_> = (10..14).map(|n| spawn_read(&batcher, n)).collect();
+        let stayer = spawn_read(&batcher, 2);
+        settle().await;
+        for quitter in &quitters {
+            quitter.abort();
+        }
+        settle().await;
+        reader.gate.add_permits(100);
+        assert_eq!(first.await.ok().flatten(), Some(10));
+        assert_eq!(stayer.await.ok().flatten(), Some(20));
+        assert_eq!(
+            sizes(&reader),
+            vec![1, 1],
+            "only the caller still waiting is sent"
+        );
+    }
+
     #[test]
     fn reads_left_by_a_runtime_shutting_down_are_told_not_stranded() {
         let runtime = || {
             tokio::runtime::Builder::new_current_thread()
+                .enable_time()
                 .build()
                 .unwrap_or_else(|e| panic!("{e}"))
         };
@@ -410,7 +589,7 @@ mod tests {
         assert_eq!(reader.queries.load(Ordering::SeqCst), 1);
         let caller = std::thread::spawn({
             let batcher = batcher.clone();
-            move || runtime().block_on(batcher.read(2))
+            move || runtime().block_on(batcher.read(2)).and_then(Result::ok)
         });
         while batcher.shared.lock().waiting.is_empty() {
             std::thread::yield_now();
@@ -419,7 +598,10 @@ mod tests {
         assert_eq!(caller.join().unwrap_or_else(|_| panic!("caller")), None);
         // The slot is free again: a new read gets a query of its own.
         reader.gate.add_permits(100);
-        assert_eq!(runtime().block_on(batcher.read(3)), Some(30));
+        assert_eq!(
+            runtime().block_on(batcher.read(3)).and_then(Result::ok),
+            Some(30)
+        );
         assert_eq!(reader.queries.load(Ordering::SeqCst), 2);
     }
 }

@@ -11,7 +11,7 @@ use mongodb::{
 };
 
 use super::{
-    batch::{find_by_ids, BatchLimits, BatchRead, Batcher},
+    batch::{find_by_ids, Answer, BatchLimits, BatchRead, Batcher, QueryFailed},
     documents::{
         object_to_document, session_document, session_from_document, to_bson_date, user_id_value,
     },
@@ -70,37 +70,40 @@ struct ActiveSessions {
 #[async_trait]
 impl BatchRead for ActiveSessions {
     type Request = (SessionId, Timestamp);
-    type Answer = Result<Option<SessionRecord>, RepoError>;
+    type Value = Option<SessionRecord>;
 
-    async fn read(&self, requests: &[(SessionId, Timestamp)]) -> Vec<Self::Answer> {
+    async fn read(
+        &self,
+        requests: &[(SessionId, Timestamp)],
+    ) -> Result<Vec<Answer<Self>>, QueryFailed> {
         let Some(earliest) = requests.iter().map(|(_, now)| *now).min() else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let ids = requests.iter().map(|(id, _)| Bson::from(id.as_str()));
         let filter = doc! {"expires": {"$gt": to_bson_date(earliest)}};
-        match find_by_ids(&self.sessions, ids, filter).await {
-            Ok(docs) => {
-                let by_id: HashMap<&str, &Document> = docs
-                    .iter()
-                    .filter_map(|doc| doc.get_str("_id").ok().map(|id| (id, doc)))
-                    .collect();
-                requests
-                    .iter()
-                    .map(|(id, now)| {
-                        let Some(doc) = by_id.get(id.as_str()) else {
-                            return Ok(None);
-                        };
-                        let record = session_from_document(doc)?;
-                        // Judged as the query would for this read alone (millisecond dates).
-                        Ok((to_bson_date(record.expires) > to_bson_date(*now)).then_some(record))
-                    })
-                    .collect()
-            }
-            Err(err) => requests
-                .iter()
-                .map(|_| Err(repo_error(err.clone())))
-                .collect(),
-        }
+        let docs = find_by_ids(&self.sessions, ids, filter)
+            .await
+            .map_err(QueryFailed::from_driver)?;
+        let by_id: HashMap<&str, &Document> = docs
+            .iter()
+            .filter_map(|doc| doc.get_str("_id").ok().map(|id| (id, doc)))
+            .collect();
+        Ok(requests
+            .iter()
+            .map(|(id, now)| {
+                let Some(doc) = by_id.get(id.as_str()) else {
+                    return Ok(None);
+                };
+                // Judged at this caller's own `now`, before anything else, as its own query
+                // would have (millisecond dates): expired is `None`, even if malformed.
+                if let Ok(expires) = doc.get_datetime("expires") {
+                    if *expires <= to_bson_date(*now) {
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(session_from_document(doc)?))
+            })
+            .collect())
     }
 }
 

@@ -12,7 +12,7 @@ use mongodb::{
 };
 
 use super::{
-    batch::{find_by_ids, BatchLimits, BatchRead, Batcher},
+    batch::{find_by_ids, Answer, BatchLimits, BatchRead, Batcher, QueryFailed},
     documents::{identity_document, new_user_document, to_bson_date, user_from_document},
     errors::repo_error,
     USERS,
@@ -70,33 +70,27 @@ struct UsersById {
 #[async_trait]
 impl BatchRead for UsersById {
     type Request = ObjectId;
-    type Answer = Result<Option<User>, RepoError>;
+    type Value = Option<User>;
 
-    async fn read(&self, ids: &[ObjectId]) -> Vec<Self::Answer> {
-        let found = find_by_ids(
-            &self.users,
-            ids.iter().map(|&id| Bson::ObjectId(id)),
-            doc! {},
-        )
-        .await;
-        match found {
-            Ok(docs) => {
-                let by_id: HashMap<ObjectId, &Document> = docs
-                    .iter()
-                    .filter_map(|doc| doc.get_object_id("_id").ok().map(|id| (id, doc)))
-                    .collect();
-                ids.iter()
-                    .map(|id| {
-                        by_id
-                            .get(id)
-                            .map(|doc| user_from_document(doc))
-                            .transpose()
-                            .map_err(RepoError::from)
-                    })
-                    .collect()
-            }
-            Err(err) => ids.iter().map(|_| Err(repo_error(err.clone()))).collect(),
-        }
+    async fn read(&self, ids: &[ObjectId]) -> Result<Vec<Answer<Self>>, QueryFailed> {
+        let ids_bson = ids.iter().map(|&id| Bson::ObjectId(id));
+        let docs = find_by_ids(&self.users, ids_bson, doc! {})
+            .await
+            .map_err(QueryFailed::from_driver)?;
+        let by_id: HashMap<ObjectId, &Document> = docs
+            .iter()
+            .filter_map(|doc| doc.get_object_id("_id").ok().map(|id| (id, doc)))
+            .collect();
+        Ok(ids
+            .iter()
+            .map(|id| {
+                by_id
+                    .get(id)
+                    .map(|doc| user_from_document(doc))
+                    .transpose()
+                    .map_err(RepoError::from)
+            })
+            .collect())
     }
 }
 

@@ -3,13 +3,20 @@
 
 use std::{net::TcpListener, time::Duration};
 
-use altrion_domain::{Email, Readiness, RepoError, SessionId, SessionRepository, UserRepository};
+use altrion_domain::{
+    Email, Readiness, RepoError, SessionId, SessionRepository, UserId, UserRepository,
+};
 use altrion_storage::{mongo::MongoReadiness, MongoOptions, MongoStores};
+use futures_util::future::join_all;
 use mongodb::bson::doc;
 
 use crate::harness::Ctx;
 
-contract!(mongo: [documents_of_another_shape_are_other_errors, readiness_pings_a_live_database]);
+contract!(mongo: [
+    documents_of_another_shape_are_other_errors,
+    a_malformed_session_fails_only_callers_it_is_live_for,
+    readiness_pings_a_live_database,
+]);
 
 #[tokio::test]
 async fn an_unreachable_database_is_unavailable_for_every_port() {
@@ -34,6 +41,45 @@ async fn an_unreachable_database_is_unavailable_for_every_port() {
     );
     let ping = stores.readiness.ping().await;
     assert!(matches!(ping, Err(RepoError::Unavailable(_))), "{ping:?}");
+
+    // Reads by id share queries: every caller queued behind a failing one is unavailable too.
+    let user = UserId::new("65f0c0ffee0ddba11c0ffee0");
+    let now = time::OffsetDateTime::now_utc();
+    let (users, sessions) = futures_util::join!(
+        join_all((0..200).map(|_| stores.users.find_by_id(&user))),
+        join_all((0..200).map(|_| stores.sessions.find_active(&id, now))),
+    );
+    assert!(users
+        .iter()
+        .all(|found| matches!(found, Err(RepoError::Unavailable(_)))));
+    assert!(sessions
+        .iter()
+        .all(|found| matches!(found, Err(RepoError::Unavailable(_)))));
+}
+
+/// A session document this code did not write is an error for a caller it is still live for,
+/// and `None` for a caller past its expiry, even when both share one query.
+async fn a_malformed_session_fails_only_callers_it_is_live_for(ctx: Ctx) {
+    let now = ctx.now();
+    let id = SessionId::from_hex("b".repeat(64)).unwrap();
+    ctx.db()
+        .collection::<mongodb::bson::Document>("sessions")
+        .insert_one(doc! {
+            "_id": id.as_str(),
+            "session": "not a document",
+            "expires": mongodb::bson::DateTime::from_millis(
+                (now + time::Duration::minutes(5)).unix_timestamp() * 1000,
+            ),
+        })
+        .await
+        .unwrap();
+    let later = now + time::Duration::minutes(10);
+    let (live, expired) = futures_util::join!(
+        ctx.sessions.find_active(&id, now),
+        ctx.sessions.find_active(&id, later),
+    );
+    assert!(matches!(live, Err(RepoError::Other(_))), "{live:?}");
+    assert!(matches!(expired, Ok(None)), "{expired:?}");
 }
 
 async fn readiness_pings_a_live_database(ctx: Ctx) {
