@@ -271,9 +271,7 @@ impl<R: BatchRead> Runner<R> {
             }
         }
     }
-}
 
-impl<R: BatchRead> Runner<R> {
     /// Lets the reads readied in the same scheduler passes join the next query: yields while
     /// the queue grows, at most [`GATHER_PASSES`] times (a few microseconds, no timer).
     async fn gather(&self) {
