@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
-use altrion_domain::{Readiness, RepoError};
 use altrion_server::database::memory_stores;
+use altrion_storage::memory::Unreachable;
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, test_settings};
 
@@ -56,20 +56,10 @@ async fn ready_when_the_store_answers() {
     assert_eq!(body["status"], "ready");
 }
 
-#[derive(Debug)]
-struct Down;
-
-#[async_trait::async_trait]
-impl Readiness for Down {
-    async fn ping(&self) -> Result<(), RepoError> {
-        Err(RepoError::Unavailable("connection refused".into()))
-    }
-}
-
 #[tokio::test]
 async fn not_ready_when_the_store_is_down() {
     let mut stores = memory_stores();
-    stores.readiness = Arc::new(Down);
+    stores.readiness = Arc::new(Unreachable);
     let app = spawn_app_with(test_settings(&[]), stores).await;
 
     let response = app.get("/api/ready").await;
@@ -78,7 +68,7 @@ async fn not_ready_when_the_store_is_down() {
     let body = assert_error(response, 503, "service_unavailable").await;
     assert!(retry_after.is_some());
     assert!(
-        !body.to_string().contains("connection refused"),
+        !body.to_string().contains("the database is unreachable"),
         "no internals: {body}"
     );
 }

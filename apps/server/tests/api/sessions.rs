@@ -1,9 +1,8 @@
 use std::sync::Arc;
 
-use altrion_domain::{
-    RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp, UserId,
-};
+use altrion_domain::UserId;
 use altrion_server::database::memory_stores;
+use altrion_storage::memory::Unreachable;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_over};
@@ -80,53 +79,6 @@ async fn requests_that_never_touch_the_session_write_nothing() {
     assert!(app.sessions.is_empty());
 }
 
-/// A session store whose database is down.
-#[derive(Debug)]
-struct Unreachable;
-
-#[async_trait::async_trait]
-impl SessionRepository for Unreachable {
-    async fn insert(&self, _: SessionRecord) -> Result<(), RepoError> {
-        Err(down())
-    }
-    async fn find_active(
-        &self,
-        _: &SessionId,
-        _: Timestamp,
-    ) -> Result<Option<SessionRecord>, RepoError> {
-        Err(down())
-    }
-    async fn update_state(
-        &self,
-        _: &SessionId,
-        _: SessionState,
-        _: Option<UserId>,
-        _: Timestamp,
-        _: Timestamp,
-    ) -> Result<bool, RepoError> {
-        Err(down())
-    }
-    async fn touch(
-        &self,
-        _: &SessionId,
-        _: Timestamp,
-        _: Timestamp,
-        _: Timestamp,
-    ) -> Result<bool, RepoError> {
-        Err(down())
-    }
-    async fn delete(&self, _: &SessionId) -> Result<(), RepoError> {
-        Err(down())
-    }
-    async fn delete_for_user(&self, _: &UserId) -> Result<u64, RepoError> {
-        Err(down())
-    }
-}
-
-fn down() -> RepoError {
-    RepoError::Unavailable("server selection timed out".into())
-}
-
 #[tokio::test]
 async fn an_unreachable_session_store_is_a_json_503() {
     let mut stores = memory_stores();
@@ -143,7 +95,7 @@ async fn an_unreachable_session_store_is_a_json_503() {
 
     let body = assert_error(response, 503, "service_unavailable").await;
     assert!(
-        !body.to_string().contains("selection"),
+        !body.to_string().contains("the database is unreachable"),
         "no internals: {body}"
     );
 }

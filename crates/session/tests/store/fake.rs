@@ -7,7 +7,9 @@ use altrion_domain::TestClock;
 use altrion_storage::memory::MemorySessionRepository;
 use serde_json::json;
 
-use crate::support::{actix_state, key, start, store, UnavailableRepository, TTL};
+use altrion_storage::memory::Unreachable;
+
+use crate::support::{actix_state, key, start, store, TTL};
 
 macro_rules! on_memory_repository {
     ($($scenario:ident),+ $(,)?) => {$(
@@ -42,7 +44,7 @@ async fn the_key_appears_nowhere_in_the_stored_records() {
 #[tokio::test]
 async fn an_unavailable_repository_is_an_other_error_everywhere() {
     let clock = TestClock::at(start());
-    let store = store(Arc::new(UnavailableRepository), &clock);
+    let store = store(Arc::new(Unreachable), &clock);
     let raw = "A".repeat(64);
 
     let load = store.load(&key(&raw)).await;

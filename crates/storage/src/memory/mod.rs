@@ -1,10 +1,13 @@
 //! In-memory implementations of the ports, with the same contract as the MongoDB adapters:
-//! unique email, unique identity, expiry judged by the `now` the caller passes.
+//! unique email, unique identity, expiry judged by the `now` the caller passes; and
+//! [`Unreachable`], stores whose database is down.
 
 mod sessions;
+mod unreachable;
 mod users;
 
 pub use sessions::MemorySessionRepository;
+pub use unreachable::Unreachable;
 pub use users::MemoryUserRepository;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};

@@ -17,7 +17,9 @@ use altrion_session::{
 };
 use altrion_storage::memory::MemorySessionRepository;
 
-use crate::support::{start, CountingRepository, UnavailableRepository, TOUCH_AFTER, TTL};
+use altrion_storage::memory::Unreachable;
+
+use crate::support::{start, CountingRepository, TOUCH_AFTER, TTL};
 
 pub const NAME: &str = "altrion.sid";
 
@@ -53,7 +55,7 @@ impl Harness {
 
     pub fn failing() -> Self {
         let mut harness = Self::new();
-        harness.repo = Arc::new(UnavailableRepository);
+        harness.repo = Arc::new(Unreachable);
         harness
     }
 

@@ -1,0 +1,102 @@
+use altrion_domain::{
+    Email, Identity, NewUser, PasswordHash, Provider, Readiness, RepoError, SessionId,
+    SessionRecord, SessionRepository, SessionState, Timestamp, User, UserId, UserRepository,
+};
+use async_trait::async_trait;
+
+/// Stores whose database is down: every call of every port fails with
+/// [`RepoError::Unavailable`], as the MongoDB adapters do when no server answers. For tests of
+/// what callers make of an outage (a `503`, a retry, nothing half-written).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Unreachable;
+
+fn down<T>() -> Result<T, RepoError> {
+    Err(RepoError::Unavailable("the database is unreachable".into()))
+}
+
+#[async_trait]
+impl UserRepository for Unreachable {
+    async fn create(&self, _: NewUser) -> Result<User, RepoError> {
+        down()
+    }
+    async fn find_by_id(&self, _: &UserId) -> Result<Option<User>, RepoError> {
+        down()
+    }
+    async fn find_by_email(&self, _: &Email) -> Result<Option<User>, RepoError> {
+        down()
+    }
+    async fn find_by_identity(&self, _: Provider, _: &str) -> Result<Option<User>, RepoError> {
+        down()
+    }
+    async fn record_failed_login(&self, _: &UserId, _: Timestamp) -> Result<u32, RepoError> {
+        down()
+    }
+    async fn lock_until(&self, _: &UserId, _: Timestamp) -> Result<(), RepoError> {
+        down()
+    }
+    async fn record_login(
+        &self,
+        _: &UserId,
+        _: Timestamp,
+        _: Option<PasswordHash>,
+    ) -> Result<(), RepoError> {
+        down()
+    }
+    async fn bump_token_version(&self, _: &UserId, _: Timestamp) -> Result<i64, RepoError> {
+        down()
+    }
+    async fn link_identity(
+        &self,
+        _: &UserId,
+        _: Identity,
+        _: Timestamp,
+    ) -> Result<User, RepoError> {
+        down()
+    }
+}
+
+#[async_trait]
+impl SessionRepository for Unreachable {
+    async fn insert(&self, _: SessionRecord) -> Result<(), RepoError> {
+        down()
+    }
+    async fn find_active(
+        &self,
+        _: &SessionId,
+        _: Timestamp,
+    ) -> Result<Option<SessionRecord>, RepoError> {
+        down()
+    }
+    async fn update_state(
+        &self,
+        _: &SessionId,
+        _: SessionState,
+        _: Option<UserId>,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<bool, RepoError> {
+        down()
+    }
+    async fn touch(
+        &self,
+        _: &SessionId,
+        _: Timestamp,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<bool, RepoError> {
+        down()
+    }
+    async fn delete(&self, _: &SessionId) -> Result<(), RepoError> {
+        down()
+    }
+    async fn delete_for_user(&self, _: &UserId) -> Result<u64, RepoError> {
+        down()
+    }
+}
+
+#[async_trait]
+impl Readiness for Unreachable {
+    async fn ping(&self) -> Result<(), RepoError> {
+        down()
+    }
+}
