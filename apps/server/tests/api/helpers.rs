@@ -1,15 +1,10 @@
-use std::{collections::HashMap, path::Path, sync::Arc};
+use std::sync::Arc;
 
 use actix_web::cookie::{Cookie, CookieJar};
 use altrion_domain::{SessionRecord, SessionRepository, UserId};
 use altrion_storage::memory::MemorySessionRepository;
 
-use altrion_server::{
-    database::memory_stores,
-    settings::{self, Settings},
-    state::Stores,
-    Application,
-};
+use altrion_server::{database::memory_stores, settings::Settings, state::Stores, Application};
 use reqwest::{Client, Response};
 use secrecy::ExposeSecret;
 
@@ -39,18 +34,7 @@ impl CookieSigning {
     }
 }
 
-/// Test settings: the `test` profile with in-memory stores, plus `overrides`.
-pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
-    let mut vars: HashMap<String, String> = HashMap::from([
-        ("APP_ENV".to_owned(), "test".to_owned()),
-        ("MONGODB_URI".to_owned(), "memory:".to_owned()),
-        ("APP__SERVER__WORKERS".to_owned(), "1".to_owned()),
-    ]);
-    for (k, v) in overrides {
-        vars.insert((*k).to_owned(), (*v).to_owned());
-    }
-    settings::load_from(&vars, Path::new("/nonexistent-config-dir")).unwrap()
-}
+pub use crate::common::test_settings;
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings(&[]), memory_stores()).await

@@ -22,6 +22,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+#[path = "../common/mod.rs"]
+mod common;
 mod mongo_stack;
 mod stack;
 

@@ -2,16 +2,12 @@
 //! server does not serve the demo page itself) a tiny static server for `apps/server/static/`
 //! on a second loopback port, whose `<meta name="altrion-api">` points at the API.
 
-use std::{collections::HashMap, net::TcpListener, path::Path, sync::Arc};
+use std::{net::TcpListener, sync::Arc};
 
 use actix_web::cookie::{Cookie, CookieJar};
 use actix_web::{dev::Server, http::header, web, App, HttpResponse, HttpServer};
 use altrion_domain::{SessionRecord, SessionRepository, UserId};
-use altrion_server::{
-    database::memory_stores,
-    settings::{self, Settings},
-    Application,
-};
+use altrion_server::{database::memory_stores, settings::Settings, Application};
 use altrion_storage::memory::MemorySessionRepository;
 use reqwest::Client;
 use secrecy::ExposeSecret;
@@ -46,19 +42,7 @@ pub struct Stack {
     served_by_api: bool,
 }
 
-/// Settings for the `test` profile with in-memory stores, plus `overrides` (same as
-/// `tests/api/helpers.rs`).
-pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
-    let mut vars: HashMap<String, String> = HashMap::from([
-        ("APP_ENV".to_owned(), "test".to_owned()),
-        ("MONGODB_URI".to_owned(), "memory:".to_owned()),
-        ("APP__SERVER__WORKERS".to_owned(), "1".to_owned()),
-    ]);
-    for (k, v) in overrides {
-        vars.insert((*k).to_owned(), (*v).to_owned());
-    }
-    settings::load_from(&vars, Path::new("/nonexistent-config-dir")).unwrap()
-}
+pub use crate::common::test_settings;
 
 impl Stack {
     /// The default stack.

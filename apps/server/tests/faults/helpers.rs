@@ -1,23 +1,11 @@
-use std::{collections::HashMap, path::Path, time::Duration};
+use std::time::Duration;
 
-use altrion_server::settings::{self, Settings};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
 };
 
-/// The `test` profile plus `overrides` (no config files, no process environment).
-pub fn settings_with(overrides: &[(&str, &str)]) -> Settings {
-    let mut vars: HashMap<String, String> = HashMap::from([
-        ("APP_ENV".to_owned(), "test".to_owned()),
-        ("MONGODB_URI".to_owned(), "memory:".to_owned()),
-        ("APP__SERVER__WORKERS".to_owned(), "1".to_owned()),
-    ]);
-    for (k, v) in overrides {
-        vars.insert((*k).to_owned(), (*v).to_owned());
-    }
-    settings::load_from(&vars, Path::new("/nonexistent-config-dir")).unwrap()
-}
+pub use crate::common::test_settings;
 
 /// A parsed HTTP/1.1 answer.
 #[derive(Debug)]

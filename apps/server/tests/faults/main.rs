@@ -2,6 +2,8 @@
 //! malformed requests, and SIGTERM with requests in flight. Behaviour bounds, not benchmarks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../common/mod.rs"]
+mod common;
 mod helpers;
 mod malformed;
 mod outage;

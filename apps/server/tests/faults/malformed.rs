@@ -12,7 +12,7 @@ use std::{
 use altrion_server::{database::memory_stores, Application};
 use tokio::task::JoinSet;
 
-use crate::helpers::{exchange, parse_answer, settings_with, Rng};
+use crate::helpers::{exchange, parse_answer, test_settings, Rng};
 
 const REQUESTS: usize = 1_000;
 const PARALLEL: usize = 8;
@@ -290,7 +290,7 @@ async fn a_thousand_malformed_requests_get_no_5xx_and_only_json_errors() {
         PANICS.fetch_add(1, Ordering::SeqCst);
         previous(info);
     }));
-    let settings = settings_with(&[
+    let settings = test_settings(&[
         // Exercise validation, not the limiter.
         ("APP__RATE_LIMIT__PER_IP_PER_MINUTE", "60000"),
         ("APP__RATE_LIMIT__PER_IP_BURST", "100000"),

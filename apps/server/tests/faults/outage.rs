@@ -15,7 +15,7 @@ use altrion_server::Application;
 use mongo_embedded::{Server, ServerOptions};
 use serde_json::{json, Value};
 
-use crate::helpers::settings_with;
+use crate::helpers::test_settings;
 
 /// `APP__DATABASE__SERVER_SELECTION_TIMEOUT_MS` for this test.
 const SELECTION_TIMEOUT_MS: u64 = 1_000;
@@ -48,7 +48,7 @@ async fn the_database_stops_mid_traffic_and_the_service_recovers_on_its_own() {
     let db_port = db.local_addr().port();
     let uri = format!("mongodb://127.0.0.1:{db_port}/?directConnection=true");
     let timeout = SELECTION_TIMEOUT_MS.to_string();
-    let settings = settings_with(&[
+    let settings = test_settings(&[
         ("MONGODB_URI", uri.as_str()),
         ("MONGODB_DB", "altrion_faults"),
         (
