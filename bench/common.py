@@ -103,6 +103,46 @@ class Stack:
                 proc.wait(timeout=10)
 
 
+def start_altrion(stack, server_bin, mongo_bin, mock_bin, db_name):
+    """Starts mongo-embedded (persisting under the stack's folder), the mock OAuth provider and
+    altrion-server on free loopback ports, the server pointed at both (test profile, errors-only
+    logs, the per-IP limiter raised so floods measure the work, not the 429s). Returns once the
+    server is ready: a dict of `port`, `db_port`, `db_uri`, `mock` (base URL) and the
+    `mongo` / `server` processes."""
+    db_port, mock_port, port = free_port(), free_port(), free_port()
+    os.makedirs(os.path.join(stack.tmp, "db"))
+    mongo = stack.spawn("mongo-embedded", [mongo_bin, "--port", str(db_port), "--dbpath",
+                                           os.path.join(stack.tmp, "db")])
+    wait_for(lambda: socket.create_connection(("127.0.0.1", db_port), 1).close() is None,
+             "mongo-embedded")
+    stack.spawn("mock-oauth", [mock_bin, "--port", str(mock_port)])
+    wait_for(lambda: socket.create_connection(("127.0.0.1", mock_port), 1).close() is None,
+             "mock-oauth")
+    mock = f"http://127.0.0.1:{mock_port}"
+    db_uri = f"mongodb://127.0.0.1:{db_port}/?directConnection=true"
+    env = dict(os.environ)
+    env.update({
+        "APP_ENV": "test",
+        "PORT": str(port),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "FRONTEND_URL": f"http://127.0.0.1:{port}",
+        "MONGODB_URI": db_uri,
+        "MONGODB_DB": db_name,
+        "APP__LOG__LEVEL": "error",
+        "APP__RATE_LIMIT__PER_IP_PER_MINUTE": "60000",
+        "APP__RATE_LIMIT__PER_IP_BURST": "100000",
+        "GOOGLE_CLIENT_ID": "mock-google-client-id",
+        "GOOGLE_CLIENT_SECRET": "mock-google-client-secret",
+        "GOOGLE_AUTH_URL": f"{mock}/google/o/oauth2/v2/auth",
+        "GOOGLE_TOKEN_URL": f"{mock}/google/token",
+        "GOOGLE_USERINFO_URL": f"{mock}/google/userinfo",
+    })
+    server = stack.spawn("altrion-server", [server_bin], env=env)
+    wait_for(lambda: request(port, "GET", "/api/ready")[0] == 200, "altrion-server /api/ready")
+    return {"port": port, "db_port": db_port, "db_uri": db_uri, "mock": mock,
+            "mongo": mongo, "server": server}
+
+
 def machine():
     model = "unknown"
     with open("/proc/cpuinfo") as f:

@@ -16,7 +16,6 @@ loudly), unless BENCH_NO_FAIL=1.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mongo_wire  # noqa: E402
 from common import (  # noqa: E402
-    Stack, free_port, machine, oauth_session_cookie, request, wait_for,
+    Stack, machine, oauth_session_cookie, request, start_altrion,
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -186,39 +185,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="altrion-bench-")
     stack = Stack(tmp)
     try:
-        db_port, mock_port, port = free_port(), free_port(), free_port()
-        os.makedirs(os.path.join(tmp, "db"))
-        mongo = stack.spawn("mongo-embedded", [mongo_bin, "--port", str(db_port), "--dbpath",
-                                       os.path.join(tmp, "db")])
-        wait_for(lambda: socket.create_connection(("127.0.0.1", db_port), 1).close() is None,
-                 "mongo-embedded")
-        stack.spawn("mock-oauth", [mock_bin, "--port", str(mock_port)])
-        wait_for(lambda: socket.create_connection(("127.0.0.1", mock_port), 1).close() is None,
-                 "mock-oauth")
-        mock = f"http://127.0.0.1:{mock_port}"
-        env = dict(os.environ)
-        env.update({
-            "APP_ENV": "test",
-            "PORT": str(port),
-            "PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "FRONTEND_URL": f"http://127.0.0.1:{port}",
-            "MONGODB_URI": f"mongodb://127.0.0.1:{db_port}/?directConnection=true",
-            "MONGODB_DB": DB_NAME,
-            "APP__LOG__LEVEL": "error",
-            # The limiter would turn a login flood into 429s; the benchmark measures the work.
-            "APP__RATE_LIMIT__PER_IP_PER_MINUTE": "60000",
-            "APP__RATE_LIMIT__PER_IP_BURST": "100000",
-            "GOOGLE_CLIENT_ID": "mock-google-client-id",
-            "GOOGLE_CLIENT_SECRET": "mock-google-client-secret",
-            "GOOGLE_AUTH_URL": f"{mock}/google/o/oauth2/v2/auth",
-            "GOOGLE_TOKEN_URL": f"{mock}/google/token",
-            "GOOGLE_USERINFO_URL": f"{mock}/google/userinfo",
-        })
-        server = stack.spawn("altrion-server", [server_bin], env=env)
-
-        def ready():
-            return request(port, "GET", "/api/ready")[0] == 200
-        wait_for(ready, "altrion-server /api/ready")
+        started = start_altrion(stack, server_bin, mongo_bin, mock_bin, DB_NAME)
+        port, db_port, mock = started["port"], started["db_port"], started["mock"]
+        mongo, server = started["mongo"], started["server"]
 
         email, password = "bench@example.com", "correct horse battery staple"
         status, _, body = request(port, "POST", "/api/auth/signup",
