@@ -35,13 +35,15 @@ impl Backend {
         })
     }
 
-    fn settings(&self) -> altrion_server::settings::Settings {
-        test_settings(&[
+    fn settings(&self, extra: &[(&str, &str)]) -> altrion_server::settings::Settings {
+        let mut overrides = vec![
             ("MONGODB_URI", self.uri.as_str()),
             ("MONGODB_DB", self.name.as_str()),
             // Outage tests wait this long before answering 503.
             ("APP__DATABASE__SERVER_SELECTION_TIMEOUT_MS", "1000"),
-        ])
+        ];
+        overrides.extend_from_slice(extra);
+        test_settings(&overrides)
     }
 
     async fn database(&self) -> mongodb::Database {
@@ -53,7 +55,15 @@ impl Backend {
 
     /// Starts the whole application on this database, as `make run` does.
     async fn start_app(&self) -> (TestApp, actix_web::dev::ServerHandle) {
-        let settings = self.settings();
+        self.start_app_with(&[]).await
+    }
+
+    /// As [`start_app`](Self::start_app), with more setting overrides.
+    async fn start_app_with(
+        &self,
+        extra: &[(&str, &str)],
+    ) -> (TestApp, actix_web::dev::ServerHandle) {
+        let settings = self.settings(extra);
         let cookie = CookieSigning::of(&settings);
         let app = Application::build(settings).await.unwrap();
         let handle = app.handle();
@@ -215,6 +225,42 @@ async fn real_a_session_cookie_survives_a_server_restart() {
         return;
     };
     a_session_cookie_survives_a_server_restart(backend).await;
+}
+
+/// Each HTTP worker queries through a database client of its own (opened on the worker's
+/// runtime), besides the main one: every client keeps its own monitoring connection, so four
+/// workers show at least five.
+#[tokio::test]
+async fn every_worker_has_a_database_client_of_its_own() {
+    const WORKERS: usize = 4;
+    let backend = Backend::embedded().await;
+    let (app, handle) = backend
+        .start_app_with(&[("APP__SERVER__WORKERS", "4")])
+        .await;
+    assert_eq!(app.get("/api/ready").await.status().as_u16(), 200);
+    let server = backend.embedded.as_ref().unwrap();
+    let connections = || async {
+        let status = server
+            .run_command(doc! {"serverStatus": 1, "$db": "admin"})
+            .await;
+        status
+            .get_document("connections")
+            .and_then(|c| c.get_i64("current"))
+            .unwrap()
+    };
+    // Monitors connect in the background: wait (bounded) for them.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = connections().await;
+    while seen < (WORKERS + 1) as i64 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        seen = connections().await;
+    }
+    assert!(
+        seen >= (WORKERS + 1) as i64,
+        "{seen} connections: expected a client per worker plus the main one"
+    );
+    handle.stop(true).await;
+    backend.finish().await;
 }
 
 #[tokio::test]
