@@ -16,7 +16,9 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use email::{Email, EmailError};
 pub use error::{ConflictKey, RepoError};
 pub use password::{Password, PasswordError, PasswordHash};
-pub use ports::{Readiness, SessionRepository, UserRepository};
+pub use ports::{
+    LoginAttempt, Readiness, SessionRepository, SessionUpdate, Touch, Unlinked, UserRepository,
+};
 pub use session::{SessionId, SessionRecord, SessionState};
 pub use user::{DisplayName, Identity, NameError, NewUser, Provider, User, UserId};
 

@@ -41,20 +41,25 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
         subject: &str,
     ) -> Result<Option<User>, RepoError>;
 
-    /// Atomically counts one more failed password login; returns the new count.
+    /// Claims one password attempt *before* the password is checked, counting it as a failure
+    /// (a success clears it afterwards with [`record_login`](Self::record_login)). One
+    /// conditional write: it matches only while the user still has
+    /// `attempt.expected_failures` consecutive failures and no lock in force at `attempt.now`,
+    /// and then sets the count to `expected_failures + 1` and, when given, the lock. Concurrent
+    /// attempts judged on the same read therefore claim one at a time: the others get `false`,
+    /// re-read and decide again, so no burst evaluates more guesses than the policy allows.
     ///
     /// # Errors
-    /// [`RepoError::NotFound`] when the user does not exist.
-    async fn record_failed_login(&self, id: &UserId, at: Timestamp) -> Result<u32, RepoError>;
-
-    /// Refuses password logins until `until`.
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`] when the user does not exist.
-    async fn lock_until(&self, id: &UserId, until: Timestamp) -> Result<(), RepoError>;
+    /// [`RepoError::NotFound`] is never returned: a missing user is `Ok(false)`.
+    async fn claim_login_attempt(
+        &self,
+        id: &UserId,
+        attempt: LoginAttempt,
+    ) -> Result<bool, RepoError>;
 
     /// Records a successful login: clears failures and lock, sets `last_login_at`, and replaces
     /// the password hash when `rehashed` is given (parameters changed since it was made).
+    /// Returns the user as stored afterwards.
     ///
     /// # Errors
     /// [`RepoError::NotFound`] when the user does not exist.
@@ -63,7 +68,7 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
         id: &UserId,
         at: Timestamp,
         rehashed: Option<PasswordHash>,
-    ) -> Result<(), RepoError>;
+    ) -> Result<User, RepoError>;
 
     /// Increments `token_version` (every JWT issued before dies); returns the new value.
     ///
@@ -84,6 +89,41 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
         identity: Identity,
         at: Timestamp,
     ) -> Result<User, RepoError>;
+
+    /// Removes every identity of `provider` from the user, in one conditional write that only
+    /// matches while another way to sign in remains (a password, or an identity of another
+    /// provider): two concurrent unlinks can never leave an account nobody can sign in to.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when the user does not exist.
+    async fn unlink_provider(
+        &self,
+        id: &UserId,
+        provider: Provider,
+        at: Timestamp,
+    ) -> Result<Unlinked, RepoError>;
+}
+
+/// What [`UserRepository::claim_login_attempt`] compares and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempt {
+    /// The consecutive failures the caller's read saw (a missing count is 0).
+    pub expected_failures: u32,
+    /// The instant the lock is judged at.
+    pub now: Timestamp,
+    /// The lock this attempt earns if it fails, set by the claim itself.
+    pub lock_until: Option<Timestamp>,
+}
+
+/// The outcome of [`UserRepository::unlink_provider`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unlinked {
+    /// The identities are gone; the user as stored afterwards.
+    Removed(User),
+    /// The user has no identity of this provider; nothing changed.
+    NotLinked,
+    /// It is the user's last way to sign in; nothing changed.
+    LastSignInMethod,
 }
 
 /// Persistence of server-side sessions. Expiry is always judged against the `now` passed in,
@@ -109,34 +149,22 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
         now: Timestamp,
     ) -> Result<Option<SessionRecord>, RepoError>;
 
-    /// Replaces the state, user and expiry of a live session and sets `last_modified = now`.
-    /// Returns `false`, writing nothing, when no live session has this id: a deleted or expired
-    /// session is never brought back.
+    /// Replaces the state, user and expiry of a live session and sets `last_modified` to
+    /// `update.now`. Returns `false`, writing nothing, when no live session has this id: a
+    /// deleted or expired session is never brought back.
     ///
     /// # Errors
     /// Only the store-wide errors.
-    async fn update_state(
-        &self,
-        id: &SessionId,
-        state: SessionState,
-        user_id: Option<UserId>,
-        expires: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool, RepoError>;
+    async fn update_state(&self, id: &SessionId, update: SessionUpdate) -> Result<bool, RepoError>;
 
     /// The lazy touch: in one conditional write, sets `expires` and `last_modified = now` only
-    /// when the session is live and `last_modified` is before `stale_before`. Returns whether
-    /// it wrote.
+    /// when the session is live, was last modified before `stale_before`, and was created at or
+    /// after `created_since` (so the new expiry stays inside its absolute lifetime). Returns
+    /// whether it wrote.
     ///
     /// # Errors
     /// Only the store-wide errors.
-    async fn touch(
-        &self,
-        id: &SessionId,
-        expires: Timestamp,
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> Result<bool, RepoError>;
+    async fn touch(&self, id: &SessionId, touch: Touch) -> Result<bool, RepoError>;
 
     /// Deletes the session if it exists.
     ///
@@ -149,6 +177,30 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// Only the store-wide errors.
     async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError>;
+}
+
+/// What [`SessionRepository::update_state`] writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionUpdate {
+    pub state: SessionState,
+    /// The signed-in user, mirrored from the state.
+    pub user_id: Option<UserId>,
+    pub expires: Timestamp,
+    /// The instant liveness is judged at and `last_modified` is set to.
+    pub now: Timestamp,
+}
+
+/// The conditions and the new expiry of a [`SessionRepository::touch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Touch {
+    /// Liveness is judged at this instant, and `last_modified` is set to it.
+    pub now: Timestamp,
+    /// Only a session last modified before this is touched (the lazy-touch window).
+    pub stale_before: Timestamp,
+    /// Only a session created at or after this is touched (`expires − absolute lifetime`).
+    pub created_since: Timestamp,
+    /// The new expiry.
+    pub expires: Timestamp,
 }
 
 /// Whether the backing store answers; drives `GET /api/ready`.

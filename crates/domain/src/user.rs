@@ -34,14 +34,22 @@ pub enum NameError {
     Empty,
     #[error("name must be at most {MAX_NAME_CHARS} characters")]
     TooLong,
-    #[error("name must not contain control characters")]
+    #[error("name must not contain control or invisible formatting characters")]
     BadCharacter,
 }
 
 /// The longest display name accepted.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// A user's display name: trimmed, 1..=100 characters, no control characters.
+/// Control characters and Unicode format characters (general category `Cf`: bidi overrides,
+/// zero-width spaces and joiners, soft hyphens): invisible in most UIs, so a name holding them
+/// can impersonate another (`adm\u{202e}ni\u{200b}` renders like "admin").
+fn is_hidden(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
+    c.is_control() || c.general_category() == GeneralCategory::Format
+}
+
+/// A user's display name: trimmed, 1..=100 characters, no control or format characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct DisplayName(String);
@@ -59,22 +67,29 @@ impl DisplayName {
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(NameError::TooLong);
         }
-        if name.chars().any(char::is_control) {
+        if name.chars().any(is_hidden) {
             return Err(NameError::BadCharacter);
         }
         Ok(Self(name.to_owned()))
     }
 
-    /// A provider-supplied name, cut to the limit and stripped of control characters, or
-    /// `fallback` when nothing usable is left.
+    /// A provider-supplied name, cut to the limit and stripped of control and format
+    /// characters, or `fallback` when nothing usable is left.
     pub fn lenient(raw: &str, fallback: &str) -> Self {
         let cleaned: String = raw
             .chars()
-            .filter(|c| !c.is_control())
+            .filter(|c| !is_hidden(*c))
             .take(MAX_NAME_CHARS)
             .collect();
-        Self::parse(&cleaned)
-            .unwrap_or_else(|_| Self(fallback.chars().take(MAX_NAME_CHARS).collect::<String>()))
+        Self::parse(&cleaned).unwrap_or_else(|_| {
+            Self(
+                fallback
+                    .chars()
+                    .filter(|c| !is_hidden(*c))
+                    .take(MAX_NAME_CHARS)
+                    .collect::<String>(),
+            )
+        })
     }
 
     /// The name as text.
@@ -199,6 +214,28 @@ mod tests {
             Err(NameError::TooLong)
         );
         assert_eq!(DisplayName::parse("Ada\u{7}"), Err(NameError::BadCharacter));
+    }
+
+    #[test]
+    fn invisible_format_characters_are_refused() {
+        for raw in [
+            "adm\u{202e}ni\u{200b}",
+            "ad\u{200d}min",
+            "\u{feff}admin",
+            "ad\u{00ad}min",
+            "ad\u{2066}min",
+        ] {
+            assert_eq!(
+                DisplayName::parse(raw),
+                Err(NameError::BadCharacter),
+                "{raw:?}"
+            );
+        }
+        assert!(DisplayName::parse("Zoë 🦀 עברית").is_ok());
+        assert_eq!(
+            DisplayName::lenient("adm\u{202e}ni\u{200b}", "x").as_str(),
+            "admni"
+        );
     }
 
     #[test]

@@ -4,15 +4,16 @@ use std::{fmt, future::Ready};
 
 use actix_session::{Session, SessionExt as _, SessionGetError, SessionInsertError};
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
-use altrion_domain::UserId;
+use altrion_domain::{Timestamp, UserId};
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::state::USER_ID_KEY;
+use crate::state::{SIGNED_IN_AT_KEY, USER_ID_KEY};
 
 /// Why a value could not be read from or written to the session.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionDataError {
-    /// The key is managed by [`AuthSession::log_in`] / [`AuthSession::log_out`] only.
+    /// The key is managed by [`AuthSession::log_in`] / [`AuthSession::log_out`] only
+    /// ([`USER_ID_KEY`](crate::USER_ID_KEY), [`SIGNED_IN_AT_KEY`](crate::SIGNED_IN_AT_KEY)).
     #[error("the session key `{0}` is reserved")]
     Reserved(String),
     /// The stored value does not decode as the requested type.
@@ -52,27 +53,35 @@ impl AuthSession {
         Self(session)
     }
 
-    /// The underlying actix session.
-    pub fn session(&self) -> &Session {
-        &self.0
-    }
-
-    /// Signs `user` in: drops everything else in the session (flow data, a previous user) and
-    /// moves it to a new key, so a key planted before sign-in is worthless (no fixation).
-    /// Read any flow data you still need before calling this.
+    /// Signs `user` in at `now`: drops everything else in the session (flow data, a previous
+    /// user) and moves it to a new key, so a key planted before sign-in is worthless (no
+    /// fixation). The sign-in time is kept for [`signed_in_at`](Self::signed_in_at) (recent
+    /// sign-in checks). Read any flow data you still need before calling this.
     ///
     /// # Errors
-    /// Only if the id cannot be encoded, which a string never fails.
-    pub fn log_in(&self, user: &UserId) -> Result<(), SessionDataError> {
+    /// Only if a value cannot be encoded, which a string and a number never fail.
+    pub fn log_in(&self, user: &UserId, now: Timestamp) -> Result<(), SessionDataError> {
         self.0.clear();
+        let write = |key: &str, source| SessionDataError::Write {
+            key: key.to_owned(),
+            source,
+        };
         self.0
             .insert(USER_ID_KEY, user)
-            .map_err(|source| SessionDataError::Write {
-                key: USER_ID_KEY.to_owned(),
-                source,
-            })?;
+            .map_err(|e| write(USER_ID_KEY, e))?;
+        let millis = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        self.0
+            .insert(SIGNED_IN_AT_KEY, millis)
+            .map_err(|e| write(SIGNED_IN_AT_KEY, e))?;
         self.0.renew();
         Ok(())
+    }
+
+    /// When the signed-in user signed in (what [`log_in`](Self::log_in) recorded); `None` for
+    /// an anonymous session or one whose entry is unreadable.
+    pub fn signed_in_at(&self) -> Option<Timestamp> {
+        let millis = self.0.get::<i64>(SIGNED_IN_AT_KEY).ok().flatten()?;
+        Timestamp::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()
     }
 
     /// The signed-in user, if any.
@@ -160,7 +169,7 @@ impl AuthSession {
 }
 
 fn reject_reserved(key: &str) -> Result<(), SessionDataError> {
-    if key == USER_ID_KEY {
+    if key == USER_ID_KEY || key == SIGNED_IN_AT_KEY {
         Err(SessionDataError::Reserved(key.to_owned()))
     } else {
         Ok(())

@@ -64,5 +64,5 @@ pub use cookie::{
     MIN_SECRET_BYTES,
 };
 pub use key::{session_id_for, SESSION_KEY_LEN};
-pub use state::{StateError, USER_ID_KEY};
-pub use store::{RepositorySessionStore, MAX_SAVE_ATTEMPTS};
+pub use state::{StateError, SIGNED_IN_AT_KEY, USER_ID_KEY};
+pub use store::{RepositorySessionStore, DEFAULT_ABSOLUTE_TTL, MAX_SAVE_ATTEMPTS};

@@ -19,6 +19,9 @@ use serde_json::Value;
 /// The state key holding the signed-in user's id (a JSON string).
 pub const USER_ID_KEY: &str = "user_id";
 
+/// The state key holding when the user signed in (Unix milliseconds), for recent sign-in checks.
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
 /// actix-session 0.11's state: values are JSON-encoded strings.
 pub(crate) type ActixState = HashMap<String, String>;
 

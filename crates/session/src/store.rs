@@ -6,7 +6,9 @@ use std::{
 };
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use altrion_domain::{Clock, RepoError, SessionId, SessionRecord, SessionRepository, Timestamp};
+use altrion_domain::{
+    Clock, RepoError, SessionId, SessionRecord, SessionRepository, SessionUpdate, Timestamp, Touch,
+};
 use time::Duration;
 
 use crate::{
@@ -19,10 +21,23 @@ use crate::{
 /// store that reports spurious duplicates, so it is bounded.
 pub const MAX_SAVE_ATTEMPTS: usize = 3;
 
-/// How many "still inside the touch window" notes a store keeps (about 100 bytes each). Past
-/// it, lapsed notes are dropped, then all of them: a missing note only costs the touch that
-/// would have been sent anyway.
-const FRESH_NOTES: usize = 10_000;
+/// How many notes on loaded sessions a store keeps (about 100 bytes each). Past it, lapsed
+/// notes are dropped, then all of them: a missing note only costs a touch that would have been
+/// sent anyway, or one read to learn the session's age.
+const NOTES: usize = 10_000;
+
+/// The default absolute lifetime: however active, a session ends a week after sign-in
+/// (ASVS 5 V7.3.2).
+pub const DEFAULT_ABSOLUTE_TTL: Duration = Duration::days(7);
+
+/// What `load` learnt about a session, for the update or touch of the same request.
+#[derive(Debug, Clone, Copy)]
+struct Note {
+    /// `lastModified + touch_after`: until then a touch would match nothing.
+    window_end: Timestamp,
+    /// `createdAt + absolute_ttl`: no write moves `expires` past it.
+    deadline: Timestamp,
+}
 
 /// A `SessionStore` that keeps sessions in a [`SessionRepository`] (MongoDB in production, the
 /// in-memory fake in tests).
@@ -33,7 +48,10 @@ const FRESH_NOTES: usize = 10_000;
 /// - `update_ttl` is a lazy touch: one conditional write that changes nothing while the session
 ///   was written less than `touch_after` ago, with no read first; and when this store loaded the
 ///   session for the same request and saw it was written inside the window, not even that — the
-///   request costs one `find` and no write.
+///   request costs one `find` and no write;
+/// - besides the sliding idle expiry, every session has an absolute lifetime
+///   ([`absolute_ttl`](Self::absolute_ttl), 7 days by default): no write moves `expires` past
+///   `createdAt + absolute_ttl`, and `load` deletes a session older than that.
 ///
 /// Cloning is cheap (two `Arc`s), so one store can be cloned into every worker's middleware.
 #[derive(Debug, Clone)]
@@ -41,11 +59,11 @@ pub struct RepositorySessionStore {
     repository: Arc<dyn SessionRepository>,
     clock: Arc<dyn Clock>,
     touch_after: Duration,
-    /// Sessions `load` found inside their touch window: id → the instant the window ends
-    /// (`lastModified + touch_after`). Shared by clones. Only ever a reason to skip a touch
-    /// that would match nothing: another writer can only move `lastModified` forward, and a
-    /// deleted or expired session is not touched either way.
-    fresh: Arc<Mutex<HashMap<SessionId, Timestamp>>>,
+    absolute_ttl: Duration,
+    /// Sessions `load` found, by id. Shared by clones. The window end is only ever a reason to
+    /// skip a touch that would match nothing (another writer can only move `lastModified`
+    /// forward); the deadline never changes (`createdAt` is written once).
+    notes: Arc<Mutex<HashMap<SessionId, Note>>>,
 }
 
 impl RepositorySessionStore {
@@ -61,51 +79,62 @@ impl RepositorySessionStore {
             repository,
             clock,
             touch_after,
-            fresh: Arc::default(),
+            absolute_ttl: DEFAULT_ABSOLUTE_TTL,
+            notes: Arc::default(),
         }
     }
 
-    fn note_fresh(&self, id: &SessionId, last_modified: Timestamp, now: Timestamp) {
-        let until = last_modified + self.touch_after;
-        if until < now {
-            return;
-        }
-        // A poisoned lock only loses notes; the touch then runs as it would without them.
-        if let Ok(mut fresh) = self.fresh.lock() {
-            if fresh.len() >= FRESH_NOTES {
-                fresh.retain(|_, until| *until >= now);
-                if fresh.len() >= FRESH_NOTES {
-                    fresh.clear();
+    /// Sets the absolute lifetime: a session ends this long after it was created (signed in),
+    /// however active it is. Keep it at least the cookie's TTL.
+    #[must_use]
+    pub fn absolute_ttl(mut self, absolute_ttl: Duration) -> Self {
+        self.absolute_ttl = absolute_ttl;
+        self
+    }
+
+    fn note(&self, record: &SessionRecord, now: Timestamp) {
+        let note = Note {
+            window_end: record.last_modified + self.touch_after,
+            deadline: record.created_at + self.absolute_ttl,
+        };
+        // A poisoned lock only loses notes; the writes then run as they would without them.
+        if let Ok(mut notes) = self.notes.lock() {
+            if notes.len() >= NOTES {
+                notes.retain(|_, note| note.window_end >= now);
+                if notes.len() >= NOTES {
+                    notes.clear();
                 }
             }
-            fresh.insert(id.clone(), until);
+            notes.insert(record.id.clone(), note);
         }
     }
 
-    /// Whether `load` saw this session inside its touch window, which has not ended yet.
-    fn known_fresh(&self, id: &SessionId, now: Timestamp) -> bool {
-        match self.fresh.lock() {
-            Ok(mut fresh) => match fresh.get(id) {
-                Some(until) if now <= *until => true,
-                Some(_) => {
-                    fresh.remove(id);
-                    false
-                }
-                None => false,
-            },
-            Err(_) => false,
-        }
+    /// Takes what `load` noted about this session, if anything.
+    fn take_note(&self, id: &SessionId) -> Option<Note> {
+        self.notes
+            .lock()
+            .ok()
+            .and_then(|mut notes| notes.remove(id))
     }
 
-    fn forget(&self, id: &SessionId) {
-        if let Ok(mut fresh) = self.fresh.lock() {
-            fresh.remove(id);
-        }
+    /// When a session with this note may expire at the latest if written at `now`.
+    fn expiry(deadline: Timestamp, now: Timestamp, ttl: Duration) -> Timestamp {
+        (now + ttl).min(deadline)
     }
 
-    /// The lazy-touch window.
-    pub fn touch_after(&self) -> Duration {
-        self.touch_after
+    /// The absolute deadline of a live session for a state update: from `load`'s note, else
+    /// one read. `None` when the session is gone (deleted, expired).
+    async fn deadline(
+        &self,
+        id: &SessionId,
+        note: Option<Note>,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, RepoError> {
+        if let Some(note) = note {
+            return Ok(Some(note.deadline));
+        }
+        let record = self.repository.find_active(id, now).await?;
+        Ok(record.map(|r| r.created_at + self.absolute_ttl))
     }
 }
 
@@ -128,10 +157,19 @@ impl SessionStore for RepositorySessionStore {
             .await
             .map_err(|err| LoadError::Other(failure("load", err)))?;
         let Some(record) = record else {
-            self.forget(&id);
+            self.take_note(&id);
             return Ok(None);
         };
-        self.note_fresh(&id, record.last_modified, now);
+        if record.created_at + self.absolute_ttl <= now {
+            tracing::info!(session = ?id, "session past its absolute lifetime; deleting it");
+            self.take_note(&id);
+            self.repository
+                .delete(&id)
+                .await
+                .map_err(|err| LoadError::Other(failure("load", err)))?;
+            return Ok(None);
+        }
+        self.note(&record, now);
         state::to_actix(record.state, record.user_id.as_ref())
             .map(Some)
             .map_err(|err| {
@@ -158,7 +196,7 @@ impl SessionStore for RepositorySessionStore {
             let record = SessionRecord {
                 id,
                 state: state.clone(),
-                expires: now + *ttl,
+                expires: Self::expiry(now + self.absolute_ttl, now, *ttl),
                 last_modified: now,
                 created_at: now,
                 user_id: user_id.clone(),
@@ -198,11 +236,25 @@ impl SessionStore for RepositorySessionStore {
         let Some(id) = session_id_for(&session_key) else {
             return Ok(session_key);
         };
-        self.forget(&id);
+        let note = self.take_note(&id);
         let now = self.clock.now();
+        let deadline = self
+            .deadline(&id, note, now)
+            .await
+            .map_err(|err| UpdateError::Other(failure("update", err)))?;
+        let Some(deadline) = deadline else {
+            tracing::info!(session = ?id, "session deleted or expired before this update; not recreating it");
+            return Ok(session_key);
+        };
+        let update = SessionUpdate {
+            state,
+            user_id,
+            expires: Self::expiry(deadline, now, *ttl),
+            now,
+        };
         let updated = self
             .repository
-            .update_state(&id, state, user_id, now + *ttl, now)
+            .update_state(&id, update)
             .await
             .map_err(|err| UpdateError::Other(failure("update", err)))?;
         if !updated {
@@ -216,13 +268,26 @@ impl SessionStore for RepositorySessionStore {
             return Ok(());
         };
         let now = self.clock.now();
-        if self.known_fresh(&id, now) {
+        let note = self.take_note(&id);
+        if note.is_some_and(|note| now <= note.window_end) {
             tracing::trace!(session = ?id, "lazy touch: inside the window, nothing to do");
             return Ok(());
         }
+        // Without a note there is no read first: the touch's own condition on `createdAt`
+        // keeps the new expiry inside the absolute lifetime (near its end, it does not slide).
+        let expires = match note {
+            Some(note) => Self::expiry(note.deadline, now, *ttl),
+            None => now + *ttl,
+        };
+        let touch = Touch {
+            now,
+            stale_before: now - self.touch_after,
+            created_since: expires - self.absolute_ttl,
+            expires,
+        };
         let touched = self
             .repository
-            .touch(&id, now + *ttl, now, now - self.touch_after)
+            .touch(&id, touch)
             .await
             .map_err(|err| failure("update_ttl", err))?;
         tracing::trace!(session = ?id, touched, "lazy touch");
@@ -233,7 +298,7 @@ impl SessionStore for RepositorySessionStore {
         let Some(id) = session_id_for(session_key) else {
             return Ok(());
         };
-        self.forget(&id);
+        self.take_note(&id);
         self.repository
             .delete(&id)
             .await

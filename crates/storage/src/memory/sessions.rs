@@ -1,8 +1,8 @@
 use std::{collections::HashMap, sync::Mutex};
 
 use altrion_domain::{
-    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp,
-    UserId,
+    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionUpdate, Timestamp,
+    Touch, UserId,
 };
 use async_trait::async_trait;
 
@@ -59,42 +59,30 @@ impl SessionRepository for MemorySessionRepository {
             .cloned())
     }
 
-    async fn update_state(
-        &self,
-        id: &SessionId,
-        state: SessionState,
-        user_id: Option<UserId>,
-        expires: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool, RepoError> {
+    async fn update_state(&self, id: &SessionId, update: SessionUpdate) -> Result<bool, RepoError> {
         let mut sessions = lock(&self.sessions);
-        match sessions.get_mut(id).filter(|r| r.expires > now) {
+        match sessions.get_mut(id).filter(|r| r.expires > update.now) {
             Some(record) => {
-                record.state = state;
-                record.user_id = user_id;
-                record.expires = expires;
-                record.last_modified = now;
+                record.state = update.state;
+                record.user_id = update.user_id;
+                record.expires = update.expires;
+                record.last_modified = update.now;
                 Ok(true)
             }
             None => Ok(false),
         }
     }
 
-    async fn touch(
-        &self,
-        id: &SessionId,
-        expires: Timestamp,
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> Result<bool, RepoError> {
+    async fn touch(&self, id: &SessionId, touch: Touch) -> Result<bool, RepoError> {
         let mut sessions = lock(&self.sessions);
-        match sessions
-            .get_mut(id)
-            .filter(|r| r.expires > now && r.last_modified < stale_before)
-        {
+        match sessions.get_mut(id).filter(|r| {
+            r.expires > touch.now
+                && r.last_modified < touch.stale_before
+                && r.created_at >= touch.created_since
+        }) {
             Some(record) => {
-                record.expires = expires;
-                record.last_modified = now;
+                record.expires = touch.expires;
+                record.last_modified = touch.now;
                 Ok(true)
             }
             None => Ok(false),

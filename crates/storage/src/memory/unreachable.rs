@@ -1,6 +1,7 @@
 use altrion_domain::{
-    Email, Identity, NewUser, PasswordHash, Provider, Readiness, RepoError, SessionId,
-    SessionRecord, SessionRepository, SessionState, Timestamp, User, UserId, UserRepository,
+    Email, Identity, LoginAttempt, NewUser, PasswordHash, Provider, Readiness, RepoError,
+    SessionId, SessionRecord, SessionRepository, SessionUpdate, Timestamp, Touch, Unlinked, User,
+    UserId, UserRepository,
 };
 use async_trait::async_trait;
 
@@ -28,10 +29,7 @@ impl UserRepository for Unreachable {
     async fn find_by_identity(&self, _: Provider, _: &str) -> Result<Option<User>, RepoError> {
         down()
     }
-    async fn record_failed_login(&self, _: &UserId, _: Timestamp) -> Result<u32, RepoError> {
-        down()
-    }
-    async fn lock_until(&self, _: &UserId, _: Timestamp) -> Result<(), RepoError> {
+    async fn claim_login_attempt(&self, _: &UserId, _: LoginAttempt) -> Result<bool, RepoError> {
         down()
     }
     async fn record_login(
@@ -39,7 +37,7 @@ impl UserRepository for Unreachable {
         _: &UserId,
         _: Timestamp,
         _: Option<PasswordHash>,
-    ) -> Result<(), RepoError> {
+    ) -> Result<User, RepoError> {
         down()
     }
     async fn bump_token_version(&self, _: &UserId, _: Timestamp) -> Result<i64, RepoError> {
@@ -51,6 +49,14 @@ impl UserRepository for Unreachable {
         _: Identity,
         _: Timestamp,
     ) -> Result<User, RepoError> {
+        down()
+    }
+    async fn unlink_provider(
+        &self,
+        _: &UserId,
+        _: Provider,
+        _: Timestamp,
+    ) -> Result<Unlinked, RepoError> {
         down()
     }
 }
@@ -67,23 +73,10 @@ impl SessionRepository for Unreachable {
     ) -> Result<Option<SessionRecord>, RepoError> {
         down()
     }
-    async fn update_state(
-        &self,
-        _: &SessionId,
-        _: SessionState,
-        _: Option<UserId>,
-        _: Timestamp,
-        _: Timestamp,
-    ) -> Result<bool, RepoError> {
+    async fn update_state(&self, _: &SessionId, _: SessionUpdate) -> Result<bool, RepoError> {
         down()
     }
-    async fn touch(
-        &self,
-        _: &SessionId,
-        _: Timestamp,
-        _: Timestamp,
-        _: Timestamp,
-    ) -> Result<bool, RepoError> {
+    async fn touch(&self, _: &SessionId, _: Touch) -> Result<bool, RepoError> {
         down()
     }
     async fn delete(&self, _: &SessionId) -> Result<(), RepoError> {

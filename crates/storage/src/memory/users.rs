@@ -7,8 +7,8 @@ use std::{
 };
 
 use altrion_domain::{
-    ConflictKey, Email, Identity, NewUser, PasswordHash, Provider, RepoError, Timestamp, User,
-    UserId, UserRepository,
+    ConflictKey, Email, Identity, LoginAttempt, NewUser, PasswordHash, Provider, RepoError,
+    Timestamp, Unlinked, User, UserId, UserRepository,
 };
 use async_trait::async_trait;
 
@@ -107,16 +107,25 @@ impl UserRepository for MemoryUserRepository {
             .cloned())
     }
 
-    async fn record_failed_login(&self, id: &UserId, at: Timestamp) -> Result<u32, RepoError> {
-        self.modify(id, |user| {
-            user.failed_logins = user.failed_logins.saturating_add(1);
-            user.updated_at = at;
-            user.failed_logins
-        })
-    }
-
-    async fn lock_until(&self, id: &UserId, until: Timestamp) -> Result<(), RepoError> {
-        self.modify(id, |user| user.locked_until = Some(until))
+    async fn claim_login_attempt(
+        &self,
+        id: &UserId,
+        attempt: LoginAttempt,
+    ) -> Result<bool, RepoError> {
+        let mut users = lock(&self.users);
+        let Some(user) = users.get_mut(id) else {
+            return Ok(false);
+        };
+        let locked = user.locked_until.is_some_and(|until| until > attempt.now);
+        if locked || user.failed_logins != attempt.expected_failures {
+            return Ok(false);
+        }
+        user.failed_logins = attempt.expected_failures.saturating_add(1);
+        if let Some(until) = attempt.lock_until {
+            user.locked_until = Some(until);
+        }
+        user.updated_at = attempt.now;
+        Ok(true)
     }
 
     async fn record_login(
@@ -124,7 +133,7 @@ impl UserRepository for MemoryUserRepository {
         id: &UserId,
         at: Timestamp,
         rehashed: Option<PasswordHash>,
-    ) -> Result<(), RepoError> {
+    ) -> Result<User, RepoError> {
         self.modify(id, |user| {
             user.failed_logins = 0;
             user.locked_until = None;
@@ -133,6 +142,7 @@ impl UserRepository for MemoryUserRepository {
             if let Some(hash) = rehashed {
                 user.password_hash = Some(hash);
             }
+            user.clone()
         })
     }
 
@@ -163,5 +173,26 @@ impl UserRepository for MemoryUserRepository {
             user.updated_at = at;
         }
         Ok(user.clone())
+    }
+
+    async fn unlink_provider(
+        &self,
+        id: &UserId,
+        provider: Provider,
+        at: Timestamp,
+    ) -> Result<Unlinked, RepoError> {
+        self.modify(id, |user| {
+            if !user.identities.iter().any(|i| i.provider == provider) {
+                return Unlinked::NotLinked;
+            }
+            let another_way = user.password_hash.is_some()
+                || user.identities.iter().any(|i| i.provider != provider);
+            if !another_way {
+                return Unlinked::LastSignInMethod;
+            }
+            user.identities.retain(|i| i.provider != provider);
+            user.updated_at = at;
+            Unlinked::Removed(user.clone())
+        })
     }
 }

@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use altrion_domain::{
-    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp,
-    UserId,
+    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionUpdate, Timestamp,
+    Touch, UserId,
 };
 use async_trait::async_trait;
 use mongodb::{
@@ -131,55 +131,43 @@ impl SessionRepository for MongoSessionRepository {
         }
     }
 
-    async fn update_state(
-        &self,
-        id: &SessionId,
-        state: SessionState,
-        user_id: Option<UserId>,
-        expires: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool, RepoError> {
-        let now = to_bson_date(now);
-        let mut update = doc! {"$set": {
-            "session": object_to_document(&state),
-            "expires": to_bson_date(expires),
+    async fn update_state(&self, id: &SessionId, update: SessionUpdate) -> Result<bool, RepoError> {
+        let now = to_bson_date(update.now);
+        let mut set = doc! {
+            "session": object_to_document(&update.state),
+            "expires": to_bson_date(update.expires),
             "lastModified": now,
-        }};
-        match &user_id {
+        };
+        let mut change = doc! {};
+        match &update.user_id {
             Some(user) => {
-                if let Ok(set) = update.get_document_mut("$set") {
-                    set.insert("userId", user_id_value(user));
-                }
+                set.insert("userId", user_id_value(user));
             }
             None => {
-                update.insert("$unset", doc! {"userId": ""});
+                change.insert("$unset", doc! {"userId": ""});
             }
         }
+        change.insert("$set", set);
         let result = self
             .sessions
-            .update_one(doc! {"_id": id.as_str(), "expires": {"$gt": now}}, update)
+            .update_one(doc! {"_id": id.as_str(), "expires": {"$gt": now}}, change)
             .await
             .map_err(repo_error)?;
         Ok(result.matched_count == 1)
     }
 
-    async fn touch(
-        &self,
-        id: &SessionId,
-        expires: Timestamp,
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> Result<bool, RepoError> {
-        let now = to_bson_date(now);
+    async fn touch(&self, id: &SessionId, touch: Touch) -> Result<bool, RepoError> {
+        let now = to_bson_date(touch.now);
         let result = self
             .sessions
             .update_one(
                 doc! {
                     "_id": id.as_str(),
                     "expires": {"$gt": now},
-                    "lastModified": {"$lt": to_bson_date(stale_before)},
+                    "lastModified": {"$lt": to_bson_date(touch.stale_before)},
+                    "createdAt": {"$gte": to_bson_date(touch.created_since)},
                 },
-                doc! {"$set": {"expires": to_bson_date(expires), "lastModified": now}},
+                doc! {"$set": {"expires": to_bson_date(touch.expires), "lastModified": now}},
             )
             .await
             .map_err(repo_error)?;

@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use altrion_domain::{
-    ConflictKey, Email, Identity, NewUser, PasswordHash, Provider, RepoError, Timestamp, User,
-    UserId, UserRepository,
+    ConflictKey, Email, Identity, LoginAttempt, NewUser, PasswordHash, Provider, RepoError,
+    Timestamp, Unlinked, User, UserId, UserRepository,
 };
 use async_trait::async_trait;
 use mongodb::{
@@ -139,20 +139,40 @@ impl UserRepository for MongoUserRepository {
         self.find_one(identity_filter(provider, subject)).await
     }
 
-    async fn record_failed_login(&self, id: &UserId, at: Timestamp) -> Result<u32, RepoError> {
-        let after = self
-            .modify(
-                id,
-                doc! {"$inc": {"failedLogins": 1_i32}, "$set": {"updatedAt": to_bson_date(at)}},
+    async fn claim_login_attempt(
+        &self,
+        id: &UserId,
+        attempt: LoginAttempt,
+    ) -> Result<bool, RepoError> {
+        let Some(oid) = object_id(id) else {
+            return Ok(false);
+        };
+        let now = to_bson_date(attempt.now);
+        // A count of zero is stored as no field at all.
+        let failures = match attempt.expected_failures {
+            0 => doc! {"$or": [{"failedLogins": {"$exists": false}}, {"failedLogins": 0_i32}]},
+            n => doc! {"failedLogins": i64::from(n)},
+        };
+        let unlocked = doc! {"$or": [
+            {"lockedUntil": {"$exists": false}},
+            {"lockedUntil": {"$lte": now}},
+        ]};
+        let mut set = doc! {
+            "failedLogins": i64::from(attempt.expected_failures) + 1,
+            "updatedAt": now,
+        };
+        if let Some(until) = attempt.lock_until {
+            set.insert("lockedUntil", to_bson_date(until));
+        }
+        let result = self
+            .users
+            .update_one(
+                doc! {"_id": oid, "$and": [failures, unlocked]},
+                doc! {"$set": set},
             )
-            .await?;
-        Ok(user_from_document(&after)?.failed_logins)
-    }
-
-    async fn lock_until(&self, id: &UserId, until: Timestamp) -> Result<(), RepoError> {
-        self.modify(id, doc! {"$set": {"lockedUntil": to_bson_date(until)}})
             .await
-            .map(drop)
+            .map_err(repo_error)?;
+        Ok(result.matched_count == 1)
     }
 
     async fn record_login(
@@ -160,18 +180,19 @@ impl UserRepository for MongoUserRepository {
         id: &UserId,
         at: Timestamp,
         rehashed: Option<PasswordHash>,
-    ) -> Result<(), RepoError> {
+    ) -> Result<User, RepoError> {
         let at = to_bson_date(at);
         let mut set = doc! {"lastLoginAt": at, "updatedAt": at};
         if let Some(hash) = rehashed {
             set.insert("password", hash.as_str());
         }
-        self.modify(
-            id,
-            doc! {"$set": set, "$unset": {"failedLogins": "", "lockedUntil": ""}},
-        )
-        .await
-        .map(drop)
+        let after = self
+            .modify(
+                id,
+                doc! {"$set": set, "$unset": {"failedLogins": "", "lockedUntil": ""}},
+            )
+            .await?;
+        Ok(user_from_document(&after)?)
     }
 
     async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
@@ -221,6 +242,48 @@ impl UserRepository for MongoUserRepository {
                 None => self.missing_user_or_conflict(&identity).await,
             },
         }
+    }
+
+    async fn unlink_provider(
+        &self,
+        id: &UserId,
+        provider: Provider,
+        at: Timestamp,
+    ) -> Result<Unlinked, RepoError> {
+        let oid = object_id(id).ok_or(RepoError::NotFound)?;
+        let name = provider.as_str();
+        let removed = self
+            .users
+            .find_one_and_update(
+                doc! {
+                    "_id": oid,
+                    "identities.provider": name,
+                    "$or": [
+                        {"password": {"$exists": true}},
+                        {"identities": {"$elemMatch": {"provider": {"$ne": name}}}},
+                    ],
+                },
+                doc! {
+                    "$pull": {"identities": {"provider": name}},
+                    "$set": {"updatedAt": to_bson_date(at)},
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(repo_error)?;
+        if let Some(doc) = removed {
+            return Ok(Unlinked::Removed(user_from_document(&doc)?));
+        }
+        // Nothing matched: say why, from the user as it is now.
+        let user = self
+            .find_one(doc! {"_id": oid})
+            .await?
+            .ok_or(RepoError::NotFound)?;
+        Ok(if user.identities.iter().any(|i| i.provider == provider) {
+            Unlinked::LastSignInMethod
+        } else {
+            Unlinked::NotLinked
+        })
     }
 }
 

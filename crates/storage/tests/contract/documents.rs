@@ -107,11 +107,16 @@ async fn user_documents_have_the_designed_shape(ctx: Ctx) {
     assert_eq!(identity.get_bool("emailVerified"), Ok(true));
     assert!(matches!(identity.get("linkedAt"), Some(Bson::DateTime(_))));
 
-    ctx.users.record_failed_login(&local.id, now).await.unwrap();
-    ctx.users
-        .lock_until(&local.id, now + Duration::minutes(1))
+    let attempt = altrion_domain::LoginAttempt {
+        expected_failures: 0,
+        now,
+        lock_until: Some(now + Duration::minutes(1)),
+    };
+    assert!(ctx
+        .users
+        .claim_login_attempt(&local.id, attempt)
         .await
-        .unwrap();
+        .unwrap());
     let raw = users
         .find_one(doc! {"email": "ada@example.com"})
         .await

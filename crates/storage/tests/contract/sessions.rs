@@ -1,6 +1,8 @@
 //! The `SessionRepository` contract.
 
-use altrion_domain::{ConflictKey, Provider, RepoError, UserId};
+use altrion_domain::{
+    ConflictKey, Provider, RepoError, SessionState, SessionUpdate, Timestamp, Touch, UserId,
+};
 use serde_json::json;
 use time::Duration;
 
@@ -12,6 +14,7 @@ contract!(all: [
     update_state_never_resurrects_missing_or_expired_sessions,
     update_state_replaces_state_user_and_expiry,
     touch_writes_only_outside_the_window_and_only_live_sessions,
+    touch_never_extends_a_session_created_before_the_limit,
     delete_removes_one_and_tolerates_missing,
     delete_for_user_deletes_only_that_users_sessions,
     user_id_mirror_round_trips,
@@ -78,7 +81,10 @@ async fn update_state_never_resurrects_missing_or_expired_sessions(ctx: Ctx) {
     let now = ctx.now();
     let missing = ctx
         .sessions
-        .update_state(&session_id(), state(json!({"a": 1})), None, now + DAY, now)
+        .update_state(
+            &session_id(),
+            update(state(json!({"a": 1})), None, now + DAY, now),
+        )
         .await
         .unwrap();
     assert!(!missing);
@@ -90,10 +96,7 @@ async fn update_state_never_resurrects_missing_or_expired_sessions(ctx: Ctx) {
         .sessions
         .update_state(
             &record.id,
-            state(json!({"user": "x"})),
-            None,
-            late + DAY,
-            late,
+            update(state(json!({"user": "x"})), None, late + DAY, late),
         )
         .await
         .unwrap();
@@ -113,10 +116,7 @@ async fn update_state_never_resurrects_missing_or_expired_sessions(ctx: Ctx) {
         .sessions
         .update_state(
             &record.id,
-            state(json!({"user": "x"})),
-            None,
-            now + DAY,
-            now,
+            update(state(json!({"user": "x"})), None, now + DAY, now),
         )
         .await
         .unwrap();
@@ -145,10 +145,7 @@ async fn update_state_replaces_state_user_and_expiry(ctx: Ctx) {
         .sessions
         .update_state(
             &record.id,
-            new_state.clone(),
-            Some(user.id.clone()),
-            at + DAY,
-            at,
+            update(new_state.clone(), Some(user.id.clone()), at + DAY, at),
         )
         .await
         .unwrap();
@@ -178,7 +175,7 @@ async fn touch_writes_only_outside_the_window_and_only_live_sessions(ctx: Ctx) {
     let t = ctx.now();
     let wrote = ctx
         .sessions
-        .touch(&record.id, t + DAY, t, t - touch_after)
+        .touch(&record.id, touching(t + DAY, t, t - touch_after))
         .await
         .unwrap();
     assert!(!wrote);
@@ -192,7 +189,7 @@ async fn touch_writes_only_outside_the_window_and_only_live_sessions(ctx: Ctx) {
     let t = ctx.now();
     let wrote = ctx
         .sessions
-        .touch(&record.id, t + DAY, t, t - touch_after)
+        .touch(&record.id, touching(t + DAY, t, t - touch_after))
         .await
         .unwrap();
     assert!(wrote);
@@ -211,7 +208,7 @@ async fn touch_writes_only_outside_the_window_and_only_live_sessions(ctx: Ctx) {
     let late = now + Duration::hours(3);
     let wrote = ctx
         .sessions
-        .touch(&short.id, late + DAY, late, late - touch_after)
+        .touch(&short.id, touching(late + DAY, late, late - touch_after))
         .await
         .unwrap();
     assert!(!wrote);
@@ -223,7 +220,7 @@ async fn touch_writes_only_outside_the_window_and_only_live_sessions(ctx: Ctx) {
         .is_none());
     assert!(!ctx
         .sessions
-        .touch(&session_id(), late + DAY, late, late)
+        .touch(&session_id(), touching(late + DAY, late, late))
         .await
         .unwrap());
 }
@@ -324,7 +321,7 @@ async fn user_id_mirror_round_trips(ctx: Ctx) {
     // Signing out clears the mirror; the session itself lives on.
     let wrote = ctx
         .sessions
-        .update_state(&record.id, state(json!({})), None, now + DAY, now)
+        .update_state(&record.id, update(state(json!({})), None, now + DAY, now))
         .await
         .unwrap();
     assert!(wrote);
@@ -393,4 +390,47 @@ async fn concurrent_lookups_are_each_judged_at_their_own_now(ctx: Ctx) {
             "session {id:?} asked at {at}"
         );
     }
+}
+
+/// An update of the whole state, as the store sends it.
+fn update(
+    state: SessionState,
+    user_id: Option<UserId>,
+    expires: Timestamp,
+    now: Timestamp,
+) -> SessionUpdate {
+    SessionUpdate {
+        state,
+        user_id,
+        expires,
+        now,
+    }
+}
+
+/// A lazy touch to `expires` at `now` for sessions last modified before `stale_before`, with no
+/// limit on their age.
+fn touching(expires: Timestamp, now: Timestamp, stale_before: Timestamp) -> Touch {
+    Touch {
+        now,
+        stale_before,
+        created_since: Timestamp::UNIX_EPOCH,
+        expires,
+    }
+}
+
+async fn touch_never_extends_a_session_created_before_the_limit(ctx: Ctx) {
+    let now = ctx.now();
+    let record = session(now, DAY, None);
+    ctx.sessions.insert(record.clone()).await.unwrap();
+    let later = now + Duration::hours(2);
+    let limited = Touch {
+        created_since: now + Duration::milliseconds(1),
+        ..touching(later + DAY, later, later)
+    };
+    assert!(!ctx.sessions.touch(&record.id, limited).await.unwrap());
+    let at_limit = Touch {
+        created_since: now,
+        ..limited
+    };
+    assert!(ctx.sessions.touch(&record.id, at_limit).await.unwrap());
 }

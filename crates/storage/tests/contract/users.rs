@@ -1,6 +1,8 @@
 //! The `UserRepository` contract.
 
-use altrion_domain::{ConflictKey, PasswordHash, Provider, RepoError, UserId};
+use altrion_domain::{
+    ConflictKey, LoginAttempt, PasswordHash, Provider, RepoError, Unlinked, UserId,
+};
 use futures_util::future::join_all;
 use time::Duration;
 
@@ -12,8 +14,12 @@ contract!(all: [
     identities_are_unique_but_subjects_may_repeat_across_providers,
     password_users_without_identities_do_not_collide,
     concurrent_creates_of_one_email_have_exactly_one_winner,
-    failed_logins_are_counted_and_lock_until_is_stored,
+    login_attempts_are_claimed_against_the_count_read,
+    concurrent_claims_on_one_read_have_exactly_one_winner,
+    a_lock_in_force_refuses_every_claim,
     record_login_resets_failures_and_rehashes,
+    unlinking_keeps_a_way_to_sign_in,
+    concurrent_unlinks_never_remove_the_last_way_to_sign_in,
     bump_token_version_increments,
     link_identity_is_a_no_op_twice_and_conflicts_across_users,
     unknown_and_malformed_ids_are_not_found,
@@ -189,7 +195,15 @@ async fn concurrent_creates_of_one_email_have_exactly_one_winner(ctx: Ctx) {
     assert_eq!((winners, conflicts), (1, 7), "{results:?}");
 }
 
-async fn failed_logins_are_counted_and_lock_until_is_stored(ctx: Ctx) {
+fn attempt(expected_failures: u32, now: time::OffsetDateTime) -> LoginAttempt {
+    LoginAttempt {
+        expected_failures,
+        now,
+        lock_until: None,
+    }
+}
+
+async fn login_attempts_are_claimed_against_the_count_read(ctx: Ctx) {
     let now = ctx.now();
     let user = ctx
         .users
@@ -197,23 +211,100 @@ async fn failed_logins_are_counted_and_lock_until_is_stored(ctx: Ctx) {
         .await
         .unwrap();
 
-    let mut counts = Vec::new();
-    for n in 1..=3 {
-        counts.push(
-            ctx.users
-                .record_failed_login(&user.id, now + Duration::seconds(n))
-                .await
-                .unwrap(),
-        );
+    for n in 0..3 {
+        let at = now + Duration::seconds(i64::from(n));
+        assert!(ctx
+            .users
+            .claim_login_attempt(&user.id, attempt(n, at))
+            .await
+            .unwrap());
+        // A second claim on the same (now stale) read matches nothing.
+        assert!(!ctx
+            .users
+            .claim_login_attempt(&user.id, attempt(n, at))
+            .await
+            .unwrap());
     }
-    assert_eq!(counts, vec![1, 2, 3]);
-
     let until = now + Duration::minutes(15);
-    ctx.users.lock_until(&user.id, until).await.unwrap();
+    let locking = LoginAttempt {
+        lock_until: Some(until),
+        ..attempt(3, now + Duration::seconds(3))
+    };
+    assert!(ctx
+        .users
+        .claim_login_attempt(&user.id, locking)
+        .await
+        .unwrap());
     let stored = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
-    assert_eq!(stored.failed_logins, 3);
+    assert_eq!(stored.failed_logins, 4);
     assert_eq!(stored.locked_until, Some(until));
     assert_eq!(stored.updated_at, now + Duration::seconds(3));
+
+    let missing = UserId::new("ffffffffffffffffffffffff");
+    assert!(!ctx
+        .users
+        .claim_login_attempt(&missing, attempt(0, now))
+        .await
+        .unwrap());
+}
+
+async fn concurrent_claims_on_one_read_have_exactly_one_winner(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let claims = (0..40).map(|_| {
+        let users = ctx.users.clone();
+        let id = user.id.clone();
+        async move {
+            users
+                .claim_login_attempt(&id, attempt(0, now))
+                .await
+                .unwrap()
+        }
+    });
+    let won = join_all(claims)
+        .await
+        .into_iter()
+        .filter(|won| *won)
+        .count();
+    assert_eq!(won, 1);
+    let stored = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
+    assert_eq!(stored.failed_logins, 1);
+}
+
+async fn a_lock_in_force_refuses_every_claim(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let until = now + Duration::seconds(2);
+    let locking = LoginAttempt {
+        lock_until: Some(until),
+        ..attempt(0, now)
+    };
+    assert!(ctx
+        .users
+        .claim_login_attempt(&user.id, locking)
+        .await
+        .unwrap());
+    for at in [now, until - Duration::milliseconds(1)] {
+        assert!(!ctx
+            .users
+            .claim_login_attempt(&user.id, attempt(1, at))
+            .await
+            .unwrap());
+    }
+    // At the instant the lock ends, the next attempt may be claimed.
+    assert!(ctx
+        .users
+        .claim_login_attempt(&user.id, attempt(1, until))
+        .await
+        .unwrap());
 }
 
 async fn record_login_resets_failures_and_rehashes(ctx: Ctx) {
@@ -223,33 +314,140 @@ async fn record_login_resets_failures_and_rehashes(ctx: Ctx) {
         .create(local_user("ada@example.com", now))
         .await
         .unwrap();
-    ctx.users.record_failed_login(&user.id, now).await.unwrap();
-    ctx.users
-        .lock_until(&user.id, now + Duration::minutes(1))
+    let locking = LoginAttempt {
+        lock_until: Some(now + Duration::minutes(1)),
+        ..attempt(0, now)
+    };
+    assert!(ctx
+        .users
+        .claim_login_attempt(&user.id, locking)
         .await
-        .unwrap();
+        .unwrap());
 
     let at = now + Duration::minutes(2);
-    ctx.users.record_login(&user.id, at, None).await.unwrap();
+    let returned = ctx.users.record_login(&user.id, at, None).await.unwrap();
     let after = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
+    assert_eq!(returned, after, "the write returns the stored user");
     assert_eq!(after.failed_logins, 0);
     assert_eq!(after.locked_until, None);
     assert_eq!(after.last_login_at, Some(at));
     assert_eq!(after.updated_at, at);
     assert_eq!(after.password_hash, user.password_hash);
     // Counting starts again from zero.
-    assert_eq!(
-        ctx.users.record_failed_login(&user.id, at).await.unwrap(),
-        1
-    );
+    assert!(ctx
+        .users
+        .claim_login_attempt(&user.id, attempt(0, at))
+        .await
+        .unwrap());
 
     let rehashed = PasswordHash::new("$argon2id$v=19$m=65536,t=3,p=1$bmV3$bmV3aGFzaA");
-    ctx.users
+    let returned = ctx
+        .users
         .record_login(&user.id, at, Some(rehashed.clone()))
         .await
         .unwrap();
-    let after = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
-    assert_eq!(after.password_hash, Some(rehashed));
+    assert_eq!(returned.password_hash, Some(rehashed));
+}
+
+async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
+    let now = ctx.now();
+    let oauth = ctx
+        .users
+        .create(oauth_user("octo@example.com", Provider::Github, "1", now))
+        .await
+        .unwrap();
+    assert_eq!(
+        ctx.users
+            .unlink_provider(&oauth.id, Provider::Github, now)
+            .await
+            .unwrap(),
+        Unlinked::LastSignInMethod
+    );
+    assert_eq!(
+        ctx.users
+            .unlink_provider(&oauth.id, Provider::Google, now)
+            .await
+            .unwrap(),
+        Unlinked::NotLinked
+    );
+    ctx.users
+        .link_identity(&oauth.id, identity(Provider::Google, "g1", now), now)
+        .await
+        .unwrap();
+    let at = now + Duration::seconds(5);
+    let Unlinked::Removed(after) = ctx
+        .users
+        .unlink_provider(&oauth.id, Provider::Github, at)
+        .await
+        .unwrap()
+    else {
+        panic!("the GitHub identity is removed while Google remains");
+    };
+    assert_eq!(after.identities.len(), 1);
+    assert_eq!(after.identities[0].provider, Provider::Google);
+    assert_eq!(after.updated_at, at);
+    assert_eq!(
+        ctx.users.find_by_id(&oauth.id).await.unwrap().unwrap(),
+        after
+    );
+
+    // A password is a way to sign in too.
+    let local = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    ctx.users
+        .link_identity(&local.id, identity(Provider::Github, "2", now), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        ctx.users.unlink_provider(&local.id, Provider::Github, now).await.unwrap(),
+        Unlinked::Removed(user) if user.identities.is_empty()
+    ));
+    assert!(matches!(
+        ctx.users
+            .unlink_provider(
+                &UserId::new("ffffffffffffffffffffffff"),
+                Provider::Github,
+                now
+            )
+            .await,
+        Err(RepoError::NotFound)
+    ));
+}
+
+async fn concurrent_unlinks_never_remove_the_last_way_to_sign_in(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(oauth_user("octo@example.com", Provider::Github, "1", now))
+        .await
+        .unwrap();
+    ctx.users
+        .link_identity(&user.id, identity(Provider::Google, "g1", now), now)
+        .await
+        .unwrap();
+    let unlinks = [
+        Provider::Github,
+        Provider::Google,
+        Provider::Github,
+        Provider::Google,
+    ]
+    .into_iter()
+    .map(|provider| {
+        let users = ctx.users.clone();
+        let id = user.id.clone();
+        async move { users.unlink_provider(&id, provider, now).await.unwrap() }
+    });
+    let outcomes = join_all(unlinks).await;
+    let removed = outcomes
+        .iter()
+        .filter(|o| matches!(o, Unlinked::Removed(_)))
+        .count();
+    assert_eq!(removed, 1, "{outcomes:?}");
+    let left = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
+    assert_eq!(left.identities.len(), 1);
 }
 
 async fn bump_token_version_increments(ctx: Ctx) {
@@ -346,14 +544,11 @@ async fn unknown_and_malformed_ids_are_not_found(ctx: Ctx) {
         UserId::new("not-an-id"),
     ] {
         assert!(ctx.users.find_by_id(&id).await.unwrap().is_none());
-        assert!(matches!(
-            ctx.users.record_failed_login(&id, now).await,
-            Err(RepoError::NotFound)
-        ));
-        assert!(matches!(
-            ctx.users.lock_until(&id, now).await,
-            Err(RepoError::NotFound)
-        ));
+        assert!(!ctx
+            .users
+            .claim_login_attempt(&id, attempt(0, now))
+            .await
+            .unwrap());
         assert!(matches!(
             ctx.users.record_login(&id, now, None).await,
             Err(RepoError::NotFound)

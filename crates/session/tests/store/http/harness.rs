@@ -78,6 +78,7 @@ impl Harness {
         App::new()
             .wrap(session_middleware(store, &self.settings))
             .app_data(web::Data::from(self.memory.clone()))
+            .app_data(web::Data::new(self.clock.clone()))
             .route("/noop", web::get().to(|| async { "ok" }))
             .route("/me", web::get().to(me))
             .route("/login/{user}", web::post().to(login))
@@ -112,9 +113,14 @@ async fn me(session: AuthSession) -> actix_web::Result<String> {
     Ok(user.map_or_else(|| "anonymous".to_owned(), |u| u.to_string()))
 }
 
-async fn login(session: AuthSession, user: web::Path<String>) -> actix_web::Result<&'static str> {
+async fn login(
+    session: AuthSession,
+    user: web::Path<String>,
+    clock: web::Data<TestClock>,
+) -> actix_web::Result<&'static str> {
+    let now = altrion_domain::Clock::now(clock.get_ref());
     session
-        .log_in(&UserId::new(user.into_inner()))
+        .log_in(&UserId::new(user.into_inner()), now)
         .map_err(ErrorInternalServerError)?;
     Ok("ok")
 }

@@ -26,6 +26,8 @@ macro_rules! for_every_scenario {
             update_after_expiry_does_not_recreate,
             user_id_is_mirrored_for_log_out_everywhere,
             keys_are_strong_and_only_their_hash_is_stored,
+            a_session_never_outlives_its_absolute_lifetime,
+            a_session_past_its_absolute_lifetime_is_refused_and_deleted,
         );
     };
 }

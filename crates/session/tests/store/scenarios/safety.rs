@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use actix_session::storage::{SaveError, SessionStore};
 use altrion_domain::{Clock as _, SessionRepository, TestClock, UserId};
-use altrion_session::{session_id_for, MAX_SAVE_ATTEMPTS, SESSION_KEY_LEN, USER_ID_KEY};
+use altrion_session::{
+    session_id_for, DEFAULT_ABSOLUTE_TTL, MAX_SAVE_ATTEMPTS, SESSION_KEY_LEN, USER_ID_KEY,
+};
 use serde_json::json;
 use time::Duration;
 
@@ -287,4 +289,62 @@ pub async fn keys_are_strong_and_only_their_hash_is_stored(
         keys.insert(raw);
     }
     assert_eq!(keys.len(), 50);
+}
+
+/// A session used every day still ends `DEFAULT_ABSOLUTE_TTL` after it was created: neither the
+/// lazy touch nor a state update moves `expires` past that, and once it has passed the session
+/// is refused and deleted (ASVS 5 V7.3.2).
+pub async fn a_session_never_outlives_its_absolute_lifetime(
+    repo: Arc<dyn SessionRepository>,
+    clock: TestClock,
+) {
+    let store = store(repo.clone(), &clock);
+    let created = clock.now();
+    let deadline = created + DEFAULT_ABSOLUTE_TTL;
+    let raw = saved(&store, &[("a", json!(1))]).await;
+    let id = id_of(&raw);
+
+    // Used once a day: each request slides the idle expiry, up to the deadline and no further.
+    for _ in 0..7 {
+        clock.advance(Duration::hours(23));
+        assert!(store.load(&key(&raw)).await.unwrap().is_some());
+        store.update_ttl(&key(&raw), &TTL).await.unwrap();
+        let stored = repo.find_active(&id, clock.now()).await.unwrap().unwrap();
+        assert_eq!(stored.expires, (clock.now() + TTL).min(deadline));
+    }
+    clock.set(deadline - Duration::hours(2));
+    let loaded = store.load(&key(&raw)).await.unwrap().unwrap();
+    store.update(key(&raw), loaded, &TTL).await.unwrap();
+    let stored = repo.find_active(&id, clock.now()).await.unwrap().unwrap();
+    assert_eq!(stored.expires, deadline, "a state update is capped too");
+
+    // A touch from a store that did not load it (no note) cannot pass the deadline either.
+    let cold = crate::support::store(repo.clone(), &clock);
+    clock.set(deadline - Duration::minutes(30));
+    cold.update_ttl(&key(&raw), &TTL).await.unwrap();
+    let stored = repo.find_active(&id, clock.now()).await.unwrap().unwrap();
+    assert!(stored.expires <= deadline);
+}
+
+/// A 30-day-old session whose document is still live (written by an older version, or by a
+/// store with a longer lifetime) is refused and deleted on load.
+pub async fn a_session_past_its_absolute_lifetime_is_refused_and_deleted(
+    repo: Arc<dyn SessionRepository>,
+    clock: TestClock,
+) {
+    let now = clock.now();
+    let raw = "O".repeat(SESSION_KEY_LEN);
+    let mut record = crate::support::record(&raw, state_map(&[("a", json!(1))]), None, now);
+    record.created_at = now - Duration::days(30);
+    record.last_modified = now - Duration::hours(2);
+    record.expires = now + Duration::hours(22);
+    repo.insert(record).await.unwrap();
+
+    let store = store(repo.clone(), &clock);
+    assert!(store.load(&key(&raw)).await.unwrap().is_none());
+    store.update_ttl(&key(&raw), &TTL).await.unwrap();
+    assert!(
+        repo.find_active(&id_of(&raw), now).await.unwrap().is_none(),
+        "the document is deleted, not extended"
+    );
 }

@@ -6,8 +6,8 @@ use std::sync::{
 };
 
 use altrion_domain::{
-    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionState, Timestamp,
-    UserId,
+    ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionUpdate, Timestamp,
+    Touch, UserId,
 };
 use async_trait::async_trait;
 
@@ -79,29 +79,14 @@ impl SessionRepository for CountingRepository {
         self.inner.find_active(id, now).await
     }
 
-    async fn update_state(
-        &self,
-        id: &SessionId,
-        state: SessionState,
-        user_id: Option<UserId>,
-        expires: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool, RepoError> {
+    async fn update_state(&self, id: &SessionId, update: SessionUpdate) -> Result<bool, RepoError> {
         bump(&self.counts.update_state);
-        self.inner
-            .update_state(id, state, user_id, expires, now)
-            .await
+        self.inner.update_state(id, update).await
     }
 
-    async fn touch(
-        &self,
-        id: &SessionId,
-        expires: Timestamp,
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> Result<bool, RepoError> {
+    async fn touch(&self, id: &SessionId, touch: Touch) -> Result<bool, RepoError> {
         bump(&self.counts.touch);
-        let wrote = self.inner.touch(id, expires, now, stale_before).await?;
+        let wrote = self.inner.touch(id, touch).await?;
         if wrote {
             bump(&self.counts.touch_wrote);
         }
@@ -157,27 +142,12 @@ impl SessionRepository for CollidingRepository {
         self.inner.find_active(id, now).await
     }
 
-    async fn update_state(
-        &self,
-        id: &SessionId,
-        state: SessionState,
-        user_id: Option<UserId>,
-        expires: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool, RepoError> {
-        self.inner
-            .update_state(id, state, user_id, expires, now)
-            .await
+    async fn update_state(&self, id: &SessionId, update: SessionUpdate) -> Result<bool, RepoError> {
+        self.inner.update_state(id, update).await
     }
 
-    async fn touch(
-        &self,
-        id: &SessionId,
-        expires: Timestamp,
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> Result<bool, RepoError> {
-        self.inner.touch(id, expires, now, stale_before).await
+    async fn touch(&self, id: &SessionId, touch: Touch) -> Result<bool, RepoError> {
+        self.inner.touch(id, touch).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), RepoError> {
