@@ -36,6 +36,16 @@ pub enum AuthError {
     /// Missing, invalid, expired or revoked credentials on an authenticated request.
     #[error("not authenticated")]
     Unauthorized,
+    /// A sensitive change needs a fresh proof of identity: the current password, or for an
+    /// account without one a sign-in less than the re-authentication window old.
+    #[error("re-authentication required")]
+    ReauthenticationRequired,
+    /// Removing this would leave the account without any way to sign in.
+    #[error("the last way to sign in cannot be removed")]
+    LastSignInMethod,
+    /// The account has no identity of this provider.
+    #[error("no such identity is linked")]
+    NotLinked,
     /// The store could not be reached; the request may be retried.
     #[error("service unavailable")]
     Unavailable(#[source] BoxError),

@@ -40,11 +40,13 @@ mod token;
 
 pub use error::{AuthError, ConfigError, FieldError};
 pub use oauth::{
-    CallbackQuery, OAuthConfig, OAuthError, OAuthService, PendingLogin, ProviderConfig, SignedIn,
+    CallbackQuery, LinkingUser, OAuthConfig, OAuthError, OAuthService, PendingLogin,
+    ProviderConfig, SignedIn,
 };
 pub use password::{Argon2Settings, PasswordHasher, Verified};
 pub use service::{
-    AuthService, Authenticated, LoginRequest, SignupRequest, MAX_LOGIN_PASSWORD_BYTES,
+    AuthService, Authenticated, LoginRequest, Reauthentication, SignupRequest, TokenUser,
+    DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,
 };
 pub use throttle::{LockoutPolicy, LockoutStatus};
 pub use token::{

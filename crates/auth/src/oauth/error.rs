@@ -15,6 +15,8 @@ pub enum StateProblem {
     WrongProvider,
     /// The pending flow is older than [`FLOW_TTL`](super::FLOW_TTL).
     Expired,
+    /// A pending link whose user logged out everywhere (or was deleted) since it started.
+    Revoked,
 }
 
 /// Why an OAuth sign-in failed. Never carries codes, tokens, verifiers or secrets.
@@ -31,7 +33,7 @@ pub enum OAuthError {
     /// The user declined at the provider (`error=access_denied`).
     #[error("access denied at the provider")]
     AccessDenied,
-    /// Missing, mismatched, replayed, expired or cross-provider `state`.
+    /// Missing, mismatched, replayed, expired, cross-provider or revoked `state`.
     #[error("invalid OAuth state ({0:?})")]
     InvalidState(StateProblem),
     /// The provider answered with an error, an unexpected status or an unreadable body.

@@ -22,9 +22,17 @@ pub struct PendingLogin {
     verifier: String,
     provider: Provider,
     redirect_to: Url,
-    linking: Option<UserId>,
+    linking: Option<LinkingUser>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: Timestamp,
+}
+
+/// The signed-in user a linking flow was started for, and their token version then: "log out
+/// everywhere" bumps it, which cancels the pending link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkingUser {
+    pub id: UserId,
+    pub token_version: i64,
 }
 
 impl PendingLogin {
@@ -33,7 +41,7 @@ impl PendingLogin {
         verifier: String,
         provider: Provider,
         redirect_to: Url,
-        linking: Option<UserId>,
+        linking: Option<LinkingUser>,
         created_at: Timestamp,
     ) -> Self {
         Self {
@@ -46,18 +54,13 @@ impl PendingLogin {
         }
     }
 
-    /// The provider the flow was started for.
-    pub fn provider(&self) -> Provider {
-        self.provider
-    }
-
     /// The validated target to send the browser to afterwards (also on failure).
     pub fn redirect_to(&self) -> &Url {
         &self.redirect_to
     }
 
     /// The signed-in user who asked to link this provider, if any.
-    pub fn linking(&self) -> Option<&UserId> {
+    pub fn linking(&self) -> Option<&LinkingUser> {
         self.linking.as_ref()
     }
 
@@ -95,7 +98,7 @@ impl PendingLogin {
 pub(crate) struct Verified {
     pub(crate) verifier: String,
     pub(crate) redirect_to: Url,
-    pub(crate) linking: Option<UserId>,
+    pub(crate) linking: Option<LinkingUser>,
 }
 
 impl fmt::Debug for PendingLogin {
@@ -155,7 +158,10 @@ mod tests {
             "v3rifier".into(),
             Provider::Google,
             Url::parse("http://app.test/").unwrap(),
-            Some(UserId::new("u1")),
+            Some(LinkingUser {
+                id: UserId::new("u1"),
+                token_version: 3,
+            }),
             at,
         )
     }
@@ -166,7 +172,10 @@ mod tests {
         let json = serde_json::to_string(&pending(at)).unwrap();
         let back: PendingLogin = serde_json::from_str(&json).unwrap();
         assert_eq!(back.created_at(), at);
-        assert_eq!(back.linking(), Some(&UserId::new("u1")));
+        assert_eq!(
+            back.linking().map(|l| (&l.id, l.token_version)),
+            Some((&UserId::new("u1"), 3))
+        );
         let debug = format!("{back:?}");
         assert!(
             !debug.contains("s3cret") && !debug.contains("v3rifier"),

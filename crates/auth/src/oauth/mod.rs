@@ -50,7 +50,7 @@ mod redirect;
 
 use std::{fmt, sync::Arc};
 
-use altrion_domain::{Clock, Provider, UserId, UserRepository};
+use altrion_domain::{Clock, Provider, User, UserRepository};
 use oauth2::AccessToken;
 use url::Url;
 
@@ -63,7 +63,7 @@ use crate::ConfigError;
 pub use client::USER_AGENT;
 pub use config::{OAuthConfig, ProviderConfig};
 pub use error::{OAuthError, StateProblem};
-pub use flow::{CallbackQuery, PendingLogin, SignedIn, FLOW_TTL};
+pub use flow::{CallbackQuery, LinkingUser, PendingLogin, SignedIn, FLOW_TTL};
 pub use redirect::MAX_REDIRECT_LEN;
 
 /// The OAuth sign-in use cases. Cheap to clone; share one per process.
@@ -138,9 +138,11 @@ impl OAuthService {
         self.client(provider).is_ok()
     }
 
-    /// Begins a sign-in (or, with `linking`, the linking of `provider` to that signed-in user):
-    /// returns the provider's authorize URL to redirect the browser to, and the
-    /// [`PendingLogin`] to keep in the session until the callback.
+    /// Begins a sign-in (or, with `linking`, the linking of `provider` to that signed-in user,
+    /// who must have re-authenticated): returns the provider's authorize URL to redirect the
+    /// browser to, and the [`PendingLogin`] to keep (encrypted, short-lived) until the
+    /// callback. A linking flow is bound to the user's token version: "log out everywhere"
+    /// before the callback cancels it.
     ///
     /// # Errors
     /// [`OAuthError::ProviderDisabled`]; [`OAuthError::InvalidRedirect`] when `redirect_to` is
@@ -149,7 +151,7 @@ impl OAuthService {
         &self,
         provider: Provider,
         redirect_to: Option<&str>,
-        linking: Option<UserId>,
+        linking: Option<&User>,
     ) -> Result<(Url, PendingLogin), OAuthError> {
         let client = self.client(provider)?;
         let target = self.redirects.check(redirect_to)?;
@@ -159,7 +161,10 @@ impl OAuthService {
             authorization.verifier.secret().clone(),
             provider,
             target,
-            linking,
+            linking.map(|user| LinkingUser {
+                id: user.id.clone(),
+                token_version: user.token_version,
+            }),
             self.clock.now(),
         );
         tracing::debug!(%provider, linking = pending.linking().is_some(), "OAuth flow started");
@@ -216,15 +221,24 @@ impl OAuthService {
             .ok_or_else(|| OAuthError::provider("callback without a code"))?;
         let token: AccessToken = client.exchange(&self.http, code, flow.verifier).await?;
         let profile = profile::fetch(&self.http, provider, &client.profile_url, &token).await?;
+        let linking = match flow.linking {
+            Some(linking) => Some(self.still_linking(linking).await?),
+            None => None,
+        };
         let resolved = account::resolve(
             self.users.as_ref(),
             provider,
             profile,
-            flow.linking,
+            linking,
             self.clock.now(),
         )
         .await?;
-        tracing::info!(%provider, user_id = %resolved.user.id, created = resolved.created, linked = resolved.linked, "OAuth sign-in");
+        let event = if resolved.linked {
+            "identity_linked"
+        } else {
+            "login_succeeded"
+        };
+        tracing::info!(event, %provider, user_id = %resolved.user.id, created = resolved.created, method = "oauth", "OAuth sign-in");
         Ok(SignedIn {
             user: resolved.user,
             redirect_to: flow.redirect_to,
@@ -242,6 +256,21 @@ impl OAuthService {
     /// The frontend URL, the default post-sign-in target.
     pub fn frontend_url(&self) -> &Url {
         self.redirects.frontend()
+    }
+
+    /// The user a pending link is for, if it still may complete: the user exists and has not
+    /// logged out everywhere since the link was started.
+    async fn still_linking(
+        &self,
+        linking: LinkingUser,
+    ) -> Result<altrion_domain::UserId, OAuthError> {
+        match self.users.find_by_id(&linking.id).await? {
+            Some(user) if user.token_version == linking.token_version => Ok(user.id),
+            _ => {
+                tracing::warn!(user_id = %linking.id, "pending link cancelled by log out everywhere");
+                Err(OAuthError::InvalidState(StateProblem::Revoked))
+            }
+        }
     }
 
     fn client(&self, provider: Provider) -> Result<&ProviderClient, OAuthError> {

@@ -1,4 +1,5 @@
-use altrion_domain::{Email, PasswordHash, RepoError, Timestamp, User};
+use altrion_domain::{Email, LoginAttempt, PasswordHash, RepoError, User};
+use time::Duration;
 
 use super::{AuthService, Authenticated, LoginRequest};
 use crate::{AuthError, LockoutStatus, Verified};
@@ -6,6 +7,20 @@ use crate::{AuthError, LockoutStatus, Verified};
 /// Longer passwords are refused at login without hashing them (sign-up allows at most 128
 /// characters, i.e. at most 512 bytes), bounding the work one request can cause.
 pub const MAX_LOGIN_PASSWORD_BYTES: usize = 1024;
+
+/// How often one attempt re-reads and re-claims when concurrent attempts keep claiming first.
+/// Every lost claim means another attempt was counted, so past the threshold the account is
+/// locked and the loop ends long before this; the bound only stops a pathological livelock,
+/// which is then refused as rate-limited (never evaluated).
+const MAX_CLAIMS: usize = 64;
+
+/// A password check that went through the lockout: the user as last read, the verdict, and
+/// the consecutive failures counted with this attempt.
+pub(crate) struct Checked {
+    pub(crate) user: User,
+    pub(crate) verified: Verified,
+    pub(crate) failures: u32,
+}
 
 impl AuthService {
     /// Checks an email and password and issues a token. Writes no session.
@@ -32,28 +47,108 @@ impl AuthService {
                 .refuse_without_account(&password, "unknown_email")
                 .await;
         };
-
-        if let LockoutStatus::Locked { retry_after } =
-            self.lockout.status(user.locked_until, self.clock.now())
-        {
-            tracing::info!(user_id = %user.id, outcome = "locked", "login refused");
-            return Err(AuthError::Locked { retry_after });
+        let checked = self.check_password(user, &password).await?;
+        match checked.verified {
+            Verified::Valid { needs_rehash } => {
+                self.succeed(checked.user, &password, needs_rehash).await
+            }
+            Verified::Invalid => {
+                let reason = if checked.user.password_hash.is_some() {
+                    "wrong_password"
+                } else {
+                    "no_password"
+                };
+                tracing::info!(
+                    event = "login_failed",
+                    user_id = %checked.user.id,
+                    reason,
+                    failures = checked.failures,
+                    "login failed"
+                );
+                Err(AuthError::InvalidCredentials)
+            }
         }
+    }
 
-        let verified = match &user.password_hash {
+    /// Checks `password` against `user` under the lockout policy. The attempt is claimed in the
+    /// store — counted as a failure, and locking the account if it reaches the threshold —
+    /// *before* its verdict is used, so concurrent guesses from any number of addresses and
+    /// instances are evaluated one claim at a time and never more than the policy allows. The
+    /// claim runs while argon2 verifies, so a wrong password costs what an unknown email costs
+    /// (one verification). A success must be settled with `record_login`.
+    ///
+    /// # Errors
+    /// [`AuthError::Locked`] while the account is locked (nothing is counted, and the verdict,
+    /// if computed, is thrown away); store and hasher errors.
+    pub(crate) async fn check_password(
+        &self,
+        mut user: User,
+        password: &str,
+    ) -> Result<Checked, AuthError> {
+        let mut verdict: Option<(Option<PasswordHash>, Verified)> = None;
+        for _ in 0..MAX_CLAIMS {
+            let now = self.clock.now();
+            if let LockoutStatus::Locked { retry_after } =
+                self.lockout.status(user.locked_until, now)
+            {
+                tracing::info!(event = "login_locked", user_id = %user.id, "attempt refused: account locked");
+                return Err(AuthError::Locked { retry_after });
+            }
+            let failures = user.failed_logins.saturating_add(1);
+            let attempt = LoginAttempt {
+                expected_failures: user.failed_logins,
+                now,
+                lock_until: self.lockout.lock_until(failures, now),
+            };
+            let claim = self.users.claim_login_attempt(&user.id, attempt);
+            let claimed = match &verdict {
+                Some((hash, _)) if *hash == user.password_hash => claim.await?,
+                _ => {
+                    let (claimed, verified) = tokio::join!(claim, self.verify(&user, password));
+                    verdict = Some((user.password_hash.clone(), verified?));
+                    claimed?
+                }
+            };
+            if claimed {
+                let verified = verdict.map_or(Verified::Invalid, |(_, v)| v);
+                if let (Verified::Invalid, Some(until)) = (verified, attempt.lock_until) {
+                    tracing::warn!(
+                        event = "account_locked",
+                        user_id = %user.id,
+                        failures,
+                        locked_for_secs = (until - now).whole_seconds(),
+                        "account locked after repeated failures"
+                    );
+                }
+                return Ok(Checked {
+                    user,
+                    verified,
+                    failures,
+                });
+            }
+            // Another attempt was counted first: judge this one on the state it left.
+            user = self
+                .users
+                .find_by_id(&user.id)
+                .await?
+                .ok_or(AuthError::InvalidCredentials)?;
+        }
+        tracing::warn!(user_id = %user.id, "login attempts kept colliding; refusing this one");
+        Err(AuthError::Locked {
+            retry_after: Duration::seconds(1),
+        })
+    }
+
+    /// One verification against the user's hash, or a dummy one when there is none or the
+    /// password is absurdly long.
+    async fn verify(&self, user: &User, password: &str) -> Result<Verified, AuthError> {
+        match &user.password_hash {
             Some(hash) if password.len() <= MAX_LOGIN_PASSWORD_BYTES => {
-                self.hasher.verify(&password, hash).await?
+                self.hasher.verify(password, hash).await
             }
             _ => {
-                self.hasher.verify_dummy(dummy_input(&password)).await?;
-                Verified::Invalid
-            }
-        };
-        match verified {
-            Verified::Valid { needs_rehash } => self.succeed(user, &password, needs_rehash).await,
-            Verified::Invalid => {
-                self.record_failure(&user).await?;
-                Err(AuthError::InvalidCredentials)
+                self.hasher.verify_dummy(dummy_input(password)).await?;
+                Ok(Verified::Invalid)
             }
         }
     }
@@ -64,59 +159,43 @@ impl AuthService {
         reason: &'static str,
     ) -> Result<Authenticated, AuthError> {
         self.hasher.verify_dummy(dummy_input(password)).await?;
-        tracing::info!(outcome = "invalid_credentials", reason, "login failed");
+        tracing::info!(event = "login_failed", reason, "login failed");
         Err(AuthError::InvalidCredentials)
     }
 
-    async fn record_failure(&self, user: &User) -> Result<(), AuthError> {
-        let now = self.clock.now();
-        let failures = match self.users.record_failed_login(&user.id, now).await {
-            Ok(failures) => failures,
-            Err(RepoError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
+    /// Settles a successful check: clears the failures and the lock (and stores a re-hash).
+    pub(crate) async fn settle_success(
+        &self,
+        user: &User,
+        password: &str,
+        needs_rehash: bool,
+    ) -> Result<User, AuthError> {
+        let rehashed = if needs_rehash {
+            self.rehash(user, password).await
+        } else {
+            None
         };
-        let locked_until = self.lockout.lock_until(failures, now);
-        if let Some(until) = locked_until {
-            match self.users.lock_until(&user.id, until).await {
-                Ok(()) | Err(RepoError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
+        match self
+            .users
+            .record_login(&user.id, self.clock.now(), rehashed)
+            .await
+        {
+            Ok(user) => Ok(user),
+            // Deleted between the lookup and now: as if it never existed.
+            Err(RepoError::NotFound) => Err(AuthError::InvalidCredentials),
+            Err(e) => Err(e.into()),
         }
-        tracing::info!(
-            user_id = %user.id,
-            outcome = "invalid_credentials",
-            failures,
-            locked = locked_until.is_some(),
-            "login failed"
-        );
-        Ok(())
     }
 
     async fn succeed(
         &self,
-        mut user: User,
+        user: User,
         password: &str,
         needs_rehash: bool,
     ) -> Result<Authenticated, AuthError> {
-        let rehashed = if needs_rehash {
-            self.rehash(&user, password).await
-        } else {
-            None
-        };
-        let now = self.clock.now();
-        match self
-            .users
-            .record_login(&user.id, now, rehashed.clone())
-            .await
-        {
-            Ok(()) => {}
-            // Deleted between the lookup and now: as if it never existed.
-            Err(RepoError::NotFound) => return Err(AuthError::InvalidCredentials),
-            Err(e) => return Err(e.into()),
-        }
-        apply_login(&mut user, now, rehashed);
+        let user = self.settle_success(&user, password, needs_rehash).await?;
         let token = self.issue(&user)?;
-        tracing::info!(user_id = %user.id, outcome = "success", rehashed = needs_rehash, "logged in");
+        tracing::info!(event = "login_succeeded", user_id = %user.id, method = "password", rehashed = needs_rehash, "logged in");
         Ok(Authenticated { user, token })
     }
 
@@ -129,17 +208,6 @@ impl AuthService {
                 None
             }
         }
-    }
-}
-
-/// Mirrors what `record_login` stored, so the caller gets the current user without a re-read.
-fn apply_login(user: &mut User, now: Timestamp, rehashed: Option<PasswordHash>) {
-    user.failed_logins = 0;
-    user.locked_until = None;
-    user.last_login_at = Some(now);
-    user.updated_at = now;
-    if let Some(hash) = rehashed {
-        user.password_hash = Some(hash);
     }
 }
 

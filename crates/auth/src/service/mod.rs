@@ -5,8 +5,12 @@ mod signup;
 
 use std::{fmt, sync::Arc};
 
-use altrion_domain::{Clock, RepoError, SessionRepository, User, UserId, UserRepository};
+use altrion_domain::{
+    Clock, Provider, RepoError, SessionRepository, Timestamp, Unlinked, User, UserId,
+    UserRepository,
+};
 use serde::Deserialize;
+use time::Duration;
 
 use crate::{AuthError, ConfigError, IssuedToken, LockoutPolicy, PasswordHasher, TokenService};
 
@@ -46,6 +50,35 @@ impl fmt::Debug for LoginRequest {
     }
 }
 
+/// The user a bearer token speaks for, and when the token was issued (its sign-in time).
+#[derive(Debug, Clone)]
+pub struct TokenUser {
+    pub user: User,
+    pub issued_at: Timestamp,
+}
+
+/// The fresh proof of identity a sensitive change comes with.
+#[derive(Clone, Copy, Default)]
+pub struct Reauthentication<'a> {
+    /// The current password, as typed (required when the account has one).
+    pub password: Option<&'a str>,
+    /// When the caller's credential was obtained (JWT `iat`, or the session's sign-in).
+    pub signed_in_at: Option<Timestamp>,
+}
+
+impl fmt::Debug for Reauthentication<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reauthentication")
+            .field("password", &self.password.map(|_| "<redacted>"))
+            .field("signed_in_at", &self.signed_in_at)
+            .finish()
+    }
+}
+
+/// The default re-authentication window: a sign-in younger than this counts as fresh proof for
+/// accounts without a password.
+pub const DEFAULT_REAUTH_WINDOW: Duration = Duration::minutes(10);
+
 /// A signed-in user and their new access token.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
@@ -63,6 +96,7 @@ pub struct AuthService {
     hasher: PasswordHasher,
     tokens: TokenService,
     lockout: LockoutPolicy,
+    reauth_window: Duration,
 }
 
 impl AuthService {
@@ -86,7 +120,16 @@ impl AuthService {
             hasher,
             tokens,
             lockout,
+            reauth_window: DEFAULT_REAUTH_WINDOW,
         })
+    }
+
+    /// Sets how recent a sign-in must be to stand in for the password of an account that has
+    /// none ([`DEFAULT_REAUTH_WINDOW`] by default).
+    #[must_use]
+    pub fn reauth_window(mut self, window: Duration) -> Self {
+        self.reauth_window = window;
+        self
     }
 
     /// The same service over other handles on the same stores (a server opens a database
@@ -110,7 +153,7 @@ impl AuthService {
     /// [`AuthError::Unauthorized`] when the token is invalid or expired, its user no longer
     /// exists, or it predates the user's last "log out everywhere" (`tv` is stale);
     /// [`AuthError::Unavailable`] / [`AuthError::Internal`] from the store.
-    pub async fn authenticate_token(&self, token: &str) -> Result<User, AuthError> {
+    pub async fn authenticate_token(&self, token: &str) -> Result<TokenUser, AuthError> {
         let claims = self.tokens.verify(token).map_err(|reason| {
             tracing::debug!(%reason, "bearer token refused");
             AuthError::Unauthorized
@@ -127,7 +170,78 @@ impl AuthService {
             tracing::debug!(user_id = %user.id, "bearer token revoked by logout-all");
             return Err(AuthError::Unauthorized);
         }
-        Ok(user)
+        let issued_at =
+            Timestamp::from_unix_timestamp(claims.iat).map_err(|_| AuthError::Unauthorized)?;
+        Ok(TokenUser { user, issued_at })
+    }
+
+    /// Demands a fresh proof of identity from a signed-in `user` before a sensitive change
+    /// (linking or unlinking a provider, and the like): the current password when the account
+    /// has one — checked under the lockout policy like a login, so wrong guesses here count
+    /// towards the lock — else a sign-in younger than the re-authentication window.
+    ///
+    /// # Errors
+    /// [`AuthError::ReauthenticationRequired`] when the proof is missing, wrong or too old;
+    /// [`AuthError::Locked`] while the account is locked; store and hasher errors.
+    pub async fn reauthenticate(
+        &self,
+        user: &User,
+        proof: Reauthentication<'_>,
+    ) -> Result<(), AuthError> {
+        if user.password_hash.is_none() {
+            let fresh = proof
+                .signed_in_at
+                .is_some_and(|at| self.clock.now() - at < self.reauth_window);
+            if fresh {
+                return Ok(());
+            }
+            tracing::info!(event = "reauthentication_failed", user_id = %user.id, reason = "sign_in_too_old", "re-authentication refused");
+            return Err(AuthError::ReauthenticationRequired);
+        }
+        let Some(password) = proof.password else {
+            tracing::info!(event = "reauthentication_failed", user_id = %user.id, reason = "no_password_given", "re-authentication refused");
+            return Err(AuthError::ReauthenticationRequired);
+        };
+        let checked = self.check_password(user.clone(), password).await?;
+        match checked.verified {
+            crate::Verified::Valid { needs_rehash } => {
+                self.settle_success(&checked.user, password, needs_rehash)
+                    .await
+                    .map_err(|e| match e {
+                        AuthError::InvalidCredentials => AuthError::Unauthorized,
+                        other => other,
+                    })?;
+                Ok(())
+            }
+            crate::Verified::Invalid => {
+                tracing::info!(event = "reauthentication_failed", user_id = %user.id, reason = "wrong_password", failures = checked.failures, "re-authentication refused");
+                Err(AuthError::ReauthenticationRequired)
+            }
+        }
+    }
+
+    /// Removes `provider` from the user's ways to sign in. Call
+    /// [`reauthenticate`](Self::reauthenticate) first.
+    ///
+    /// # Errors
+    /// [`AuthError::NotLinked`]; [`AuthError::LastSignInMethod`] when it is the only way left
+    /// (decided in the same write, so concurrent unlinks cannot both pass);
+    /// [`AuthError::Unauthorized`] when the user no longer exists; store errors.
+    pub async fn unlink(&self, user: &User, provider: Provider) -> Result<User, AuthError> {
+        match self
+            .users
+            .unlink_provider(&user.id, provider, self.clock.now())
+            .await
+        {
+            Ok(Unlinked::Removed(user)) => {
+                tracing::info!(event = "identity_unlinked", user_id = %user.id, %provider, "identity unlinked");
+                Ok(user)
+            }
+            Ok(Unlinked::NotLinked) => Err(AuthError::NotLinked),
+            Ok(Unlinked::LastSignInMethod) => Err(AuthError::LastSignInMethod),
+            Err(RepoError::NotFound) => Err(AuthError::Unauthorized),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The user a session (cookie path) belongs to.
@@ -153,18 +267,8 @@ impl AuthService {
             Err(e) => return Err(e.into()),
         };
         let sessions = self.sessions.delete_for_user(id).await?;
-        tracing::info!(user_id = %id, token_version = version, sessions, "logged out everywhere");
+        tracing::info!(event = "logout_all", user_id = %id, token_version = version, sessions, "logged out everywhere");
         Ok(())
-    }
-
-    /// The password hasher (shared with clones of this service).
-    pub fn hasher(&self) -> &PasswordHasher {
-        &self.hasher
-    }
-
-    /// The token service (shared with clones of this service).
-    pub fn tokens(&self) -> &TokenService {
-        &self.tokens
     }
 
     fn issue(&self, user: &User) -> Result<IssuedToken, AuthError> {

@@ -99,3 +99,44 @@ async fn retry_after_is_whole_seconds_rounded_up() {
     let err = app.login("ada@example.com", PASSWORD).await.unwrap_err();
     assert_eq!(err.retry_after_secs(), Some(1));
 }
+
+/// The burst that broke the read-then-write lockout: 40 simultaneous wrong guesses, spread
+/// over two service instances sharing one store. Each attempt is claimed in the store before
+/// its verdict counts, so exactly `threshold` are evaluated and the rest are refused as locked;
+/// the right password afterwards, inside the lock window, is refused too.
+#[tokio::test]
+async fn forty_concurrent_wrong_guesses_get_only_the_threshold_evaluated() {
+    let app = TestApp::new();
+    app.ada().await;
+    let other_instance = app.reconfigured(&crate::helpers::cheap_argon2());
+    let guesses = (0..40).map(|i| {
+        let service = if i % 2 == 0 {
+            app.service.clone()
+        } else {
+            other_instance.service.clone()
+        };
+        async move {
+            service
+                .login(altrion_auth::LoginRequest {
+                    email: "ada@example.com".into(),
+                    password: format!("wrong guess {i}"),
+                })
+                .await
+        }
+    });
+    let results = futures_util::future::join_all(guesses).await;
+    let evaluated = results
+        .iter()
+        .filter(|r| matches!(r, Err(AuthError::InvalidCredentials)))
+        .count();
+    let locked = results
+        .iter()
+        .filter(|r| matches!(r, Err(AuthError::Locked { .. })))
+        .count();
+    assert_eq!((evaluated, locked), (5, 35), "{results:?}");
+    assert_eq!(app.stored("ada@example.com").await.failed_logins, 5);
+    assert!(matches!(
+        app.login("ada@example.com", PASSWORD).await,
+        Err(AuthError::Locked { .. })
+    ));
+}

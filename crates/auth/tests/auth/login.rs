@@ -26,7 +26,7 @@ async fn login_with_the_right_password_issues_a_token_and_records_the_login() {
         .authenticate_token(&auth.token.token)
         .await
         .unwrap();
-    assert_eq!(me.id, signed_up.user.id);
+    assert_eq!(me.user.id, signed_up.user.id);
 }
 
 /// Each way of not having the right credentials: one verification, the same error.

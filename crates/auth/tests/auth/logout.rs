@@ -36,7 +36,7 @@ async fn logout_all_revokes_tokens_and_deletes_only_that_users_sessions() {
         .authenticate_token(&fresh.token.token)
         .await
         .unwrap();
-    assert_eq!(me.token_version, 1);
+    assert_eq!(me.user.token_version, 1);
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod oauth_github;
 mod oauth_google;
 mod oauth_logs;
 mod oauth_support;
+mod reauth;
 mod secrets;
 mod signup;
 mod tokens;

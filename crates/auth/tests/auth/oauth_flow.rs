@@ -257,19 +257,28 @@ impl UserRepository for FlakyUsers {
         self.check()?;
         self.inner.find_by_identity(p, s).await
     }
-    async fn record_failed_login(&self, id: &UserId, at: Timestamp) -> Result<u32, RepoError> {
-        self.inner.record_failed_login(id, at).await
-    }
-    async fn lock_until(&self, id: &UserId, until: Timestamp) -> Result<(), RepoError> {
-        self.inner.lock_until(id, until).await
+    async fn claim_login_attempt(
+        &self,
+        id: &UserId,
+        attempt: altrion_domain::LoginAttempt,
+    ) -> Result<bool, RepoError> {
+        self.inner.claim_login_attempt(id, attempt).await
     }
     async fn record_login(
         &self,
         id: &UserId,
         at: Timestamp,
         rehashed: Option<PasswordHash>,
-    ) -> Result<(), RepoError> {
+    ) -> Result<User, RepoError> {
         self.inner.record_login(id, at, rehashed).await
+    }
+    async fn unlink_provider(
+        &self,
+        id: &UserId,
+        provider: Provider,
+        at: Timestamp,
+    ) -> Result<altrion_domain::Unlinked, RepoError> {
+        self.inner.unlink_provider(id, provider, at).await
     }
     async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
         self.inner.bump_token_version(id, at).await

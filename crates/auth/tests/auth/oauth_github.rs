@@ -114,7 +114,7 @@ async fn a_signed_in_user_links_github_to_their_account() {
 
     let (url, pending) = app
         .service
-        .start(Provider::Github, Some("/settings"), Some(ada.id.clone()))
+        .start(Provider::Github, Some("/settings"), Some(&ada))
         .unwrap();
     let signed_in = app
         .callback(
@@ -160,7 +160,7 @@ async fn linking_an_identity_owned_by_another_account_is_refused() {
 
     let (url, pending) = app
         .service
-        .start(Provider::Github, None, Some(ada.id.clone()))
+        .start(Provider::Github, None, Some(&ada))
         .unwrap();
     let result = app
         .callback(
@@ -219,4 +219,40 @@ async fn a_failing_emails_call_is_a_provider_error() {
         "provider_error"
     );
     assert!(app.users.is_empty());
+}
+
+/// A link started with a stolen token must not outlive the victim's "log out everywhere":
+/// the pending flow carries the token version it was started under, and the callback refuses
+/// it once that changed — before anything is linked.
+#[tokio::test]
+async fn log_out_everywhere_cancels_a_pending_link() {
+    let app = OAuthTest::new().await;
+    let ada = app.local_user("ada@example.com").await;
+    app.github_token_ok().await;
+    app.github_profile(github_octocat(), github_emails()).await;
+    let (url, pending) = app
+        .service
+        .start(Provider::Github, None, Some(&ada))
+        .unwrap();
+
+    app.users
+        .bump_token_version(&ada.id, altrion_domain::Clock::now(&app.clock))
+        .await
+        .unwrap();
+    let result = app
+        .callback(
+            Provider::Github,
+            Some(query_map(&url)["state"].clone()),
+            Some(pending),
+        )
+        .await;
+
+    assert_eq!(code_of(result), "invalid_state");
+    assert!(app
+        .users
+        .find_by_identity(Provider::Github, "583231")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(app.users.len(), 1);
 }

@@ -1,0 +1,129 @@
+//! Fresh proof of identity before sensitive changes, and unlinking.
+
+use altrion_auth::{AuthError, Reauthentication};
+use altrion_domain::{Clock as _, Provider, UserRepository as _};
+use time::Duration;
+
+use crate::helpers::{TestApp, PASSWORD};
+
+fn with_password(password: &str) -> Reauthentication<'_> {
+    Reauthentication {
+        password: Some(password),
+        signed_in_at: None,
+    }
+}
+
+#[tokio::test]
+async fn a_password_account_must_give_its_current_password() {
+    let app = TestApp::new();
+    let ada = app.ada().await.user;
+
+    // A stolen token alone, however fresh, is not enough.
+    let token_only = Reauthentication {
+        password: None,
+        signed_in_at: Some(app.clock.now()),
+    };
+    assert!(matches!(
+        app.service.reauthenticate(&ada, token_only).await,
+        Err(AuthError::ReauthenticationRequired)
+    ));
+    assert!(matches!(
+        app.service
+            .reauthenticate(&ada, with_password("wrong guess!"))
+            .await,
+        Err(AuthError::ReauthenticationRequired)
+    ));
+    assert_eq!(
+        app.stored("ada@example.com").await.failed_logins,
+        1,
+        "a wrong password here counts towards the lockout"
+    );
+    app.service
+        .reauthenticate(&ada, with_password(PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(app.stored("ada@example.com").await.failed_logins, 0);
+}
+
+#[tokio::test]
+async fn re_authentication_guesses_are_locked_out_like_logins() {
+    let app = TestApp::new();
+    let ada = app.ada().await.user;
+    for _ in 0..5 {
+        let _ = app
+            .service
+            .reauthenticate(&ada, with_password("wrong guess!"))
+            .await;
+    }
+    let ada = app.stored("ada@example.com").await;
+    assert!(matches!(
+        app.service
+            .reauthenticate(&ada, with_password(PASSWORD))
+            .await,
+        Err(AuthError::Locked { .. })
+    ));
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_needs_a_recent_sign_in() {
+    let app = TestApp::new();
+    let octo = app.oauth_only("octo@example.com").await;
+    let signed_in = app.clock.now();
+    let proof = Reauthentication {
+        password: None,
+        signed_in_at: Some(signed_in),
+    };
+    app.clock.advance(Duration::minutes(9));
+    app.service.reauthenticate(&octo, proof).await.unwrap();
+    app.clock.advance(Duration::minutes(1));
+    assert!(matches!(
+        app.service.reauthenticate(&octo, proof).await,
+        Err(AuthError::ReauthenticationRequired)
+    ));
+    assert!(matches!(
+        app.service
+            .reauthenticate(&octo, Reauthentication::default())
+            .await,
+        Err(AuthError::ReauthenticationRequired)
+    ));
+
+    let wider = app.service.clone().reauth_window(Duration::minutes(30));
+    wider.reauthenticate(&octo, proof).await.unwrap();
+}
+
+#[tokio::test]
+async fn unlinking_refuses_the_last_way_to_sign_in() {
+    let app = TestApp::new();
+    let octo = app.oauth_only("octo@example.com").await;
+    assert!(matches!(
+        app.service.unlink(&octo, Provider::Github).await,
+        Err(AuthError::LastSignInMethod)
+    ));
+    assert!(matches!(
+        app.service.unlink(&octo, Provider::Google).await,
+        Err(AuthError::NotLinked)
+    ));
+    let now = app.clock.now();
+    app.users
+        .link_identity(
+            &octo.id,
+            altrion_domain::Identity {
+                provider: Provider::Google,
+                subject: "g-1".into(),
+                email: None,
+                email_verified: true,
+                linked_at: now,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let after = app.service.unlink(&octo, Provider::Github).await.unwrap();
+    assert_eq!(after.providers(), vec![Provider::Google]);
+    assert!(app
+        .users
+        .find_by_identity(Provider::Github, "583231")
+        .await
+        .unwrap()
+        .is_none());
+}
