@@ -56,8 +56,8 @@ pub fn check(report: &CheckReport) {
     }
     println!();
     println!(
-        "Sessions: {} active, {} expired awaiting removal by the TTL monitor",
-        report.sessions.active, report.sessions.expired_awaiting_removal
+        "Sessions: {} active (signed in), {} anonymous, {} expired awaiting removal by the TTL monitor",
+        report.sessions.active, report.sessions.anonymous, report.sessions.expired_awaiting_removal
     );
     let providers: Vec<String> = report
         .users_by_provider

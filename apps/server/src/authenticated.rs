@@ -4,8 +4,8 @@ use std::{future::Future, pin::Pin};
 
 use actix_session::SessionExt;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
-use altrion_auth::AuthError;
-use altrion_domain::User;
+use altrion_auth::{AuthError, Reauthentication};
+use altrion_domain::{Timestamp, User};
 use altrion_session::AuthSession;
 
 use crate::{error::ApiError, state::AppState};
@@ -15,6 +15,20 @@ use crate::{error::ApiError, state::AppState};
 #[derive(Debug)]
 pub struct AuthenticatedUser {
     pub user: User,
+    /// When that credential was obtained (the JWT's `iat`, the session's sign-in), for recent
+    /// sign-in checks; `None` for a session signed in before this was recorded.
+    pub signed_in_at: Option<Timestamp>,
+}
+
+impl AuthenticatedUser {
+    /// The proof of identity this request offers for a sensitive change, with `password` if
+    /// the body carried one.
+    pub fn reauthentication<'a>(&self, password: Option<&'a str>) -> Reauthentication<'a> {
+        Reauthentication {
+            password,
+            signed_in_at: self.signed_in_at,
+        }
+    }
 }
 
 /// The Bearer token, if the request carries an `Authorization: Bearer …` header.
@@ -45,15 +59,21 @@ impl FromRequest for AuthenticatedUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             if let Some(token) = bearer {
-                let user = state.auth.authenticate_token(&token?).await?;
-                return Ok(Self { user });
+                let caller = state.auth.authenticate_token(&token?).await?;
+                return Ok(Self {
+                    user: caller.user,
+                    signed_in_at: Some(caller.issued_at),
+                });
             }
             // An undecodable session is treated as no session.
             let Ok(Some(user_id)) = session.current_user() else {
                 return Err(ApiError::unauthorized());
             };
             match state.auth.current_user(&user_id).await {
-                Ok(user) => Ok(Self { user }),
+                Ok(user) => Ok(Self {
+                    user,
+                    signed_in_at: session.signed_in_at(),
+                }),
                 Err(AuthError::Unauthorized) => {
                     // The user is gone: drop the orphaned session.
                     session.log_out();

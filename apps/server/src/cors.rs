@@ -16,7 +16,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// Allows exactly the frontend's origin; every other origin gets no CORS headers.
 pub fn cors(frontend_url: &str) -> Cors {
     let cors = Cors::default()
-        .allowed_methods([Method::GET, Method::POST])
+        .allowed_methods([Method::GET, Method::POST, Method::DELETE])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .allowed_header("x-request-id")
         .expose_headers([header::RETRY_AFTER])

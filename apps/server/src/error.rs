@@ -164,6 +164,31 @@ impl ApiError {
         )
     }
 
+    /// A cookie-authenticated, state-changing request from another site (CSRF).
+    pub fn forbidden_origin() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_origin",
+            "this request comes from an origin that may not act with your session",
+        )
+    }
+
+    pub fn reauthentication_required() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "reauthentication_required",
+            "confirm it is you: send your current password (or sign in again if your account has none)",
+        )
+    }
+
+    pub fn last_sign_in_method() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "last_sign_in_method",
+            "this is the account's last way to sign in; add another one first",
+        )
+    }
+
     pub fn email_taken() -> Self {
         Self::new(
             StatusCode::CONFLICT,
@@ -298,6 +323,13 @@ impl From<altrion_auth::AuthError> for ApiError {
             E::EmailTaken => Self::email_taken(),
             E::Locked { .. } => Self::rate_limited(retry_after.unwrap_or(1)),
             E::Unauthorized => Self::unauthorized(),
+            E::ReauthenticationRequired => Self::reauthentication_required(),
+            E::LastSignInMethod => Self::last_sign_in_method(),
+            E::NotLinked => Self::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no identity of this provider is linked to the account",
+            ),
             E::Unavailable(source) => Self::service_unavailable(source),
             E::Internal(source) => Self::internal(source),
         }

@@ -8,6 +8,8 @@ pub mod client_ip;
 pub mod cors;
 pub mod database;
 pub mod error;
+pub mod origin;
+pub mod pending;
 pub mod request_id;
 pub mod routes;
 pub mod settings;

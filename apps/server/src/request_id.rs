@@ -1,5 +1,6 @@
 //! Gives every request an id (the caller's `x-request-id` when it is sane, else a new UUID),
-//! runs the request inside a tracing span carrying it, echoes it on the response, and logs
+//! runs the request inside a tracing span carrying it and the client's address (as the per-IP
+//! limiter sees it, so every security event names it), echoes the id on the response, and logs
 //! one line per request.
 
 use std::time::Instant;
@@ -32,6 +33,7 @@ fn sane(id: &str) -> bool {
 /// # Errors
 /// An inner middleware's failure, as a JSON `503 service_unavailable` carrying the id.
 pub async fn request_id<B: MessageBody + 'static>(
+    client: crate::client_ip::ClientIp,
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, Error> {
@@ -46,6 +48,7 @@ pub async fn request_id<B: MessageBody + 'static>(
         request_id = %id,
         method = %req.method(),
         path = %req.path(),
+        client_ip = %client.of(&req),
     );
     let started = Instant::now();
 

@@ -23,7 +23,10 @@ use time::Duration;
 use crate::{
     client_ip::ClientIp,
     database::Database,
-    error, request_id, routes,
+    error,
+    origin::OriginPolicy,
+    pending::FlowCookie,
+    request_id, routes,
     settings::Settings,
     state::{AppState, Stores},
 };
@@ -182,7 +185,8 @@ fn auth_service(
         hasher,
         tokens,
         lockout,
-    )?)
+    )?
+    .reauth_window(seconds(settings.auth.reauth_window_secs)))
 }
 
 /// Google and GitHub sign-in; a provider without client id and secret is disabled.
@@ -251,6 +255,19 @@ fn worker_state(
     }
 }
 
+/// A per-IP limiter with the configured quota and buckets of its own.
+fn ip_limit(settings: &Settings, client_ip: ClientIp) -> Result<routes::IpLimit, StartupError> {
+    let limits = &settings.rate_limit;
+    GovernorConfigBuilder::default()
+        .period(std::time::Duration::from_millis(
+            60_000 / u64::from(limits.per_ip_per_minute.max(1)),
+        ))
+        .burst_size(limits.per_ip_burst.max(1))
+        .key_extractor(client_ip)
+        .finish()
+        .ok_or_else(|| StartupError::Security("rate limit must be positive".to_owned()))
+}
+
 fn run(
     listener: TcpListener,
     settings: &Settings,
@@ -265,17 +282,23 @@ fn run(
             .map_err(|e| StartupError::Security(e.to_string()))?,
     };
     let touch_after = seconds(settings.session.touch_after_secs);
-    let limits = &settings.rate_limit;
-    let ip_limit = GovernorConfigBuilder::default()
-        .period(std::time::Duration::from_millis(
-            60_000 / u64::from(limits.per_ip_per_minute.max(1)),
-        ))
-        .burst_size(limits.per_ip_burst.max(1))
-        .key_extractor(ClientIp {
-            trusted_hops: limits.trusted_proxy_hops,
-        })
-        .finish()
-        .ok_or_else(|| StartupError::Security("rate limit must be positive".to_owned()))?;
+    let absolute_ttl = seconds(settings.session.absolute_ttl_secs);
+    let client_ip = ClientIp {
+        trusted_hops: settings.rate_limit.trusted_proxy_hops,
+    };
+    let limits = routes::Limits {
+        credentials: ip_limit(settings, client_ip)?,
+        oauth: ip_limit(settings, client_ip)?,
+    };
+    let flows = web::Data::new(FlowCookie::new(
+        settings.session.secret.expose_secret().as_bytes(),
+        settings.session.cookie_secure,
+    ));
+    let origins = Arc::new(OriginPolicy::new(
+        &settings.server.frontend_url,
+        &settings.server.public_url,
+        settings.session.cookie_name(),
+    ));
     let frontend_url = settings.server.frontend_url.clone();
     let state = web::Data::new(state);
     let json_config = web::JsonConfig::default()
@@ -288,14 +311,18 @@ fn run(
             state.stores.sessions.clone(),
             state.clock.clone(),
             touch_after,
-        );
+        )
+        .absolute_ttl(absolute_ttl);
+        let origins = origins.clone();
         App::new()
             .app_data(state)
+            .app_data(flows.clone())
             .app_data(json_config.clone())
             .app_data(query_config.clone())
-            .configure(|cfg| routes::configure(cfg, &ip_limit))
+            .configure(|cfg| routes::configure(cfg, &limits))
             .default_service(web::to(error::not_found))
             .wrap(session_middleware(session_store, &cookie))
+            .wrap(from_fn(move |req, next| origins.clone().check(req, next)))
             .wrap(crate::cors::cors(&frontend_url))
             .wrap(
                 DefaultHeaders::new()
@@ -304,7 +331,9 @@ fn run(
                     .add(("referrer-policy", "no-referrer"))
                     .add(("cache-control", "no-store")),
             )
-            .wrap(from_fn(request_id::request_id))
+            .wrap(from_fn(move |req, next| {
+                request_id::request_id(client_ip, req, next)
+            }))
     })
     .listen(listener)
     .map_err(|source| StartupError::Bind {

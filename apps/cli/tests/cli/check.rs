@@ -34,7 +34,8 @@ fn session(n: u8, expires: time::OffsetDateTime, now: time::OffsetDateTime) -> S
         expires,
         last_modified: now,
         created_at: now,
-        user_id: None,
+        // A signed-in session, as the server writes them.
+        user_id: Some(altrion_domain::UserId::new(format!("{n:024x}"))),
     }
 }
 

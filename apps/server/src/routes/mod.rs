@@ -20,7 +20,7 @@ fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(error::method_not_allowed))
 }
 
-/// The per-IP limiter shared by sign-up and login.
+/// A per-IP limiter configuration.
 pub type IpLimit = GovernorConfig<
     ClientIp,
     actix_governor::governor::middleware::NoOpMiddleware<
@@ -28,20 +28,27 @@ pub type IpLimit = GovernorConfig<
     >,
 >;
 
+/// The per-IP limiters, each with buckets of its own: sign-up and login (`credentials`), and
+/// the OAuth start and callback (`oauth`).
+#[derive(Clone)]
+pub struct Limits {
+    pub credentials: IpLimit,
+    pub oauth: IpLimit,
+}
+
 /// Declares the routes once: registers them in `configure` and lists them in `ROUTES`.
-/// `limited` routes sit behind the per-IP rate limiter.
+/// `limited(name)` routes sit behind that per-IP rate limiter of [`Limits`].
 macro_rules! route_table {
-    ($($method:ident $path:literal => $handler:path $(, $limited:ident)?;)+) => {
+    ($($method:ident $path:literal => $handler:path $(, limited($limit:ident))?;)+) => {
         /// Every registered route as (method, path).
         pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
 
         /// Registers every route.
-        pub fn configure(cfg: &mut web::ServiceConfig, ip_limit: &IpLimit) {
+        pub fn configure(cfg: &mut web::ServiceConfig, limits: &Limits) {
             $(
                 let route = resource($path).route(web::$method().to($handler));
                 $(
-                    let _: &str = stringify!($limited);
-                    let route = route.wrap(Governor::new(ip_limit));
+                    let route = route.wrap(Governor::new(&limits.$limit));
                 )?
                 cfg.service(route);
             )+
@@ -56,12 +63,13 @@ route_table! {
     get "/api/health" => health::health;
     get "/api/ready" => health::ready;
     get "/api/openapi.json" => openapi::document;
-    post "/api/auth/signup" => auth::signup, limited;
-    post "/api/auth/login" => auth::login, limited;
+    post "/api/auth/signup" => auth::signup, limited(credentials);
+    post "/api/auth/login" => auth::login, limited(credentials);
     get "/api/auth/me" => auth::me;
     post "/api/auth/logout" => auth::logout;
     post "/api/auth/logout-all" => auth::logout_all;
-    get "/api/auth/{provider}" => oauth::start;
-    get "/api/auth/{provider}/callback" => oauth::callback;
+    delete "/api/auth/identities/{provider}" => oauth::unlink;
+    get "/api/auth/{provider}" => oauth::start, limited(oauth);
+    get "/api/auth/{provider}/callback" => oauth::callback, limited(oauth);
     post "/api/auth/{provider}/link" => oauth::link;
 }

@@ -1,18 +1,16 @@
-//! Login with Google and GitHub: start the flow, finish it on the callback, link a provider.
+//! Login with Google and GitHub: start the flow, finish it on the callback; link and unlink a
+//! provider with re-authentication.
 
-use actix_web::{http::header, web, HttpResponse};
-use altrion_auth::{CallbackQuery, OAuthError, PendingLogin};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use altrion_auth::OAuthError;
 use altrion_domain::Provider;
 use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    authenticated::AuthenticatedUser, error::ApiError, routes::openapi::ErrorResponse,
-    state::AppState,
+    authenticated::AuthenticatedUser, error::ApiError, pending::FlowCookie,
+    routes::openapi::ErrorResponse, state::AppState,
 };
-
-/// Where the pending flow (state, PKCE verifier, return target) waits for the callback.
-const PENDING_KEY: &str = "oauth_pending";
 
 /// `google` or `github`; anything else is not a route.
 fn provider(name: &str) -> Result<Provider, ApiError> {
@@ -23,10 +21,10 @@ fn provider(name: &str) -> Result<Provider, ApiError> {
     }
 }
 
-fn found(location: &str) -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header((header::LOCATION, location))
-        .finish()
+fn found(location: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Found();
+    response.insert_header((header::LOCATION, location));
+    response
 }
 
 /// Failures before anything was sent to the provider are the caller's: plain JSON errors.
@@ -47,38 +45,41 @@ pub struct StartQuery {
     redirect_to: Option<String>,
 }
 
-/// `GET /api/auth/{provider}?redirect_to=…`: keeps a single-use `state` and the PKCE verifier
-/// in the session and sends the browser to the provider. A signed-in session links instead.
+/// `GET /api/auth/{provider}?redirect_to=…`: keeps a single-use `state`, the PKCE verifier and
+/// the return target in a short-lived encrypted cookie and sends the browser to the provider.
+/// Always a sign-in, never a link (a link needs `POST …/link` with re-authentication); writes
+/// nothing to the database.
 #[utoipa::path(
     get, path = "/api/auth/{provider}", tag = "oauth",
     params(("provider" = String, Path, description = "`google` or `github`"), StartQuery),
     responses(
-        (status = 302, description = "To the provider's consent page; sets the session cookie"),
+        (status = 302, description = "To the provider's consent page; sets the `altrion.oauth` flow cookie (10 min)"),
         (status = 404, description = "`provider_disabled` (no client id and secret) or `not_found` (unknown provider)", body = ErrorResponse),
         (status = 422, description = "`invalid_redirect`", body = ErrorResponse),
-        (status = 503, description = "`service_unavailable`", body = ErrorResponse),
+        (status = 429, description = "`rate_limited`: too many starts from this address", body = ErrorResponse),
     )
 )]
 pub async fn start(
     state: web::Data<AppState>,
+    flows: web::Data<FlowCookie>,
     path: web::Path<String>,
     query: web::Query<StartQuery>,
-    session: AuthSession,
 ) -> Result<HttpResponse, ApiError> {
     let provider = provider(&path)?;
-    let linking = session.current_user().ok().flatten();
     let (authorize, pending) = state
         .oauth
-        .start(provider, query.redirect_to.as_deref(), linking)
+        .start(provider, query.redirect_to.as_deref(), None)
         .map_err(start_error)?;
-    session
-        .insert(PENDING_KEY, &pending)
-        .map_err(ApiError::internal)?;
-    Ok(found(authorize.as_str()))
+    let cookie = flows.carrying(&pending).map_err(ApiError::internal)?;
+    Ok(found(authorize.as_str()).cookie(cookie).finish())
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+/// `POST /api/auth/{provider}/link` input.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct LinkBody {
+    /// The current password; required when the account has one. An account without a password
+    /// must have signed in less than 10 minutes ago instead.
+    password: Option<String>,
     /// Where to return after linking.
     redirect_to: Option<String>,
 }
@@ -89,46 +90,102 @@ pub(crate) struct LinkResponse {
     authorize_url: String,
 }
 
-/// `POST /api/auth/{provider}/link`: for a signed-in user (Bearer or cookie), prepares the
-/// flow that links this provider and returns the URL to send the browser to. A password user
-/// needs this because a browser navigation carries no Bearer token.
+/// `POST /api/auth/{provider}/link`: for a signed-in user (Bearer or cookie) who proves their
+/// identity again, prepares the flow that links this provider and returns the URL to send the
+/// browser to. The pending link is bound to the user's token version: "log out everywhere"
+/// cancels it.
 #[utoipa::path(
     post, path = "/api/auth/{provider}/link", tag = "oauth",
     params(("provider" = String, Path, description = "`google` or `github`")),
-    request_body(content = Option<LinkBody>, description = "Optional return target"),
+    request_body = LinkBody,
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
-        (status = 200, description = "The provider URL to send the browser to; sets the session cookie holding the pending flow", body = LinkResponse),
+        (status = 200, description = "The provider URL to send the browser to; sets the flow cookie", body = LinkResponse),
+        (status = 400, description = "`malformed_json`", body = ErrorResponse),
         (status = 401, description = "`unauthorized`", body = ErrorResponse),
+        (status = 403, description = "`reauthentication_required`: no, or a wrong, current password; or, without a password, a sign-in older than 10 minutes. `forbidden_origin` for a cookie request from a foreign origin", body = ErrorResponse),
         (status = 404, description = "`provider_disabled` or `not_found`", body = ErrorResponse),
-        (status = 422, description = "`invalid_redirect`", body = ErrorResponse),
+        (status = 422, description = "`invalid_redirect`, `validation_failed`", body = ErrorResponse),
+        (status = 429, description = "`rate_limited`: the account is locked after wrong passwords", body = ErrorResponse),
         (status = 503, description = "`service_unavailable`", body = ErrorResponse),
     )
 )]
 pub async fn link(
     state: web::Data<AppState>,
+    flows: web::Data<FlowCookie>,
     path: web::Path<String>,
     caller: AuthenticatedUser,
-    body: Option<web::Json<LinkBody>>,
-    session: AuthSession,
+    body: web::Json<LinkBody>,
 ) -> Result<HttpResponse, ApiError> {
     let provider = provider(&path)?;
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.into_inner();
+    // Checked before the password so a typo in the URL costs no lockout attempt.
+    if !state.oauth.enabled(provider) {
+        return Err(ApiError::provider_disabled(provider.as_str()));
+    }
+    state
+        .auth
+        .reauthenticate(
+            &caller.user,
+            caller.reauthentication(body.password.as_deref()),
+        )
+        .await?;
     let (authorize, pending) = state
         .oauth
-        .start(provider, body.redirect_to.as_deref(), Some(caller.user.id))
+        .start(provider, body.redirect_to.as_deref(), Some(&caller.user))
         .map_err(start_error)?;
-    session
-        .insert(PENDING_KEY, &pending)
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(LinkResponse {
+    let cookie = flows.carrying(&pending).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().cookie(cookie).json(LinkResponse {
         authorize_url: authorize.into(),
     }))
 }
 
+/// `DELETE /api/auth/identities/{provider}` input.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+pub struct UnlinkBody {
+    /// The current password; required when the account has one.
+    password: Option<String>,
+}
+
+/// `DELETE /api/auth/identities/{provider}`: removes a linked provider after re-authentication,
+/// never the last way to sign in.
+#[utoipa::path(
+    delete, path = "/api/auth/identities/{provider}", tag = "oauth",
+    params(("provider" = String, Path, description = "`google` or `github`")),
+    request_body = UnlinkBody,
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 204, description = "The provider's identities are no longer linked"),
+        (status = 400, description = "`malformed_json`", body = ErrorResponse),
+        (status = 401, description = "`unauthorized`", body = ErrorResponse),
+        (status = 403, description = "`reauthentication_required` or `forbidden_origin`", body = ErrorResponse),
+        (status = 404, description = "`not_found`: no such provider, or none of its identities is linked", body = ErrorResponse),
+        (status = 409, description = "`last_sign_in_method`: the account would have no way to sign in left", body = ErrorResponse),
+        (status = 429, description = "`rate_limited`: the account is locked after wrong passwords", body = ErrorResponse),
+        (status = 503, description = "`service_unavailable`", body = ErrorResponse),
+    )
+)]
+pub async fn unlink(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    caller: AuthenticatedUser,
+    body: web::Json<UnlinkBody>,
+) -> Result<HttpResponse, ApiError> {
+    let provider = provider(&path)?;
+    state
+        .auth
+        .reauthenticate(
+            &caller.user,
+            caller.reauthentication(body.password.as_deref()),
+        )
+        .await?;
+    state.auth.unlink(&caller.user, provider).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// `GET /api/auth/{provider}/callback?code&state`: checks the flow, signs in through the
-/// session (new id) and returns to the frontend — with `?error=<code>` on any failure, leaving
-/// no user and no session behind.
+/// session (a new id, replacing any session the browser had) and returns to the frontend —
+/// with `?error=<code>` on any failure, leaving no user and no session behind.
 #[utoipa::path(
     get, path = "/api/auth/{provider}/callback", tag = "oauth",
     params(
@@ -140,18 +197,23 @@ pub async fn link(
     responses(
         (status = 302, description = "To the frontend (`redirect_to` or `FRONTEND_URL`), signed in with a new session id; on failure with `?error=` one of `access_denied`, `invalid_state`, `provider_error`, `timeout`, `email_not_verified`, `account_exists`, `unavailable`, `internal`"),
         (status = 404, description = "`not_found` (unknown provider)", body = ErrorResponse),
+        (status = 429, description = "`rate_limited`: too many callbacks from this address", body = ErrorResponse),
     )
 )]
 pub async fn callback(
     state: web::Data<AppState>,
+    flows: web::Data<FlowCookie>,
+    req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<CallbackQuery>,
+    query: web::Query<altrion_auth::CallbackQuery>,
     session: AuthSession,
 ) -> Result<HttpResponse, ApiError> {
     let provider = provider(&path)?;
-    // Taking it makes `state` single-use; an undecodable flow counts as none.
-    let pending: Option<PendingLogin> = session.take(PENDING_KEY).unwrap_or(None);
+    // Removing the cookie makes the flow single-use in the browser; an undecodable one counts
+    // as none.
+    let pending = flows.read(&req);
     let target = pending.as_ref().map(|p| p.redirect_to().clone());
+    // `finish` logs every outcome.
     match state
         .oauth
         .finish(provider, query.into_inner(), pending)
@@ -159,33 +221,15 @@ pub async fn callback(
     {
         Ok(signed_in) => {
             session
-                .log_in(&signed_in.user.id)
+                .log_in(&signed_in.user.id, state.clock.now())
                 .map_err(ApiError::internal)?;
-            tracing::info!(
-                user_id = %signed_in.user.id,
-                %provider,
-                created = signed_in.created,
-                linked = signed_in.linked,
-                "signed in with provider"
-            );
-            Ok(found(signed_in.redirect_to.as_str()))
+            Ok(found(signed_in.redirect_to.as_str())
+                .cookie(flows.removal())
+                .finish())
         }
         Err(err) => {
-            match &err {
-                OAuthError::Unavailable(_) | OAuthError::Internal(_) => {
-                    tracing::error!(%provider, error = %err, "OAuth sign-in failed");
-                }
-                _ => tracing::info!(%provider, code = err.code(), "OAuth sign-in refused"),
-            }
-            if matches!(session.current_user(), Ok(None) | Err(_)) {
-                session.log_out();
-            }
-            Ok(found(
-                state
-                    .oauth
-                    .error_redirect(err.code(), target.as_ref())
-                    .as_str(),
-            ))
+            let to = state.oauth.error_redirect(err.code(), target.as_ref());
+            Ok(found(to.as_str()).cookie(flows.removal()).finish())
         }
     }
 }

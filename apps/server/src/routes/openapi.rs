@@ -62,7 +62,7 @@ impl Modify for Security {
         page::index, page::app_js, page::style,
         health::health, health::ready, document,
         auth::signup, auth::login, auth::me, auth::logout, auth::logout_all,
-        oauth::start, oauth::callback, oauth::link,
+        oauth::start, oauth::callback, oauth::link, oauth::unlink,
     ),
     modifiers(&Security),
     tags(

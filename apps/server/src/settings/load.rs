@@ -1,4 +1,4 @@
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, io::Write as _, path::Path};
 
 use config::{Config, File, FileFormat};
 
@@ -61,7 +61,76 @@ pub fn load() -> Result<Settings, SettingsError> {
     }
     // The real environment wins over `.env`.
     vars.extend(std::env::vars());
+    let development = matches!(
+        vars.get("APP_ENV").map(String::as_str),
+        None | Some("" | "development")
+    );
+    let unset = |var: &str, key: &str| {
+        [var.to_owned(), app_variable(key)]
+            .iter()
+            .all(|name| vars.get(name).is_none_or(|v| v.is_empty()))
+    };
+    let missing_jwt = unset("JWT_SECRET", "jwt.secret");
+    let missing_session = unset("SESSION_SECRET", "session.secret");
+    if development && (missing_jwt || missing_session) {
+        let generated = dev_secrets(Path::new("var"))?;
+        if missing_jwt {
+            vars.insert("JWT_SECRET".to_owned(), generated.jwt);
+        }
+        if missing_session {
+            vars.insert("SESSION_SECRET".to_owned(), generated.session);
+        }
+    }
     load_from(&vars, Path::new("config"))
+}
+
+/// The development profile's own secrets, generated on first use.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct DevSecrets {
+    pub jwt: String,
+    pub session: String,
+}
+
+/// Reads `dir/dev-secrets.json`, or creates it (mode 0600, in a directory created if missing)
+/// with two fresh 64-character secrets from the OS's CSPRNG. There is no secret in the
+/// repository: every development checkout has its own, and they survive restarts, so
+/// sessions do too.
+///
+/// # Errors
+/// [`SettingsError::DevSecrets`] when the file cannot be read, parsed or written.
+pub fn dev_secrets(dir: &Path) -> Result<DevSecrets, SettingsError> {
+    let path = dir.join("dev-secrets.json");
+    let fail = |err: &dyn std::fmt::Display| {
+        SettingsError::DevSecrets(format!("{}: {err}", path.display()))
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => return serde_json::from_slice(&bytes).map_err(|e| fail(&e)),
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(fail(&err)),
+        Err(_) => {}
+    }
+    let secrets = DevSecrets {
+        jwt: random_secret(),
+        session: random_secret(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(|e| fail(&e))?;
+    let json = serde_json::to_vec_pretty(&secrets).map_err(|e| fail(&e))?;
+    file.write_all(&json).map_err(|e| fail(&e))?;
+    tracing::info!(file = %path.display(), "generated development secrets");
+    Ok(secrets)
+}
+
+fn random_secret() -> String {
+    use rand::{distr::Alphanumeric, Rng as _};
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect()
 }
 
 /// Loads and validates the settings from `vars` (instead of the process environment) and the

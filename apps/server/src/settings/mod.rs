@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-pub use load::{load, load_from, ENV_ALIASES};
+pub use load::{dev_secrets, load, load_from, ENV_ALIASES};
 
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +20,9 @@ pub enum SettingsError {
     /// `.env` exists but cannot be parsed.
     #[error("cannot read .env: {0}")]
     DotEnv(#[from] dotenvy::Error),
+    /// The development secrets under `var/` cannot be read or written.
+    #[error("development secrets: {0}")]
+    DevSecrets(String),
     /// `APP_ENV` is not one of development, test, production.
     #[error("APP_ENV must be development, test or production, not {0:?}")]
     UnknownEnvironment(String),
@@ -57,6 +60,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub jwt: JwtSettings,
     pub session: SessionSettings,
+    pub auth: AuthSettings,
     pub password: PasswordSettings,
     pub rate_limit: RateLimitSettings,
     pub oauth: OAuthSettings,
@@ -126,7 +130,10 @@ pub struct JwtSettings {
 pub struct SessionSettings {
     /// Signs the session cookie; at least 32 bytes.
     pub secret: SecretString,
+    /// Idle lifetime: a session unused this long expires.
     pub ttl_secs: u64,
+    /// Absolute lifetime: however active, a session ends this long after sign-in.
+    pub absolute_ttl_secs: u64,
     /// A request refreshes the session's expiry only when it was last written longer ago.
     pub touch_after_secs: u64,
     /// Secure cookies with the `__Host-` prefix; production requires it.
@@ -142,6 +149,14 @@ impl SessionSettings {
             "altrion.sid"
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// How recent a sign-in must be to stand in for the password of an account without one
+    /// when linking or unlinking a provider.
+    pub reauth_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -16,8 +16,15 @@ fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         .collect()
 }
 
+/// Loads `pairs`, with strong secrets unless `pairs` names them (`load()` would generate them
+/// in development; `load_from` never does).
 fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-    load_from(&vars(pairs), Path::new("/nonexistent-config-dir"))
+    let mut vars = vars(pairs);
+    vars.entry("JWT_SECRET".into())
+        .or_insert_with(|| STRONG_JWT.into());
+    vars.entry("SESSION_SECRET".into())
+        .or_insert_with(|| STRONG_SESSION.into());
+    load_from(&vars, Path::new("/nonexistent-config-dir"))
 }
 
 fn production(extra: &[(&str, &str)]) -> Vec<(&'static str, String)> {
@@ -74,8 +81,71 @@ fn development_needs_no_configuration() {
 }
 
 #[test]
+fn no_profile_ships_a_secret() {
+    for env in ["development", "test", "production"] {
+        let message = problems(load_from(
+            &vars(&[("APP_ENV", env)]),
+            Path::new("/nonexistent-config-dir"),
+        ));
+        assert!(
+            message.contains("JWT_SECRET (jwt.secret) is not set")
+                && message.contains("SESSION_SECRET (session.secret) is not set"),
+            "{env}: {message}"
+        );
+    }
+}
+
+#[test]
+fn the_secrets_this_repository_once_published_are_refused_everywhere() {
+    for env in ["development", "test", "production"] {
+        for published in [
+            "dev-only-jwt-secret-do-not-use-in-production-0123456789",
+            "test-only-session-secret-do-not-use-in-production-0123456789",
+        ] {
+            let message = problems(load(&[
+                ("APP_ENV", env),
+                ("JWT_SECRET", published),
+                ("MONGODB_URI", "mongodb://db.internal:27017"),
+            ]));
+            assert!(
+                message.contains("JWT_SECRET (jwt.secret) is a published example"),
+                "{env}: {message}"
+            );
+        }
+    }
+}
+
+#[test]
+fn development_secrets_are_generated_once_private_and_kept() {
+    let dir = std::env::temp_dir().join(format!("altrion-dev-secrets-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = dev_secrets(&dir).unwrap();
+    assert_eq!(first.jwt.len(), 64);
+    assert_ne!(first.jwt, first.session);
+    let again = dev_secrets(&dir).unwrap();
+    assert_eq!((again.jwt, again.session), (first.jwt.clone(), first.session));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("dev-secrets.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let other = std::env::temp_dir().join(format!("altrion-dev-secrets-b-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&other);
+    assert_ne!(dev_secrets(&other).unwrap().jwt, first.jwt, "each checkout has its own");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&other).unwrap();
+}
+
+#[test]
 fn production_without_secrets_names_every_missing_setting() {
-    let message = problems(load(&[("APP_ENV", "production")]));
+    let message = problems(load_from(
+        &vars(&[("APP_ENV", "production")]),
+        Path::new("/nonexistent-config-dir"),
+    ));
     assert!(
         message.contains("JWT_SECRET (jwt.secret) is not set"),
         "{message}"
@@ -224,14 +294,17 @@ fn files_in_the_config_dir_layer_under_the_environment() {
     .unwrap();
     std::fs::write(dir.join("development.toml"), "[server]\nport = 7100\n").unwrap();
 
-    let from_files = load_from(&HashMap::new(), &dir).unwrap();
+    let secrets = vars(&[("JWT_SECRET", STRONG_JWT), ("SESSION_SECRET", STRONG_SESSION)]);
+    let from_files = load_from(&secrets, &dir).unwrap();
     assert_eq!(
         from_files.server.port, 7100,
         "the profile file wins over default.toml"
     );
     assert_eq!(from_files.server.workers, 3);
 
-    let env_wins = load_from(&vars(&[("PORT", "7200")]), &dir).unwrap();
+    let mut with_port = secrets.clone();
+    with_port.insert("PORT".into(), "7200".into());
+    let env_wins = load_from(&with_port, &dir).unwrap();
     assert_eq!(env_wins.server.port, 7200);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -246,8 +319,8 @@ fn debug_output_redacts_secrets() {
     let debug = format!("{settings:?}");
     for secret in [
         "hunter2hunter2",
-        "dev-only-jwt-secret",
-        "dev-only-session-secret",
+        STRONG_JWT,
+        STRONG_SESSION,
         "google-client-secret-value",
     ] {
         assert!(!debug.contains(secret), "{secret} leaked into Debug");
@@ -332,7 +405,10 @@ fn env_example_documents_exactly_the_settings() {
 
 #[test]
 fn env_example_values_load_in_development() {
-    let (_, active) = example_keys();
+    let (_, mut active) = example_keys();
+    // `.env.example` leaves the secrets unset; `load()` generates them in development.
+    active.insert("JWT_SECRET".into(), STRONG_JWT.into());
+    active.insert("SESSION_SECRET".into(), STRONG_SESSION.into());
     let settings = load_from(&active, Path::new("/nonexistent-config-dir")).unwrap();
     assert_eq!(settings.env, Environment::Development);
     assert_eq!(settings.database.uri.expose_secret(), "embedded:var/devdb");

@@ -103,6 +103,19 @@ impl Settings {
                 problems.push(format!("{} must be greater than 0", named(key)));
             }
         }
+        if self.session.absolute_ttl_secs < self.session.ttl_secs {
+            problems.push(format!(
+                "{} must be at least {}",
+                named("session.absolute_ttl_secs"),
+                named("session.ttl_secs")
+            ));
+        }
+        if self.auth.reauth_window_secs == 0 {
+            problems.push(format!(
+                "{} must be greater than 0",
+                named("auth.reauth_window_secs")
+            ));
+        }
         if self.session.touch_after_secs >= self.session.ttl_secs {
             // A touch window as long as the session means no touch can ever happen: active
             // sessions would expire mid-use (connect-mongo #199).
@@ -188,6 +201,10 @@ impl Settings {
     }
 }
 
+/// Marks of the example values this repository once published; a secret holding one is known
+/// to the world and refused in every profile.
+const PUBLISHED: [&str; 3] = ["dev-only", "test-only", "change-me"];
+
 /// What is wrong with a signing secret, if anything.
 fn secret_problem(secret: &SecretString, production: bool) -> Option<&'static str> {
     let value = secret.expose_secret();
@@ -197,13 +214,10 @@ fn secret_problem(secret: &SecretString, production: bool) -> Option<&'static st
     if value.len() < MIN_SECRET_BYTES {
         return Some("must be at least 32 bytes");
     }
+    if PUBLISHED.iter().any(|mark| value.contains(mark)) {
+        return Some("is a published example value; generate one with `openssl rand -base64 48`");
+    }
     if production {
-        if value.contains("dev-only") || value.contains("test-only") || value.contains("change-me")
-        {
-            return Some(
-                "is a published example value; generate one with `openssl rand -base64 48`",
-            );
-        }
         let mut distinct: Vec<char> = value.chars().collect();
         distinct.sort_unstable();
         distinct.dedup();

@@ -1,17 +1,31 @@
 //! What the server's test crates (`api`, `faults`, `e2e`) share; each includes this file with
 //! `#[path = "../common/mod.rs"] mod common;`.
 
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, path::Path, sync::OnceLock};
 
 use altrion_server::settings::{self, Settings};
 
-/// The `test` profile with in-memory stores and one worker, plus `overrides` — no config files,
-/// no process environment.
+/// This test process's own secrets: random, never written anywhere (no secret lives in the
+/// repository, tests included). One pair per process, so a restarted server in the same test
+/// accepts the cookies and tokens of the first.
+fn secrets() -> &'static (String, String) {
+    static SECRETS: OnceLock<(String, String)> = OnceLock::new();
+    SECRETS.get_or_init(|| {
+        let fresh = || format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        (fresh(), fresh())
+    })
+}
+
+/// The `test` profile with in-memory stores, one worker and the process's secrets, plus
+/// `overrides` — no config files, no process environment.
 pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
+    let (jwt, session) = secrets();
     let mut vars: HashMap<String, String> = HashMap::from([
         ("APP_ENV".to_owned(), "test".to_owned()),
         ("MONGODB_URI".to_owned(), "memory:".to_owned()),
         ("APP__SERVER__WORKERS".to_owned(), "1".to_owned()),
+        ("JWT_SECRET".to_owned(), jwt.clone()),
+        ("SESSION_SECRET".to_owned(), session.clone()),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());

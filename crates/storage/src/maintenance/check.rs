@@ -29,8 +29,11 @@ pub struct CollectionReport {
 /// Sessions by state at the time of the check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct SessionCounts {
-    /// `expires` after now: signed-in OAuth browsers.
+    /// `expires` after now and a signed-in user: OAuth browsers.
     pub active: u64,
+    /// `expires` after now but nobody signed in (only a library user's own session data; the
+    /// server keeps pending OAuth flows in a cookie, not here).
+    pub anonymous: u64,
     /// `expires` passed; MongoDB's TTL monitor (about once a minute) has yet to remove them.
     pub expired_awaiting_removal: u64,
 }
@@ -107,7 +110,10 @@ pub async fn check(db: &Database, now: Timestamp) -> Result<CheckReport, Storage
         i64::try_from(now.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX),
     );
     let active = sessions
-        .count_documents(doc! {"expires": {"$gt": now_bson}})
+        .count_documents(doc! {"expires": {"$gt": now_bson}, "userId": {"$exists": true}})
+        .await?;
+    let anonymous = sessions
+        .count_documents(doc! {"expires": {"$gt": now_bson}, "userId": {"$exists": false}})
         .await?;
     let expired = sessions
         .count_documents(doc! {"expires": {"$lte": now_bson}})
@@ -151,6 +157,7 @@ pub async fn check(db: &Database, now: Timestamp) -> Result<CheckReport, Storage
         collections,
         sessions: SessionCounts {
             active,
+            anonymous,
             expired_awaiting_removal: expired,
         },
         users_by_provider,

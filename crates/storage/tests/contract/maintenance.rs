@@ -37,15 +37,19 @@ async fn check_reports_collections_sessions_and_providers(db: Database) {
         .create(oauth_user("c@example.com", Provider::Google, "g1", now))
         .await
         .unwrap();
-    stores
+    let signed_in = stores
         .users
         .create(oauth_user("d@example.com", Provider::Github, "h1", now))
         .await
         .unwrap();
-    for ttl in [Duration::hours(1), Duration::hours(48), Duration::hours(72)] {
+    for (ttl, user) in [
+        (Duration::hours(1), Some(signed_in.id.clone())),
+        (Duration::hours(48), Some(signed_in.id.clone())),
+        (Duration::hours(72), None),
+    ] {
         stores
             .sessions
-            .insert(session(now, ttl, None))
+            .insert(session(now, ttl, user))
             .await
             .unwrap();
     }
@@ -72,7 +76,11 @@ async fn check_reports_collections_sessions_and_providers(db: Database) {
         .unwrap();
     assert!(users.indexes.contains(&"email_1".to_owned()));
     assert!(users.indexes.contains(&"_id_".to_owned()));
-    assert_eq!(report.sessions.active, 2);
+    assert_eq!(
+        report.sessions.active, 1,
+        "only signed-in sessions are active"
+    );
+    assert_eq!(report.sessions.anonymous, 1);
     assert_eq!(report.sessions.expired_awaiting_removal, 1);
     let expected: BTreeMap<String, u64> = [("github", 1), ("google", 1), ("local", 2)]
         .map(|(p, n)| (p.to_owned(), n))
@@ -83,7 +91,7 @@ async fn check_reports_collections_sessions_and_providers(db: Database) {
     assert!(report.indexes.is_complete(), "{:?}", report.indexes);
 
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["sessions"]["active"], 2);
+    assert_eq!(json["sessions"]["active"], 1);
     assert_eq!(json["users_by_provider"]["local"], 2);
 }
 
