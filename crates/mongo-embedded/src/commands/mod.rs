@@ -268,13 +268,29 @@ async fn execute_inner(
     if let Some(Bson::Document(wc)) = cmd.get("writeConcern") {
         check_write_concern(wc)?;
     }
+    if name == "ping" {
+        // Readiness: a server that cannot journal cannot take writes.
+        shared.store.check_durable().await.map_err(journal_error)?;
+    }
     let out = run(shared, conn, &db, name, cmd)?;
     if out.ticket > 0 {
         shared
             .store
             .durable(out.ticket)
             .await
-            .map_err(|e| CmdError::internal(format!("journal write failed: {e}")))?;
+            .map_err(journal_error)?;
     }
     Ok(out.reply)
+}
+
+/// The reply for a write that could not be journaled (and was undone).
+/// mongod has no recoverable answer here (it aborts on journal I/O errors),
+/// so every cause gets OutOfDiskSpace: the one code MongoDB defines for a
+/// storage failure, which clients treat as "unavailable, retry later".
+fn journal_error(e: crate::error::Error) -> CmdError {
+    CmdError::new(
+        14031,
+        "OutOfDiskSpace",
+        format!("journal write failed, the write was not applied: {e}"),
+    )
 }

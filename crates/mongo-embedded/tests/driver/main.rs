@@ -3,6 +3,7 @@
 
 mod admin;
 mod crud;
+mod durability;
 mod indexes;
 mod persistence;
 mod query;
