@@ -4,6 +4,7 @@
 mod admin;
 mod crud;
 mod durability;
+mod fidelity;
 mod indexes;
 mod persistence;
 mod query;
