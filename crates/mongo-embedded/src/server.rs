@@ -164,6 +164,14 @@ impl ServerHandle {
         commands::execute(&self.shared, &conn, &cmd).await
     }
 
+    /// Test hook: while on, every journal write fails as on a full disk
+    /// (writes answer OutOfDiskSpace and are not applied; `ping` fails).
+    /// No effect without a dbpath.
+    #[doc(hidden)]
+    pub fn set_journal_fault(&self, on: bool) {
+        self.shared.store.set_journal_fault(on);
+    }
+
     /// Stops accepting, closes connections after their current request,
     /// writes a final snapshot and releases the dbpath lock.
     pub async fn shutdown(mut self) -> Result<(), Error> {

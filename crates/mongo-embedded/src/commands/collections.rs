@@ -35,21 +35,36 @@ pub fn create(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
             "idIndex",
         ],
     )?;
+    // A mongod accepts all of these; none is implemented here, so any of
+    // them would be silently dropped. `capped: false` asks for nothing.
+    let capped = cmd
+        .get("capped")
+        .is_some_and(|v| v != &bson::Bson::Boolean(false));
+    if capped {
+        reject_unsupported(cmd, "create", &["capped"])?;
+    }
     reject_unsupported(
         cmd,
         "create",
         &[
-            "capped",
+            "size",
+            "max",
             "validator",
+            "validationLevel",
+            "validationAction",
             "viewOn",
             "pipeline",
             "collation",
             "timeseries",
-            "clusteredIndex",
-            "encryptedFields",
             "expireAfterSeconds",
+            "clusteredIndex",
+            "changeStreamPreAndPostImages",
+            "storageEngine",
+            "indexOptionDefaults",
+            "encryptedFields",
         ],
     )?;
+    check_id_index(cmd)?;
     let coll = coll_name(cmd, "create")?;
     let (res, ticket) = shared
         .store
@@ -60,6 +75,36 @@ pub fn create(shared: &Shared, db: &str, cmd: &Document) -> CmdResult<Outcome> {
         reply: doc! {"ok": 1.0},
         ticket,
     })
+}
+
+/// `idIndex` may only restate the default `_id_` index.
+fn check_id_index(cmd: &Document) -> CmdResult<()> {
+    let Some(v) = cmd.get("idIndex") else {
+        return Ok(());
+    };
+    let default = match v {
+        bson::Bson::Document(d) => {
+            d.keys()
+                .all(|k| matches!(k.as_str(), "key" | "name" | "v" | "ns"))
+                && d.get_document("key").is_ok_and(|k| {
+                    k.len() == 1
+                        && k.get("_id").is_some_and(|o| {
+                            o.as_f64() == Some(1.0)
+                                || o.as_i32() == Some(1)
+                                || o.as_i64() == Some(1)
+                        })
+                })
+                && d.get("name").is_none_or(|n| n.as_str() == Some("_id_"))
+        }
+        _ => false,
+    };
+    if default {
+        Ok(())
+    } else {
+        Err(CmdError::bad_value(
+            "mongo-embedded does not support the 'idIndex' option of create other than the default {key: {_id: 1}, name: \"_id_\"}",
+        ))
+    }
 }
 
 fn split_ns(ns: &str) -> CmdResult<(&str, &str)> {

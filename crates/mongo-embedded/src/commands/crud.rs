@@ -41,6 +41,17 @@ pub(super) fn with_id(d: Document) -> CmdResult<Document> {
             "The '_id' value cannot be of type regex",
         ));
     }
+    if let Some(Bson::Document(id)) = d.get("_id") {
+        if let Some(field) = dollar_field(id) {
+            return Err(CmdError::new(
+                52,
+                "DollarPrefixedFieldName",
+                format!(
+                    "_id fields may not contain '$'-prefixed fields: {field} is not valid for storage."
+                ),
+            ));
+        }
+    }
     if d.keys().next().is_some_and(|k| k == "_id") {
         return Ok(d);
     }
@@ -55,6 +66,31 @@ pub(super) fn with_id(d: Document) -> CmdResult<Document> {
         }
     }
     Ok(out)
+}
+
+/// The first `$`-prefixed field name anywhere inside an `_id` document, as
+/// mongod's storage validation finds them (nested documents and arrays
+/// included); a DBRef's `$ref`/`$id`/`$db` are valid.
+fn dollar_field(d: &Document) -> Option<String> {
+    let is_dbref =
+        d.keys().next().is_some_and(|k| k == "$ref") && d.keys().nth(1).is_some_and(|k| k == "$id");
+    for (k, v) in d {
+        if k.starts_with('$') && !(is_dbref && matches!(k.as_str(), "$ref" | "$id" | "$db")) {
+            return Some(k.clone());
+        }
+        if let Some(f) = dollar_field_in(v) {
+            return Some(f);
+        }
+    }
+    None
+}
+
+fn dollar_field_in(v: &Bson) -> Option<String> {
+    match v {
+        Bson::Document(d) => dollar_field(d),
+        Bson::Array(a) => a.iter().find_map(dollar_field_in),
+        _ => None,
+    }
 }
 
 pub(super) fn check_size(d: &Document) -> CmdResult<()> {

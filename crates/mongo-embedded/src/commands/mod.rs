@@ -194,6 +194,28 @@ fn check_write_concern(wc: &Document) -> CmdResult<()> {
     }
 }
 
+/// Levels a mongod knows; on one server they all read the same data here.
+const READ_CONCERN_LEVELS: &[&str] =
+    &["local", "available", "majority", "linearizable", "snapshot"];
+
+fn check_read_concern(rc: &Bson) -> CmdResult<()> {
+    let Bson::Document(rc) = rc else {
+        return Err(CmdError::type_mismatch(
+            "BSON field 'readConcern' is the wrong type, expected type 'object'",
+        ));
+    };
+    match rc.get("level") {
+        None => Ok(()),
+        Some(Bson::String(l)) if READ_CONCERN_LEVELS.contains(&l.as_str()) => Ok(()),
+        Some(Bson::String(_)) => Err(CmdError::failed_to_parse(
+            "readConcern.level must be either 'local', 'majority', 'linearizable', 'available', or 'snapshot'",
+        )),
+        Some(_) => Err(CmdError::type_mismatch(
+            "BSON field 'readConcern.level' is the wrong type, expected type 'string'",
+        )),
+    }
+}
+
 /// Executes one command document and returns the reply document.
 pub async fn execute(shared: &Shared, conn: &ConnInfo, cmd: &Document) -> Document {
     let name = cmd.keys().next().cloned().unwrap_or_default();
@@ -268,13 +290,32 @@ async fn execute_inner(
     if let Some(Bson::Document(wc)) = cmd.get("writeConcern") {
         check_write_concern(wc)?;
     }
+    if let Some(rc) = cmd.get("readConcern") {
+        check_read_concern(rc)?;
+    }
+    if name == "ping" {
+        // Readiness: a server that cannot journal cannot take writes.
+        shared.store.check_durable().await.map_err(journal_error)?;
+    }
     let out = run(shared, conn, &db, name, cmd)?;
     if out.ticket > 0 {
         shared
             .store
             .durable(out.ticket)
             .await
-            .map_err(|e| CmdError::internal(format!("journal write failed: {e}")))?;
+            .map_err(journal_error)?;
     }
     Ok(out.reply)
+}
+
+/// The reply for a write that could not be journaled (and was undone).
+/// mongod has no recoverable answer here (it aborts on journal I/O errors),
+/// so every cause gets OutOfDiskSpace: the one code MongoDB defines for a
+/// storage failure, which clients treat as "unavailable, retry later".
+fn journal_error(e: crate::error::Error) -> CmdError {
+    CmdError::new(
+        14031,
+        "OutOfDiskSpace",
+        format!("journal write failed, the write was not applied: {e}"),
+    )
 }

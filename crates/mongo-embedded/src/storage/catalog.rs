@@ -2,7 +2,7 @@
 //! journal record so it can be replayed after a restart.
 
 use super::collection::Collection;
-use super::index::IndexSpec;
+use super::index::{Index, IndexSpec};
 use crate::error::{CmdError, CmdResult};
 use bson::{doc, Bson, Document};
 use std::collections::BTreeMap;
@@ -28,8 +28,95 @@ pub struct ScanStats {
     pub docs_examined: AtomicU64,
 }
 
-/// Journal records produced by one command, in application order.
-pub type OpLog = Vec<Document>;
+/// What one command did: its journal records, in application order, and how
+/// to take each change back. The undo half exists because a write is applied
+/// before its records reach the disk; when the journal cannot be written the
+/// write must vanish again rather than linger in memory (and in the next
+/// snapshot) after the client was told it failed.
+#[derive(Debug, Default)]
+pub struct OpLog {
+    records: Vec<Document>,
+    undo: Vec<Undo>,
+}
+
+impl OpLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// True when the command changed nothing.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The journal records.
+    pub fn records(&self) -> &[Document] {
+        &self.records
+    }
+
+    /// Splits into the records and the undo steps.
+    pub fn into_parts(self) -> (Vec<Document>, Vec<Undo>) {
+        (self.records, self.undo)
+    }
+
+    fn push(&mut self, rec: Document, undo: Undo) {
+        self.records.push(rec);
+        self.undo.push(undo);
+    }
+}
+
+/// The inverse of one logged change (see [`OpLog`]); [`Catalog::undo`]
+/// applies them newest first.
+// The fields name the namespace and the saved state; documenting each one
+// would repeat its name.
+#[allow(missing_docs)]
+#[derive(Debug)]
+pub enum Undo {
+    /// A collection was created: remove it.
+    Created { db: String, c: String },
+    /// A collection was dropped: put it back.
+    Dropped {
+        db: String,
+        c: String,
+        coll: Box<Collection>,
+    },
+    /// A collection was renamed: move it back.
+    Renamed {
+        from: (String, String),
+        to: (String, String),
+    },
+    /// A database was dropped: put its collections back.
+    DroppedDb {
+        db: String,
+        colls: BTreeMap<String, Collection>,
+    },
+    /// A document was inserted at this record id: remove it.
+    Inserted { db: String, c: String, rid: u64 },
+    /// A record was replaced or deleted: restore its old document at its
+    /// record id (keeping natural order).
+    Restore {
+        db: String,
+        c: String,
+        rid: u64,
+        doc: Document,
+    },
+    /// An index was added: drop it.
+    AddedIndex { db: String, c: String, name: String },
+    /// An index was modified: restore its old spec.
+    ModifiedIndex {
+        db: String,
+        c: String,
+        old: IndexSpec,
+    },
+    /// An index was dropped: put it back at its position.
+    DroppedIndex {
+        db: String,
+        c: String,
+        pos: usize,
+        index: Box<Index>,
+    },
+}
 
 /// Checks a database name like MongoDB does.
 pub fn check_db_name(db: &str) -> CmdResult<()> {
@@ -78,7 +165,13 @@ impl Catalog {
         let created = self.get(db, coll).is_none();
         if created {
             check_coll_name(db, coll)?;
-            log.push(doc! {"op": "cc", "db": db, "c": coll, "options": {}});
+            log.push(
+                doc! {"op": "cc", "db": db, "c": coll, "options": {}},
+                Undo::Created {
+                    db: db.into(),
+                    c: coll.into(),
+                },
+            );
         }
         let c = self
             .dbs
@@ -103,7 +196,13 @@ impl Catalog {
                 "Collection {db}.{coll} already exists."
             )));
         }
-        log.push(doc! {"op": "cc", "db": db, "c": coll, "options": options.clone()});
+        log.push(
+            doc! {"op": "cc", "db": db, "c": coll, "options": options.clone()},
+            Undo::Created {
+                db: db.into(),
+                c: coll.into(),
+            },
+        );
         self.dbs
             .entry(db.to_string())
             .or_default()
@@ -113,14 +212,21 @@ impl Catalog {
 
     /// Drops a collection; returns whether it existed.
     pub fn drop_collection(&mut self, db: &str, coll: &str, log: &mut OpLog) -> bool {
-        let existed = self.dbs.get_mut(db).and_then(|d| d.remove(coll)).is_some();
-        if existed {
-            if self.dbs.get(db).is_some_and(|d| d.is_empty()) {
-                self.dbs.remove(db);
-            }
-            log.push(doc! {"op": "dc", "db": db, "c": coll});
+        let Some(removed) = self.dbs.get_mut(db).and_then(|d| d.remove(coll)) else {
+            return false;
+        };
+        if self.dbs.get(db).is_some_and(|d| d.is_empty()) {
+            self.dbs.remove(db);
         }
-        existed
+        log.push(
+            doc! {"op": "dc", "db": db, "c": coll},
+            Undo::Dropped {
+                db: db.into(),
+                c: coll.into(),
+                coll: Box::new(removed),
+            },
+        );
+        true
     }
 
     /// Renames (moves) a collection, optionally replacing an existing target.
@@ -158,14 +264,26 @@ impl Catalog {
         if self.dbs.get(from.0).is_some_and(|d| d.is_empty()) {
             self.dbs.remove(from.0);
         }
-        log.push(doc! {"op": "rc", "db": from.0, "c": from.1, "todb": to.0, "toc": to.1});
+        log.push(
+            doc! {"op": "rc", "db": from.0, "c": from.1, "todb": to.0, "toc": to.1},
+            Undo::Renamed {
+                from: (from.0.into(), from.1.into()),
+                to: (to.0.into(), to.1.into()),
+            },
+        );
         Ok(())
     }
 
     /// Drops a database.
     pub fn drop_database(&mut self, db: &str, log: &mut OpLog) {
-        if self.dbs.remove(db).is_some() {
-            log.push(doc! {"op": "dd", "db": db});
+        if let Some(colls) = self.dbs.remove(db) {
+            log.push(
+                doc! {"op": "dd", "db": db},
+                Undo::DroppedDb {
+                    db: db.into(),
+                    colls,
+                },
+            );
         }
     }
 
@@ -174,7 +292,14 @@ impl Catalog {
         let ns = format!("{db}.{coll}");
         let (c, _) = self.get_or_create(db, coll, log)?;
         let rid = c.insert(&ns, d.clone())?;
-        log.push(doc! {"op": "put", "db": db, "c": coll, "doc": d});
+        log.push(
+            doc! {"op": "put", "db": db, "c": coll, "doc": d},
+            Undo::Inserted {
+                db: db.into(),
+                c: coll.into(),
+                rid,
+            },
+        );
         Ok(rid)
     }
 
@@ -191,15 +316,31 @@ impl Catalog {
         let c = self
             .get_mut(db, coll)
             .ok_or_else(|| CmdError::namespace_not_found(format!("ns not found {ns}")))?;
-        c.replace(&ns, rid, d.clone())?;
-        log.push(doc! {"op": "put", "db": db, "c": coll, "doc": d});
+        let old = c.replace(&ns, rid, d.clone())?;
+        log.push(
+            doc! {"op": "put", "db": db, "c": coll, "doc": d},
+            Undo::Restore {
+                db: db.into(),
+                c: coll.into(),
+                rid,
+                doc: old,
+            },
+        );
         Ok(())
     }
 
     /// Deletes record `rid`, logging it.
     pub fn delete(&mut self, db: &str, coll: &str, rid: u64, log: &mut OpLog) -> Option<Document> {
         let d = self.get_mut(db, coll)?.delete(rid)?;
-        log.push(doc! {"op": "del", "db": db, "c": coll, "id": d.get("_id").cloned().unwrap_or(Bson::Null)});
+        log.push(
+            doc! {"op": "del", "db": db, "c": coll, "id": d.get("_id").cloned().unwrap_or(Bson::Null)},
+            Undo::Restore {
+                db: db.into(),
+                c: coll.into(),
+                rid,
+                doc: d.clone(),
+            },
+        );
         Some(d)
     }
 
@@ -214,8 +355,16 @@ impl Catalog {
         let ns = format!("{db}.{coll}");
         let (c, _) = self.get_or_create(db, coll, log)?;
         let spec_doc = spec.to_doc();
+        let name = spec.name.clone();
         c.add_index(&ns, spec, true)?;
-        log.push(doc! {"op": "ci", "db": db, "c": coll, "spec": spec_doc});
+        log.push(
+            doc! {"op": "ci", "db": db, "c": coll, "spec": spec_doc},
+            Undo::AddedIndex {
+                db: db.into(),
+                c: coll.into(),
+                name,
+            },
+        );
         Ok(())
     }
 
@@ -224,13 +373,20 @@ impl Catalog {
         let Some(c) = self.get_mut(db, coll) else {
             return false;
         };
-        let before = c.indexes.len();
-        c.indexes.retain(|i| i.spec.name != name);
-        let dropped = c.indexes.len() != before;
-        if dropped {
-            log.push(doc! {"op": "di", "db": db, "c": coll, "name": name});
-        }
-        dropped
+        let Some(pos) = c.indexes.iter().position(|i| i.spec.name == name) else {
+            return false;
+        };
+        let index = c.indexes.remove(pos);
+        log.push(
+            doc! {"op": "di", "db": db, "c": coll, "name": name},
+            Undo::DroppedIndex {
+                db: db.into(),
+                c: coll.into(),
+                pos,
+                index: Box::new(index),
+            },
+        );
+        true
     }
 
     /// Changes the TTL and/or hidden flag of an index (`collMod`), logging it.
@@ -268,8 +424,76 @@ impl Catalog {
             ix.spec.hidden = h;
         }
         let after = ix.spec.clone();
-        log.push(doc! {"op": "mi", "db": db, "c": coll, "spec": after.to_doc()});
+        log.push(
+            doc! {"op": "mi", "db": db, "c": coll, "spec": after.to_doc()},
+            Undo::ModifiedIndex {
+                db: db.into(),
+                c: coll.into(),
+                old: before.clone(),
+            },
+        );
         Ok((before, after))
+    }
+
+    /// Takes back changes, newest first, restoring exactly the state before
+    /// them (documents keep their record ids, so natural order is unchanged).
+    pub fn undo(&mut self, steps: Vec<Undo>) {
+        for step in steps.into_iter().rev() {
+            match step {
+                Undo::Created { db, c } => {
+                    self.remove_collection(&db, &c);
+                }
+                Undo::Dropped { db, c, coll } => {
+                    self.dbs.entry(db).or_default().insert(c, *coll);
+                }
+                Undo::Renamed { from, to } => {
+                    if let Some(coll) = self.remove_collection(&to.0, &to.1) {
+                        self.dbs.entry(from.0).or_default().insert(from.1, coll);
+                    }
+                }
+                Undo::DroppedDb { db, colls } => {
+                    self.dbs.insert(db, colls);
+                }
+                Undo::Inserted { db, c, rid } => {
+                    if let Some(coll) = self.get_mut(&db, &c) {
+                        coll.delete(rid);
+                    }
+                }
+                Undo::Restore { db, c, rid, doc } => {
+                    if let Some(coll) = self.get_mut(&db, &c) {
+                        coll.restore_at(rid, doc);
+                    }
+                }
+                Undo::AddedIndex { db, c, name } => {
+                    if let Some(coll) = self.get_mut(&db, &c) {
+                        coll.indexes.retain(|i| i.spec.name != name);
+                    }
+                }
+                Undo::ModifiedIndex { db, c, old } => {
+                    if let Some(ix) = self
+                        .get_mut(&db, &c)
+                        .and_then(|coll| coll.indexes.iter_mut().find(|i| i.spec.name == old.name))
+                    {
+                        ix.spec = old;
+                    }
+                }
+                Undo::DroppedIndex { db, c, pos, index } => {
+                    if let Some(coll) = self.get_mut(&db, &c) {
+                        let pos = pos.min(coll.indexes.len());
+                        coll.indexes.insert(pos, *index);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Removes a collection without logging, keeping "no empty databases".
+    fn remove_collection(&mut self, db: &str, coll: &str) -> Option<Collection> {
+        let removed = self.dbs.get_mut(db)?.remove(coll);
+        if self.dbs.get(db).is_some_and(|d| d.is_empty()) {
+            self.dbs.remove(db);
+        }
+        removed
     }
 
     /// Re-applies one journal record (recovery). Constraints are not re-checked:
@@ -346,6 +570,8 @@ impl Catalog {
             "di" => {
                 self.drop_index(s("db")?, s("c")?, s("name")?, &mut scratch);
             }
+            // Written by a readiness probe to test the disk; changes nothing.
+            "nop" => {}
             other => return Err(format!("unknown journal op {other}")),
         }
         Ok(())

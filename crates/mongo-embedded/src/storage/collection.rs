@@ -75,8 +75,9 @@ impl Collection {
         Ok(rid)
     }
 
-    /// Replaces record `rid` (same `_id`), enforcing unique indexes.
-    pub fn replace(&mut self, ns: &str, rid: u64, doc: Document) -> CmdResult<()> {
+    /// Replaces record `rid` (same `_id`), enforcing unique indexes; returns
+    /// the previous document.
+    pub fn replace(&mut self, ns: &str, rid: u64, doc: Document) -> CmdResult<Document> {
         let Some(old) = self.records.get(&rid) else {
             return Err(CmdError::internal("record vanished during update"));
         };
@@ -93,8 +94,23 @@ impl Collection {
             ix.remove_keys(&old_keys, rid);
             ix.insert_keys(new_keys, rid);
         }
+        self.records
+            .insert(rid, doc)
+            .ok_or_else(|| CmdError::internal("record vanished during update"))
+    }
+
+    /// Puts `doc` back at record id `rid` (replacing whatever is there)
+    /// without constraint checks: it undoes a change, so the state it
+    /// restores was valid.
+    pub fn restore_at(&mut self, rid: u64, doc: Document) {
+        self.delete(rid);
+        for ix in &mut self.indexes {
+            let keys = ix.keys_for(&doc);
+            ix.insert_keys(keys, rid);
+        }
+        self.ids
+            .insert(KeyValue(doc.get("_id").cloned().unwrap_or(Bson::Null)), rid);
         self.records.insert(rid, doc);
-        Ok(())
     }
 
     /// Removes record `rid`, returning its document.

@@ -118,22 +118,59 @@ impl Store {
         let mut log = OpLog::new();
         let r = f(&mut cat, &mut log);
         let seq = match (&self.disk, log.is_empty()) {
-            (Some(d), false) => d.journal.append(&log)?,
+            (Some(d), false) => {
+                let (records, undo) = log.into_parts();
+                match Journal::encode(&records) {
+                    Ok(framed) => d.journal.append(&framed, undo),
+                    Err(e) => {
+                        // Not journaled, so it must not stay applied either.
+                        cat.undo(undo);
+                        return Err(e);
+                    }
+                }
+            }
             _ => 0,
         };
         drop(cat);
         Ok((r, seq))
     }
 
-    /// Waits until the write with ticket `seq` is durable.
+    /// Waits until the write with ticket `seq` is durable. On error the
+    /// write (and every other one not yet durable) has been undone.
     pub async fn durable(&self, seq: u64) -> Result<(), Error> {
         if let (Some(d), true) = (&self.disk, seq > 0) {
-            d.journal.commit(seq).await?;
+            d.journal.commit(seq, &self.catalog).await?;
             if d.journal.size().await > COMPACT_AT_BYTES {
-                self.compact().await?;
+                // The write is durable already: a failed compaction must not
+                // turn its answer into an error.
+                if let Err(e) = self.compact().await {
+                    tracing::error!(error = %e, "journal compaction failed");
+                }
             }
         }
         Ok(())
+    }
+
+    /// Whether writes can be made durable right now. While the journal is
+    /// broken this retries it with an empty record, so readiness recovers as
+    /// soon as the disk does, without waiting for a client write.
+    pub async fn check_durable(&self) -> Result<(), Error> {
+        let Some(d) = &self.disk else { return Ok(()) };
+        if !d.journal.is_broken() {
+            return Ok(());
+        }
+        let framed = Journal::encode(&[bson::doc! {"op": "nop"}])?;
+        let seq = d.journal.append(&framed, Vec::new());
+        d.journal.commit(seq, &self.catalog).await
+    }
+
+    /// Test hook: makes every journal write fail as on a full disk (no-op in
+    /// memory).
+    #[doc(hidden)]
+    pub fn set_journal_fault(&self, on: bool) {
+        if let Some(d) = &self.disk {
+            d.journal.set_fault(on);
+        }
     }
 
     /// Writes a fresh snapshot and empties the journal (no-op in memory).
@@ -155,5 +192,103 @@ impl Store {
     /// The dbpath, if persistent.
     pub fn dbpath(&self) -> Option<&Path> {
         self.disk.as_ref().map(|d| d.dir.as_path())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use bson::{doc, Document};
+
+    #[tokio::test]
+    async fn a_failed_flush_undoes_every_write_not_yet_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (_, ok) = store
+            .write(|cat, log| cat.insert("db", "c", doc! {"_id": 0}, log))
+            .unwrap();
+        store.durable(ok).await.unwrap();
+        // B builds on A (updates the document A inserted); both wait for one flush.
+        let (_, a) = store
+            .write(|cat, log| cat.insert("db", "c", doc! {"_id": 1, "v": "a"}, log))
+            .unwrap();
+        let (_, b) = store
+            .write(|cat, log| {
+                let c = cat.get("db", "c").unwrap();
+                let rid = c.rid_of(&bson::Bson::Int32(1)).unwrap();
+                cat.replace("db", "c", rid, doc! {"_id": 1, "v": "b"}, log)?;
+                let rid0 = cat
+                    .get("db", "c")
+                    .unwrap()
+                    .rid_of(&bson::Bson::Int32(0))
+                    .unwrap();
+                cat.delete("db", "c", rid0, log);
+                cat.drop_index("db", "c", "none", log);
+                cat.create("db", "other", Document::new(), log)
+            })
+            .unwrap();
+        store.set_journal_fault(true);
+        assert!(store.durable(a).await.is_err());
+        store.set_journal_fault(false);
+        {
+            let cat = store.read();
+            let c = cat.get("db", "c").unwrap();
+            assert_eq!(
+                c.records.values().cloned().collect::<Vec<_>>(),
+                vec![doc! {"_id": 0}]
+            );
+            assert_eq!(c.ids.len(), 1);
+            assert!(cat.get("db", "other").is_none());
+        }
+        // B was undone with A, so it fails too, even once later writes succeed.
+        let (_, c) = store
+            .write(|cat, log| cat.insert("db", "c", doc! {"_id": 1, "v": "c"}, log))
+            .unwrap();
+        store.durable(c).await.unwrap();
+        assert!(store.durable(b).await.is_err());
+        assert!(store.durable(a).await.is_err());
+        drop(store);
+        let back = Store::open(dir.path()).unwrap();
+        let cat = back.read();
+        let docs: Vec<_> = cat
+            .get("db", "c")
+            .unwrap()
+            .records
+            .values()
+            .cloned()
+            .collect();
+        assert_eq!(docs, vec![doc! {"_id": 0}, doc! {"_id": 1, "v": "c"}]);
+        assert!(cat.get("db", "other").is_none());
+    }
+
+    #[tokio::test]
+    async fn undo_restores_dropped_collections_indexes_and_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let spec = index::IndexSpec::parse(&doc! {"key": {"e": 1}, "unique": true}).unwrap();
+        let (_, t) = store
+            .write(|cat, log| {
+                cat.insert("db", "a", doc! {"_id": 1, "e": 1}, log)?;
+                cat.insert("db", "b", doc! {"_id": 2}, log)?;
+                cat.insert("db2", "z", doc! {"_id": 3}, log)?;
+                cat.add_index("db", "a", spec, log)
+            })
+            .unwrap();
+        store.durable(t).await.unwrap();
+        let before = format!("{:?}", store.read().dbs);
+        store.set_journal_fault(true);
+        let (_, t) = store
+            .write(|cat, log| {
+                cat.drop_index("db", "a", "e_1", log);
+                cat.rename(("db", "b"), ("db", "a"), true, log)?;
+                cat.drop_database("db2", log);
+                cat.modify_index("db", "a", "missing", None, None, log).ok();
+                cat.drop_collection("db", "a", log);
+                Ok::<_, crate::error::CmdError>(())
+            })
+            .unwrap();
+        assert!(store.durable(t).await.is_err());
+        assert_eq!(format!("{:?}", store.read().dbs), before);
     }
 }

@@ -3,6 +3,8 @@
 
 mod admin;
 mod crud;
+mod durability;
+mod fidelity;
 mod indexes;
 mod persistence;
 mod query;

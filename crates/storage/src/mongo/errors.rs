@@ -22,6 +22,7 @@ const UNAVAILABLE_CODES: &[i32] = &[
     11602, // InterruptedDueToReplStateChange
     13435, // NotPrimaryNoSecondaryOk
     13436, // NotPrimaryOrSecondary
+    14031, // OutOfDiskSpace: mongo-embedded's answer when its journal cannot be written (nothing was applied)
 ];
 
 /// Duplicate key: 11000, plus the legacy 11001 and the capped-update variant 12582.
