@@ -123,7 +123,10 @@ fn development_secrets_are_generated_once_private_and_kept() {
     assert_eq!(first.jwt.len(), 64);
     assert_ne!(first.jwt, first.session);
     let again = dev_secrets(&dir).unwrap();
-    assert_eq!((again.jwt, again.session), (first.jwt.clone(), first.session));
+    assert_eq!(
+        (again.jwt, again.session),
+        (first.jwt.clone(), first.session)
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -135,7 +138,11 @@ fn development_secrets_are_generated_once_private_and_kept() {
     }
     let other = std::env::temp_dir().join(format!("altrion-dev-secrets-b-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&other);
-    assert_ne!(dev_secrets(&other).unwrap().jwt, first.jwt, "each checkout has its own");
+    assert_ne!(
+        dev_secrets(&other).unwrap().jwt,
+        first.jwt,
+        "each checkout has its own"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&other).unwrap();
 }
@@ -294,7 +301,10 @@ fn files_in_the_config_dir_layer_under_the_environment() {
     .unwrap();
     std::fs::write(dir.join("development.toml"), "[server]\nport = 7100\n").unwrap();
 
-    let secrets = vars(&[("JWT_SECRET", STRONG_JWT), ("SESSION_SECRET", STRONG_SESSION)]);
+    let secrets = vars(&[
+        ("JWT_SECRET", STRONG_JWT),
+        ("SESSION_SECRET", STRONG_SESSION),
+    ]);
     let from_files = load_from(&secrets, &dir).unwrap();
     assert_eq!(
         from_files.server.port, 7100,

@@ -111,6 +111,18 @@ impl TestApp {
     /// Stores a live session signed in as `user_id` and returns the `Cookie` header for it,
     /// signed exactly as the server signs its own.
     pub async fn session_cookie(&self, sessions: &dyn SessionRepository, user_id: &str) -> String {
+        let now = time::OffsetDateTime::now_utc();
+        self.session_cookie_created(sessions, user_id, now).await
+    }
+
+    /// As [`session_cookie`](Self::session_cookie), for a session created (signed in) at
+    /// `created_at` and last used an hour ago, whose document is still live.
+    pub async fn session_cookie_created(
+        &self,
+        sessions: &dyn SessionRepository,
+        user_id: &str,
+        created_at: time::OffsetDateTime,
+    ) -> String {
         let key = actix_session::storage::generate_session_key();
         let id = altrion_session::session_id_for(&key).unwrap();
         let now = time::OffsetDateTime::now_utc();
@@ -120,9 +132,10 @@ impl TestApp {
             .insert(SessionRecord {
                 id,
                 state,
-                expires: now + time::Duration::hours(24),
-                last_modified: now,
-                created_at: now,
+                expires: (created_at + time::Duration::hours(24))
+                    .max(now + time::Duration::hours(23)),
+                last_modified: created_at.max(now - time::Duration::hours(1)),
+                created_at,
                 user_id: Some(UserId::new(user_id)),
             })
             .await

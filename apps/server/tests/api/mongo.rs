@@ -282,3 +282,57 @@ async fn ready_turns_503_when_the_database_is_gone() {
     assert_error(login, 503, "service_unavailable").await;
     handle.stop(true).await;
 }
+
+/// The burst that broke the read-then-write lockout, as an attacker runs it: 40 simultaneous
+/// wrong guesses from 40 addresses, spread over two server instances on one database, then the
+/// right password. Exactly the threshold (5) are evaluated; the rest, and the right password
+/// inside the lock window, get `429`.
+#[tokio::test]
+async fn forty_concurrent_guesses_from_many_addresses_on_two_instances_get_five_evaluated() {
+    let backend = Backend::embedded().await;
+    let generous = [
+        ("APP__RATE_LIMIT__TRUSTED_PROXY_HOPS", "1"),
+        ("APP__RATE_LIMIT__PER_IP_PER_MINUTE", "6000"),
+        ("APP__RATE_LIMIT__PER_IP_BURST", "1000"),
+    ];
+    let (first, first_handle) = backend.start_app_with(&generous).await;
+    let (second, second_handle) = backend.start_app_with(&generous).await;
+    let signup = first
+        .post_json(
+            "/api/auth/signup",
+            &json!({ "name": "Ada", "email": "ada@example.com", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(signup.status().as_u16(), 201);
+
+    let guesses = (0..40).map(|i| {
+        let app = if i % 2 == 0 { &first } else { &second };
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", format!("203.0.113.{}", i + 1))
+            .json(&json!({ "email": "ada@example.com", "password": format!("guess number {i}") }))
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let evaluated = statuses.iter().filter(|s| **s == 401).count();
+    let locked = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((evaluated, locked), (5, 35), "{statuses:?}");
+
+    let right = second
+        .client
+        .post(second.url("/api/auth/login"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .json(&json!({ "email": "ada@example.com", "password": "correct horse battery" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(right, 429, "rate_limited").await;
+
+    first_handle.stop(true).await;
+    second_handle.stop(true).await;
+    backend.finish().await;
+}

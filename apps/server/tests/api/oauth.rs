@@ -35,15 +35,25 @@ async fn spawn_with_mock(extra: &[(&str, &str)]) -> OAuthApp {
     OAuthApp { app, mock, users }
 }
 
-/// The `altrion.sid=…` pair a response sets, if any.
-fn session_cookie(response: &Response) -> Option<String> {
+/// The `Set-Cookie` value a response sets for `name`, if any.
+fn set_cookie(response: &Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("altrion.sid="))
+        .find(|v| v.starts_with(&format!("{name}=")))
         .map(str::to_owned)
+}
+
+/// The `altrion.sid=…` pair a response sets, if any.
+fn session_cookie(response: &Response) -> Option<String> {
+    set_cookie(response, "altrion.sid")
+}
+
+/// The pending-flow cookie (`altrion.oauth=…`) a response sets, if any.
+fn flow_cookie(response: &Response) -> Option<String> {
+    set_cookie(response, "altrion.oauth")
 }
 
 fn pair(set_cookie: &str) -> String {
@@ -58,7 +68,8 @@ const GRACE: &[(&str, &str)] = &[
 ];
 
 impl OAuthApp {
-    /// Starts the flow with `cookie` (if any); returns the provider URL and the session cookie.
+    /// Starts the flow with `cookie` (if any); returns the provider URL and the `Cookie` header
+    /// the browser sends back: the flow cookie, plus `cookie`.
     async fn start(&self, provider: &str, cookie: Option<&str>) -> (Url, String) {
         let mut request = self
             .app
@@ -74,10 +85,17 @@ impl OAuthApp {
             "{:?}",
             response.text().await
         );
-        let cookie =
-            session_cookie(&response).map_or_else(|| cookie.unwrap().to_owned(), |c| pair(&c));
+        assert!(
+            cookie.is_some() || session_cookie(&response).is_none(),
+            "an anonymous start touches no session"
+        );
+        let flow = pair(&flow_cookie(&response).expect("the start sets the flow cookie"));
+        let cookies = match cookie {
+            Some(cookie) => format!("{flow}; {cookie}"),
+            None => flow,
+        };
         let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
-        (location, cookie)
+        (location, cookies)
     }
 
     /// Submits the mock's consent form; returns our callback path and query.
@@ -151,14 +169,15 @@ async fn happy_path(provider: &str) {
         );
     }
     let cookie = pair(&set_cookie);
-    assert_ne!(cookie, start_cookie, "the session id is renewed at login");
+    assert!(
+        !start_cookie.contains("altrion.sid"),
+        "no session before the login"
+    );
+    let removal = flow_cookie(&response).expect("the callback removes the flow cookie");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
 
     let sessions = h.app.sessions.all();
-    assert_eq!(
-        sessions.len(),
-        1,
-        "one session: the pre-login one was replaced"
-    );
+    assert_eq!(sessions.len(), 1, "one session, written at the login");
     let expires_in = sessions[0].expires - time::OffsetDateTime::now_utc();
     assert!((expires_in - time::Duration::hours(24)).abs() < time::Duration::minutes(1));
 
@@ -208,13 +227,11 @@ async fn a_wrong_state_is_refused_and_leaves_nothing_behind() {
 
     assert_eq!(error_of(&response).as_deref(), Some("invalid_state"));
     assert!(h.users.is_empty());
-    assert!(
-        h.app.sessions.is_empty(),
-        "the half-started session is purged"
-    );
+    assert!(h.app.sessions.is_empty(), "nothing was written");
+    assert!(flow_cookie(&response).unwrap().contains("Max-Age=0"));
 
-    // The real callback can't be replayed after the flow was consumed.
-    let replay = h.callback(&back, Some(&cookie)).await;
+    // The browser dropped the flow cookie: the real callback finds no flow any more.
+    let replay = h.callback(&back, None).await;
     assert_eq!(error_of(&replay).as_deref(), Some("invalid_state"));
     assert!(h.users.is_empty());
 }
@@ -227,12 +244,16 @@ async fn a_replayed_callback_is_refused() {
     let first = h.callback(&back, Some(&cookie)).await;
     assert!(error_of(&first).is_none());
 
-    let replay = h.callback(&back, Some(&cookie)).await;
+    // A browser honours the removal and comes back without the flow cookie; an attacker who
+    // kept a copy of it gets nothing either: the provider accepts a code only once.
     let without_cookie = h.callback(&back, None).await;
+    let replay = h.callback(&back, Some(&cookie)).await;
 
-    assert_eq!(error_of(&replay).as_deref(), Some("invalid_state"));
     assert_eq!(error_of(&without_cookie).as_deref(), Some("invalid_state"));
+    assert_eq!(error_of(&replay).as_deref(), Some("provider_error"));
+    assert!(session_cookie(&replay).is_none());
     assert_eq!(h.users.len(), 1);
+    assert_eq!(h.app.sessions.len(), 1, "only the first callback signed in");
 }
 
 #[tokio::test]
@@ -305,11 +326,12 @@ async fn a_password_user_links_github_and_then_signs_in_with_it() {
         .client
         .post(h.app.url("/api/auth/github/link"))
         .bearer_auth(token)
+        .json(&json!({"password": "a long passphrase"}))
         .send()
         .await
         .unwrap();
     assert_eq!(link.status().as_u16(), 200);
-    let cookie = pair(&session_cookie(&link).unwrap());
+    let cookie = pair(&flow_cookie(&link).unwrap());
     let authorize: Value = link.json().await.unwrap();
     let authorize = Url::parse(authorize["authorize_url"].as_str().unwrap()).unwrap();
     let back = h.consent(&authorize, GRACE).await;
@@ -359,7 +381,7 @@ async fn an_allowed_redirect_target_is_where_the_login_returns() {
         .get("/api/auth/github?redirect_to=http://127.0.0.1:3000/settings")
         .await;
     assert_eq!(response.status().as_u16(), 302);
-    let cookie = pair(&session_cookie(&response).unwrap());
+    let cookie = pair(&flow_cookie(&response).unwrap());
     let back = h.consent(&location(&response), GRACE).await;
 
     let done = h.callback(&back, Some(&cookie)).await;
@@ -404,4 +426,226 @@ impl ParseEmail for str {
     fn parse_email(&self) -> altrion_domain::Email {
         altrion_domain::Email::parse(self).unwrap()
     }
+}
+
+impl OAuthApp {
+    /// Signs Grace up with a password; returns her token.
+    async fn grace_with_password(&self) -> String {
+        let signup: Value = self
+            .app
+            .post_json(
+                "/api/auth/signup",
+                &json!({ "name": "Grace", "email": "grace@example.com", "password": "a long passphrase" }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        signup["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn link(&self, token: &str, body: Value) -> Response {
+        self.app
+            .client
+            .post(self.app.url("/api/auth/github/link"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn providers(&self, token: &str) -> Value {
+        let me: Value = self.app.get_me(Some(token)).await.json().await.unwrap();
+        me["user"]["providers"].clone()
+    }
+}
+
+/// An XSS that read the victim's JWT from localStorage tries to link its own GitHub account.
+#[tokio::test]
+async fn linking_with_a_stolen_token_alone_is_refused() {
+    let h = spawn_with_mock(&[]).await;
+    let token = h.grace_with_password().await;
+
+    for body in [json!({}), json!({"password": "not her password"})] {
+        let response = h.link(&token, body).await;
+        assert!(flow_cookie(&response).is_none(), "no flow is started");
+        assert_error(response, 403, "reauthentication_required").await;
+    }
+    assert_eq!(h.providers(&token).await, json!(["local"]));
+    assert!(h.app.sessions.is_empty());
+}
+
+/// The attacker got the password too and started a link; the victim's "log out everywhere"
+/// must cancel it before he finishes it with his GitHub account.
+#[tokio::test]
+async fn log_out_everywhere_cancels_a_pending_link() {
+    let h = spawn_with_mock(&[]).await;
+    let token = h.grace_with_password().await;
+    let link = h
+        .link(&token, json!({"password": "a long passphrase"}))
+        .await;
+    assert_eq!(link.status().as_u16(), 200);
+    let flow = pair(&flow_cookie(&link).unwrap());
+    let authorize: Value = link.json().await.unwrap();
+    let authorize = Url::parse(authorize["authorize_url"].as_str().unwrap()).unwrap();
+
+    let logout_all = h
+        .app
+        .client
+        .post(h.app.url("/api/auth/logout-all"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout_all.status().as_u16(), 204);
+    let mallory = [
+        ("email", "mallory@example.com"),
+        ("name", "Mallory"),
+        ("email_verified", "on"),
+        ("action", "allow"),
+    ];
+    let back = h.consent(&authorize, &mallory).await;
+    let callback = h.callback(&back, Some(&flow)).await;
+
+    assert_eq!(error_of(&callback).as_deref(), Some("invalid_state"));
+    assert!(session_cookie(&callback).is_none());
+    assert!(h.app.sessions.is_empty());
+    let grace = h
+        .users
+        .find_by_email(&"grace@example.com".parse_email())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(grace.identities.is_empty(), "nothing was linked");
+    assert_eq!(h.users.len(), 1, "and no account was created");
+}
+
+/// A page making a signed-in browser navigate to `GET /api/auth/github` must not link whatever
+/// account the provider returns: the start is always a sign-in, into a new session.
+#[tokio::test]
+async fn a_signed_in_browser_starting_a_login_signs_in_and_never_links() {
+    let h = spawn_with_mock(&[]).await;
+    let (grace, _) = h.sign_in("github", GRACE).await;
+    let grace_cookie = pair(&session_cookie(&grace).unwrap());
+    let mallory = [
+        ("email", "mallory@example.com"),
+        ("name", "Mallory"),
+        ("email_verified", "on"),
+        ("action", "allow"),
+    ];
+
+    let (authorize, cookies) = h.start("google", Some(&grace_cookie)).await;
+    let back = h.consent(&authorize, &mallory).await;
+    let callback = h.callback(&back, Some(&cookies)).await;
+
+    assert!(error_of(&callback).is_none(), "{}", location(&callback));
+    let new_cookie = pair(&session_cookie(&callback).unwrap());
+    assert_ne!(new_cookie, grace_cookie, "a new session id");
+    let me: Value = h.me(&new_cookie).await.json().await.unwrap();
+    assert_eq!(me["user"]["email"], "mallory@example.com");
+    let grace: Value = h.me(&grace_cookie).await.json().await.unwrap();
+    assert_eq!(
+        grace["user"]["providers"],
+        json!(["github"]),
+        "nothing linked to Grace"
+    );
+    assert_eq!(h.users.len(), 2);
+}
+
+/// Anonymous starts used to write a 24-hour session document each: now they write nothing,
+/// and the address is throttled.
+#[tokio::test]
+async fn three_hundred_anonymous_starts_leave_no_session_and_are_throttled() {
+    let h = spawn_with_mock(&[]).await;
+    let starts = (0..300).map(|_| h.app.client.get(h.app.url("/api/auth/github")).send());
+    let statuses: Vec<u16> = futures_util::future::join_all(starts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+
+    let started = statuses.iter().filter(|s| **s == 302).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(started + throttled, 300, "{statuses:?}");
+    assert!(
+        started <= 11,
+        "the burst (10) and at most one refill: {started}"
+    );
+    assert!(h.app.sessions.is_empty(), "no session document");
+    // Sign-up and login keep their own budget.
+    assert_eq!(
+        h.app
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": "nobody@example.com", "password": "whatever it is"})
+            )
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn unlinking_needs_the_password_and_keeps_a_way_to_sign_in() {
+    let h = spawn_with_mock(&[]).await;
+    let token = h.grace_with_password().await;
+    let link = h
+        .link(&token, json!({"password": "a long passphrase"}))
+        .await;
+    let flow = pair(&flow_cookie(&link).unwrap());
+    let authorize: Value = link.json().await.unwrap();
+    let authorize = Url::parse(authorize["authorize_url"].as_str().unwrap()).unwrap();
+    let back = h.consent(&authorize, GRACE).await;
+    assert!(error_of(&h.callback(&back, Some(&flow)).await).is_none());
+    assert_eq!(h.providers(&token).await, json!(["local", "github"]));
+    let unlink = |body: Value| {
+        h.app
+            .client
+            .delete(h.app.url("/api/auth/identities/github"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    assert_error(
+        unlink(json!({})).await.unwrap(),
+        403,
+        "reauthentication_required",
+    )
+    .await;
+    let done = unlink(json!({"password": "a long passphrase"}))
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 204);
+    assert_eq!(h.providers(&token).await, json!(["local"]));
+    let again = unlink(json!({"password": "a long passphrase"}))
+        .await
+        .unwrap();
+    assert_error(again, 404, "not_found").await;
+
+    // A GitHub-only account cannot remove its only way in, even right after signing in.
+    let (octo, _) = h
+        .sign_in(
+            "github",
+            &[
+                ("email", "octo@example.com"),
+                ("name", "Octo"),
+                ("email_verified", "on"),
+                ("action", "allow"),
+            ],
+        )
+        .await;
+    let octo_cookie = pair(&session_cookie(&octo).unwrap());
+    let last = h
+        .app
+        .client
+        .delete(h.app.url("/api/auth/identities/github"))
+        .header("cookie", &octo_cookie)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(last, 409, "last_sign_in_method").await;
 }

@@ -11,7 +11,13 @@ use altrion_server::settings::{self, Settings};
 fn secrets() -> &'static (String, String) {
     static SECRETS: OnceLock<(String, String)> = OnceLock::new();
     SECRETS.get_or_init(|| {
-        let fresh = || format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let fresh = || {
+            format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            )
+        };
         (fresh(), fresh())
     })
 }
