@@ -544,12 +544,19 @@ async fn a_signed_in_browser_starting_a_login_signs_in_and_never_links() {
     assert_ne!(new_cookie, grace_cookie, "a new session id");
     let me: Value = h.me(&new_cookie).await.json().await.unwrap();
     assert_eq!(me["user"]["email"], "mallory@example.com");
-    let grace: Value = h.me(&grace_cookie).await.json().await.unwrap();
+    let grace = h
+        .users
+        .find_by_email(&"grace@example.com".parse_email())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        grace["user"]["providers"],
-        json!(["github"]),
+        grace.providers(),
+        vec![altrion_domain::Provider::Github],
         "nothing linked to Grace"
     );
+    // The browser's earlier session was replaced, not kept beside the new one.
+    assert_eq!(h.me(&grace_cookie).await.status().as_u16(), 401);
     assert_eq!(h.users.len(), 2);
 }
 
