@@ -46,11 +46,12 @@ impl OriginPolicy {
         let foreign_origin = headers
             .get("origin")
             .and_then(|v| v.to_str().ok().map(str::to_owned))
-            .is_some_and(|origin| !self.allowed.contains(&origin));
+            .is_some_and(|origin| !self.allowed.contains(&origin) && origin != own_origin(req));
         cross_site || foreign_origin
     }
 
-    /// The middleware; wrap it with `from_fn` around the session middleware.
+    /// The middleware; wrap it with `from_fn` outside the session middleware, so a refused
+    /// request never loads its session.
     ///
     /// # Errors
     /// Only an inner service's error.
@@ -72,4 +73,11 @@ impl OriginPolicy {
         }
         Ok(next.call(req).await?.map_into_left_body())
     }
+}
+
+/// The origin the request was sent to (`scheme://Host`): a page on it is same-origin however
+/// `PUBLIC_URL` is spelled. Browsers set `Host` themselves, so a forging page cannot.
+fn own_origin(req: &ServiceRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
 }

@@ -1,5 +1,5 @@
 // Altrion demo page: sign up, log in (JWT kept in localStorage), OAuth buttons, current user,
-// log out. No framework, no build step, no inline script (works under `script-src 'self'`).
+// linking and unlinking providers (with re-authentication), log out. No framework, no build step, no inline script (works under `script-src 'self'`).
 (function () {
   'use strict';
 
@@ -31,6 +31,9 @@
     provider_disabled: 'Sign-in with this provider is not enabled on this server.',
     invalid_redirect: 'The sign-in was asked to return to an address that is not allowed.',
     unavailable: 'Sign-in is temporarily unavailable. Please try again shortly.',
+    forbidden_origin: 'This request came from a page that may not act for you.',
+    reauthentication_required: 'Please confirm it is you: enter your current password (or sign in again if your account has none).',
+    last_sign_in_method: 'This is your only way to sign in; link another one or set a password first.',
     // Client-side conditions
     network: 'Cannot reach the server. Check your connection and try again.'
   };
@@ -213,6 +216,49 @@
     el.signedIn.hidden = state !== 'signed-in';
   }
 
+  // One button per provider: "Link" when it is not linked yet, "Unlink" when it is.
+  function renderLinks(providers) {
+    el.reauthField.hidden = providers.indexOf('local') === -1;
+    var buttons = el.linksForm.querySelectorAll('button[data-provider]');
+    for (var i = 0; i < buttons.length; i++) {
+      var provider = buttons[i].getAttribute('data-provider');
+      var linked = providers.indexOf(provider) !== -1;
+      buttons[i].setAttribute('data-action', linked ? 'unlink' : 'link');
+      buttons[i].textContent = (linked ? 'Unlink ' : 'Link ') + PROVIDER_NAMES[provider];
+    }
+  }
+
+  function onLinkButton(event) {
+    var button = event.target.closest('button[data-provider]');
+    if (!button) {
+      return;
+    }
+    clearMessage();
+    var provider = button.getAttribute('data-provider');
+    var unlink = button.getAttribute('data-action') === 'unlink';
+    var password = $('reauth-password').value;
+    var options = { json: password ? { password: password } : {}, token: getToken(), credentials: 'include' };
+    button.disabled = true;
+    var call = unlink
+      ? request('DELETE', '/api/auth/identities/' + provider, options)
+      : request('POST', '/api/auth/' + provider + '/link', options);
+    call.then(function (result) {
+      button.disabled = false;
+      if (!result.ok) {
+        showError(result);
+        return;
+      }
+      $('reauth-password').value = '';
+      if (unlink) {
+        loadCurrentUser().then(function () {
+          showNotice(PROVIDER_NAMES[provider] + ' is no longer linked.');
+        });
+      } else {
+        window.location.assign(result.body.authorize_url);
+      }
+    });
+  }
+
   function showUser(user) {
     el.userName.textContent = user.name;
     el.userEmail.textContent = user.email;
@@ -222,6 +268,7 @@
         return PROVIDER_NAMES[p] || p;
       })
       .join(', ');
+    renderLinks(providers);
     setState('signed-in');
   }
 
@@ -353,6 +400,8 @@
     el.loginForm = $('login-form');
     el.signupForm = $('signup-form');
     el.logout = $('logout');
+    el.linksForm = $('links-form');
+    el.reauthField = $('reauth-field');
 
     el.signedInTitle.setAttribute('tabindex', '-1');
     $('oauth-google').href = apiUrl('/api/auth/google');
@@ -361,6 +410,10 @@
     el.loginForm.addEventListener('submit', onLogin);
     el.signupForm.addEventListener('submit', onSignup);
     el.logout.addEventListener('click', onLogout);
+    el.linksForm.addEventListener('click', onLinkButton);
+    el.linksForm.addEventListener('submit', function (event) {
+      event.preventDefault();
+    });
 
     consumeOAuthResult();
     loadCurrentUser();

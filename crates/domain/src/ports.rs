@@ -119,7 +119,7 @@ pub struct LoginAttempt {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unlinked {
     /// The identities are gone; the user as stored afterwards.
-    Removed(User),
+    Removed(Box<User>),
     /// The user has no identity of this provider; nothing changed.
     NotLinked,
     /// It is the user's last way to sign in; nothing changed.

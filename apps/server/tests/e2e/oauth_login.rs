@@ -175,3 +175,58 @@ async fn the_jwt_path_writes_no_session_on_mongodb() {
     browser.close().await;
     stack.finish().await;
 }
+
+/// Linking from the page needs the current password: without it the API refuses and the page
+/// says why; with it the browser goes through the provider and comes back linked. Unlinking
+/// asks for the password again.
+#[tokio::test]
+async fn a_password_user_links_github_with_their_password_then_unlinks_it() {
+    let stack = MongoStack::start().await;
+    let browser = Browser::launch().await;
+    browser.goto(&stack.page_url()).await;
+    browser.wait_for_state("signed-out").await;
+    sign_up(
+        &browser,
+        "Ada Lovelace",
+        "ada@example.com",
+        "correct horse battery",
+    )
+    .await;
+    browser.wait_for_state("signed-in").await;
+    assert!(browser.is_displayed("#reauth-password").await);
+
+    browser.click("[data-testid=link-github]").await;
+    let refused = browser.wait_for_message("reauthentication_required").await;
+    assert!(refused.contains("current password"), "{refused}");
+
+    browser
+        .fill("#reauth-password", "correct horse battery")
+        .await;
+    browser.click("[data-testid=link-github]").await;
+    browser.wait_for("form#consent #sign-in").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#name", "Ada Lovelace").await;
+    browser.click("#sign-in").await;
+
+    browser.wait_for_state("signed-in").await;
+    assert_eq!(
+        browser.text("#user-providers").await,
+        "Email and password, GitHub"
+    );
+    assert_eq!(
+        browser.text("[data-testid=link-github]").await,
+        "Unlink GitHub"
+    );
+
+    browser
+        .fill("#reauth-password", "correct horse battery")
+        .await;
+    browser.click("[data-testid=link-github]").await;
+    assert_eq!(
+        browser.wait_for_message("notice").await,
+        "GitHub is no longer linked."
+    );
+    assert_eq!(browser.text("#user-providers").await, "Email and password");
+    browser.close().await;
+    stack.finish().await;
+}

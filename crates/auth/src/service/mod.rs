@@ -234,6 +234,7 @@ impl AuthService {
             .await
         {
             Ok(Unlinked::Removed(user)) => {
+                let user = *user;
                 tracing::info!(event = "identity_unlinked", user_id = %user.id, %provider, "identity unlinked");
                 Ok(user)
             }

@@ -192,7 +192,7 @@ impl UserRepository for MemoryUserRepository {
             }
             user.identities.retain(|i| i.provider != provider);
             user.updated_at = at;
-            Unlinked::Removed(user.clone())
+            Unlinked::Removed(Box::new(user.clone()))
         })
     }
 }

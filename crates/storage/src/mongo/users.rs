@@ -272,7 +272,7 @@ impl UserRepository for MongoUserRepository {
             .await
             .map_err(repo_error)?;
         if let Some(doc) = removed {
-            return Ok(Unlinked::Removed(user_from_document(&doc)?));
+            return Ok(Unlinked::Removed(Box::new(user_from_document(&doc)?)));
         }
         // Nothing matched: say why, from the user as it is now.
         let user = self

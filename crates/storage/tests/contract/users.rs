@@ -388,7 +388,7 @@ async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
     assert_eq!(after.updated_at, at);
     assert_eq!(
         ctx.users.find_by_id(&oauth.id).await.unwrap().unwrap(),
-        after
+        *after
     );
 
     // A password is a way to sign in too.
