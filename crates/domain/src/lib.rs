@@ -19,7 +19,9 @@ pub use password::{Password, PasswordError, PasswordHash};
 pub use ports::{
     LoginAttempt, Readiness, SessionRepository, SessionUpdate, Touch, Unlinked, UserRepository,
 };
-pub use session::{SessionId, SessionRecord, SessionState};
+pub use session::{
+    SessionId, SessionRecord, SessionState, CLIENT_IP_KEY, PUBLIC_ID_KEY, USER_AGENT_KEY,
+};
 pub use user::{DisplayName, Identity, NameError, NewUser, Provider, User, UserId};
 
 /// Instants in the domain; always UTC with millisecond precision (what MongoDB stores).

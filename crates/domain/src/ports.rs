@@ -102,6 +102,24 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
         provider: Provider,
         at: Timestamp,
     ) -> Result<Unlinked, RepoError>;
+
+    /// Sets a new password hash and, in the same write, increments `token_version` (every JWT
+    /// issued before dies) and clears the lockout. Returns the user as stored afterwards.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when the user does not exist.
+    async fn replace_password(
+        &self,
+        id: &UserId,
+        hash: PasswordHash,
+        at: Timestamp,
+    ) -> Result<User, RepoError>;
+
+    /// Deletes the user; returns whether it existed.
+    ///
+    /// # Errors
+    /// Only the store-wide errors.
+    async fn delete(&self, id: &UserId) -> Result<bool, RepoError>;
 }
 
 /// What [`UserRepository::claim_login_attempt`] compares and writes.
@@ -171,6 +189,24 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// Only the store-wide errors; deleting a missing session succeeds.
     async fn delete(&self, id: &SessionId) -> Result<(), RepoError>;
+
+    /// The live sessions of `user` at `now`, newest first.
+    ///
+    /// # Errors
+    /// Only the store-wide errors.
+    async fn list_for_user(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, RepoError>;
+
+    /// Deletes the session of `user` whose state carries this public handle
+    /// (`public_id`, see `SessionRecord::public_id`); returns whether one was deleted. Another
+    /// user's session is never touched.
+    ///
+    /// # Errors
+    /// Only the store-wide errors.
+    async fn delete_by_public_id(&self, user: &UserId, public_id: &str) -> Result<bool, RepoError>;
 
     /// Deletes every session of `user`; returns how many were deleted.
     ///

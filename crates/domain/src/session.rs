@@ -38,6 +38,14 @@ impl fmt::Debug for SessionId {
     }
 }
 
+/// The state key of a signed-in session's public handle: an opaque random id for listing and
+/// revoking, neither the cookie's key nor the stored id.
+pub const PUBLIC_ID_KEY: &str = "public_id";
+/// The state key of the user agent recorded at sign-in.
+pub const USER_AGENT_KEY: &str = "user_agent";
+/// The state key of the client address recorded at sign-in.
+pub const CLIENT_IP_KEY: &str = "ip";
+
 /// A server-side session document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
@@ -48,6 +56,27 @@ pub struct SessionRecord {
     pub created_at: Timestamp,
     /// The signed-in user, mirrored from the state so "log out everywhere" can find it.
     pub user_id: Option<UserId>,
+}
+
+impl SessionRecord {
+    fn text(&self, key: &str) -> Option<&str> {
+        self.state.get(key).and_then(serde_json::Value::as_str)
+    }
+
+    /// The public handle recorded at sign-in, if any.
+    pub fn public_id(&self) -> Option<&str> {
+        self.text(PUBLIC_ID_KEY)
+    }
+
+    /// The user agent recorded at sign-in, if any.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.text(USER_AGENT_KEY)
+    }
+
+    /// The client address recorded at sign-in, if any.
+    pub fn ip(&self) -> Option<&str> {
+        self.text(CLIENT_IP_KEY)
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::{fmt, future::Ready};
 
 use actix_session::{Session, SessionExt as _, SessionGetError, SessionInsertError};
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
-use altrion_domain::{Timestamp, UserId};
+use altrion_domain::{Timestamp, UserId, CLIENT_IP_KEY, PUBLIC_ID_KEY, USER_AGENT_KEY};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::state::{SIGNED_IN_AT_KEY, USER_ID_KEY};
@@ -13,7 +13,7 @@ use crate::state::{SIGNED_IN_AT_KEY, USER_ID_KEY};
 #[derive(Debug, thiserror::Error)]
 pub enum SessionDataError {
     /// The key is managed by [`AuthSession::log_in`] / [`AuthSession::log_out`] only
-    /// ([`USER_ID_KEY`](crate::USER_ID_KEY), [`SIGNED_IN_AT_KEY`](crate::SIGNED_IN_AT_KEY)).
+    /// (the user id, the sign-in time, the public handle, user agent and address).
     #[error("the session key `{0}` is reserved")]
     Reserved(String),
     /// The stored value does not decode as the requested type.
@@ -53,28 +53,54 @@ impl AuthSession {
         Self(session)
     }
 
-    /// Signs `user` in at `now`: drops everything else in the session (flow data, a previous
-    /// user) and moves it to a new key, so a key planted before sign-in is worthless (no
-    /// fixation). The sign-in time is kept for [`signed_in_at`](Self::signed_in_at) (recent
-    /// sign-in checks). Read any flow data you still need before calling this.
+    /// Signs `user` in at `now` from `device`: drops everything else in the session (flow
+    /// data, a previous user) and moves it to a new key, so a key planted before sign-in is
+    /// worthless (no fixation). Records the sign-in time (for
+    /// [`signed_in_at`](Self::signed_in_at), recent sign-in checks), a fresh random public
+    /// handle (for listing and revoking; see [`public_id`](Self::public_id)), and the device's
+    /// user agent (cut to [`MAX_USER_AGENT_BYTES`]) and address. Read any flow data you still
+    /// need before calling this.
     ///
     /// # Errors
-    /// Only if a value cannot be encoded, which a string and a number never fail.
-    pub fn log_in(&self, user: &UserId, now: Timestamp) -> Result<(), SessionDataError> {
+    /// Only if a value cannot be encoded, which strings and numbers never fail.
+    pub fn log_in(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+        device: &Device<'_>,
+    ) -> Result<(), SessionDataError> {
         self.0.clear();
         let write = |key: &str, source| SessionDataError::Write {
             key: key.to_owned(),
             source,
         };
+        let millis = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
         self.0
             .insert(USER_ID_KEY, user)
             .map_err(|e| write(USER_ID_KEY, e))?;
-        let millis = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
         self.0
             .insert(SIGNED_IN_AT_KEY, millis)
             .map_err(|e| write(SIGNED_IN_AT_KEY, e))?;
+        self.0
+            .insert(PUBLIC_ID_KEY, new_public_id())
+            .map_err(|e| write(PUBLIC_ID_KEY, e))?;
+        if let Some(agent) = device.user_agent {
+            self.0
+                .insert(USER_AGENT_KEY, truncate(agent, MAX_USER_AGENT_BYTES))
+                .map_err(|e| write(USER_AGENT_KEY, e))?;
+        }
+        if let Some(ip) = device.ip {
+            self.0
+                .insert(CLIENT_IP_KEY, ip)
+                .map_err(|e| write(CLIENT_IP_KEY, e))?;
+        }
         self.0.renew();
         Ok(())
+    }
+
+    /// This session's public handle (what `GET /api/auth/sessions` lists as `id`), if signed in.
+    pub fn public_id(&self) -> Option<String> {
+        self.0.get::<String>(PUBLIC_ID_KEY).ok().flatten()
     }
 
     /// When the signed-in user signed in (what [`log_in`](Self::log_in) recorded); `None` for
@@ -168,8 +194,43 @@ impl AuthSession {
     }
 }
 
+/// The longest user agent kept in a session.
+pub const MAX_USER_AGENT_BYTES: usize = 256;
+
+/// What a sign-in records about the browser it came from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Device<'a> {
+    /// The `User-Agent` header, as sent.
+    pub user_agent: Option<&'a str>,
+    /// The client address, as the per-IP limiter sees it.
+    pub ip: Option<&'a str>,
+}
+
+/// 128 random bits as hex: a handle that names a session without being able to open it.
+fn new_public_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    hex::encode(bytes)
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+const RESERVED: [&str; 5] = [
+    USER_ID_KEY,
+    SIGNED_IN_AT_KEY,
+    PUBLIC_ID_KEY,
+    USER_AGENT_KEY,
+    CLIENT_IP_KEY,
+];
+
 fn reject_reserved(key: &str) -> Result<(), SessionDataError> {
-    if key == USER_ID_KEY || key == SIGNED_IN_AT_KEY {
+    if RESERVED.contains(&key) {
         Err(SessionDataError::Reserved(key.to_owned()))
     } else {
         Ok(())

@@ -58,7 +58,7 @@ mod key;
 mod state;
 mod store;
 
-pub use auth::{AuthSession, SessionDataError};
+pub use auth::{AuthSession, Device, SessionDataError, MAX_USER_AGENT_BYTES};
 pub use cookie::{
     derive_cookie_key, session_middleware, SessionCookieSettings, WeakSessionSecret,
     MIN_SECRET_BYTES,

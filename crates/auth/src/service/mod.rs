@@ -1,5 +1,6 @@
 //! The sign-in use cases, generic over the domain ports.
 
+mod account;
 mod login;
 mod signup;
 

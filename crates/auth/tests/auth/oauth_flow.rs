@@ -280,6 +280,17 @@ impl UserRepository for FlakyUsers {
     ) -> Result<altrion_domain::Unlinked, RepoError> {
         self.inner.unlink_provider(id, provider, at).await
     }
+    async fn replace_password(
+        &self,
+        id: &UserId,
+        hash: PasswordHash,
+        at: Timestamp,
+    ) -> Result<User, RepoError> {
+        self.inner.replace_password(id, hash, at).await
+    }
+    async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
+        self.inner.delete(id).await
+    }
     async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
         self.inner.bump_token_version(id, at).await
     }

@@ -127,3 +127,94 @@ async fn unlinking_refuses_the_last_way_to_sign_in() {
         .unwrap()
         .is_none());
 }
+
+#[tokio::test]
+async fn changing_the_password_revokes_every_token_and_session() {
+    let app = TestApp::new();
+    let signed_up = app.ada().await;
+    let ada = signed_up.user.clone();
+    app.insert_session(1, &ada.id).await;
+
+    assert!(matches!(
+        app.service
+            .change_password(
+                &ada,
+                with_password("wrong guess!"),
+                "a brand new passphrase".into()
+            )
+            .await,
+        Err(AuthError::ReauthenticationRequired)
+    ));
+    assert!(matches!(
+        app.service
+            .change_password(&ada, with_password(PASSWORD), "password".into())
+            .await,
+        Err(AuthError::Validation(fields)) if fields[0].field == "new_password"
+    ));
+    let changed = app
+        .service
+        .change_password(
+            &ada,
+            with_password(PASSWORD),
+            "a brand new passphrase".into(),
+        )
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        app.service.authenticate_token(&signed_up.token.token).await,
+        Err(AuthError::Unauthorized)
+    ));
+    let me = app
+        .service
+        .authenticate_token(&changed.token.token)
+        .await
+        .unwrap();
+    assert_eq!(me.user.id, ada.id);
+    assert!(app.sessions.is_empty(), "every session ended");
+    assert!(app.login("ada@example.com", PASSWORD).await.is_err());
+    app.login("ada@example.com", "a brand new passphrase")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_sets_one_after_a_recent_sign_in() {
+    let app = TestApp::new();
+    let octo = app.oauth_only("octo@example.com").await;
+    let proof = Reauthentication {
+        password: None,
+        signed_in_at: Some(app.clock.now()),
+    };
+    app.service
+        .change_password(&octo, proof, "octocat's own passphrase".into())
+        .await
+        .unwrap();
+    app.login("octo@example.com", "octocat's own passphrase")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn deleting_the_account_removes_the_user_and_their_sessions() {
+    let app = TestApp::new();
+    let signed_up = app.ada().await;
+    app.insert_session(1, &signed_up.user.id).await;
+    assert!(matches!(
+        app.service
+            .delete_account(&signed_up.user, Reauthentication::default())
+            .await,
+        Err(AuthError::ReauthenticationRequired)
+    ));
+    app.service
+        .delete_account(&signed_up.user, with_password(PASSWORD))
+        .await
+        .unwrap();
+    assert!(app.users.is_empty());
+    assert!(app.sessions.is_empty());
+    assert!(matches!(
+        app.service.authenticate_token(&signed_up.token.token).await,
+        Err(AuthError::Unauthorized)
+    ));
+    app.ada().await;
+}

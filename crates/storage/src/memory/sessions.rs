@@ -94,6 +94,28 @@ impl SessionRepository for MemorySessionRepository {
         Ok(())
     }
 
+    async fn list_for_user(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, RepoError> {
+        let mut found: Vec<SessionRecord> = lock(&self.sessions)
+            .values()
+            .filter(|r| r.user_id.as_ref() == Some(user) && r.expires > now)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(found)
+    }
+
+    async fn delete_by_public_id(&self, user: &UserId, public_id: &str) -> Result<bool, RepoError> {
+        let mut sessions = lock(&self.sessions);
+        let before = sessions.len();
+        sessions
+            .retain(|_, r| !(r.user_id.as_ref() == Some(user) && r.public_id() == Some(public_id)));
+        Ok(sessions.len() < before)
+    }
+
     async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {
         let mut sessions = lock(&self.sessions);
         let before = sessions.len();

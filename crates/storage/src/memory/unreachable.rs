@@ -59,6 +59,17 @@ impl UserRepository for Unreachable {
     ) -> Result<Unlinked, RepoError> {
         down()
     }
+    async fn replace_password(
+        &self,
+        _: &UserId,
+        _: PasswordHash,
+        _: Timestamp,
+    ) -> Result<User, RepoError> {
+        down()
+    }
+    async fn delete(&self, _: &UserId) -> Result<bool, RepoError> {
+        down()
+    }
 }
 
 #[async_trait]
@@ -80,6 +91,16 @@ impl SessionRepository for Unreachable {
         down()
     }
     async fn delete(&self, _: &SessionId) -> Result<(), RepoError> {
+        down()
+    }
+    async fn list_for_user(
+        &self,
+        _: &UserId,
+        _: Timestamp,
+    ) -> Result<Vec<SessionRecord>, RepoError> {
+        down()
+    }
+    async fn delete_by_public_id(&self, _: &UserId, _: &str) -> Result<bool, RepoError> {
         down()
     }
     async fn delete_for_user(&self, _: &UserId) -> Result<u64, RepoError> {

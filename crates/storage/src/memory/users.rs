@@ -195,4 +195,24 @@ impl UserRepository for MemoryUserRepository {
             Unlinked::Removed(Box::new(user.clone()))
         })
     }
+
+    async fn replace_password(
+        &self,
+        id: &UserId,
+        hash: PasswordHash,
+        at: Timestamp,
+    ) -> Result<User, RepoError> {
+        self.modify(id, |user| {
+            user.password_hash = Some(hash);
+            user.token_version += 1;
+            user.failed_logins = 0;
+            user.locked_until = None;
+            user.updated_at = at;
+            user.clone()
+        })
+    }
+
+    async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
+        Ok(lock(&self.users).remove(id).is_some())
+    }
 }

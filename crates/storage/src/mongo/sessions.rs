@@ -5,6 +5,7 @@ use altrion_domain::{
     Touch, UserId,
 };
 use async_trait::async_trait;
+use futures_util::TryStreamExt as _;
 use mongodb::{
     bson::{doc, Bson, Document},
     Collection, Database,
@@ -180,6 +181,34 @@ impl SessionRepository for MongoSessionRepository {
             .await
             .map_err(repo_error)
             .map(drop)
+    }
+
+    async fn list_for_user(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, RepoError> {
+        let docs: Vec<Document> = self
+            .sessions
+            .find(doc! {"userId": user_id_value(user), "expires": {"$gt": to_bson_date(now)}})
+            .sort(doc! {"createdAt": -1})
+            .await
+            .map_err(repo_error)?
+            .try_collect()
+            .await
+            .map_err(repo_error)?;
+        docs.iter()
+            .map(|doc| session_from_document(doc).map_err(RepoError::from))
+            .collect()
+    }
+
+    async fn delete_by_public_id(&self, user: &UserId, public_id: &str) -> Result<bool, RepoError> {
+        let result = self
+            .sessions
+            .delete_one(doc! {"userId": user_id_value(user), "session.public_id": public_id})
+            .await
+            .map_err(repo_error)?;
+        Ok(result.deleted_count == 1)
     }
 
     async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {

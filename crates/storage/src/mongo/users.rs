@@ -285,6 +285,37 @@ impl UserRepository for MongoUserRepository {
             Unlinked::NotLinked
         })
     }
+
+    async fn replace_password(
+        &self,
+        id: &UserId,
+        hash: PasswordHash,
+        at: Timestamp,
+    ) -> Result<User, RepoError> {
+        let after = self
+            .modify(
+                id,
+                doc! {
+                    "$set": {"password": hash.as_str(), "updatedAt": to_bson_date(at)},
+                    "$inc": {"tokenVersion": 1_i64},
+                    "$unset": {"failedLogins": "", "lockedUntil": ""},
+                },
+            )
+            .await?;
+        Ok(user_from_document(&after)?)
+    }
+
+    async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
+        let Some(oid) = object_id(id) else {
+            return Ok(false);
+        };
+        let result = self
+            .users
+            .delete_one(doc! {"_id": oid})
+            .await
+            .map_err(repo_error)?;
+        Ok(result.deleted_count == 1)
+    }
 }
 
 impl MongoUserRepository {

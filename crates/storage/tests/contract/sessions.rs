@@ -15,6 +15,8 @@ contract!(all: [
     update_state_replaces_state_user_and_expiry,
     touch_writes_only_outside_the_window_and_only_live_sessions,
     touch_never_extends_a_session_created_before_the_limit,
+    list_for_user_shows_only_their_live_sessions_newest_first,
+    delete_by_public_id_never_touches_another_users_session,
     delete_removes_one_and_tolerates_missing,
     delete_for_user_deletes_only_that_users_sessions,
     user_id_mirror_round_trips,
@@ -433,4 +435,98 @@ async fn touch_never_extends_a_session_created_before_the_limit(ctx: Ctx) {
         ..limited
     };
     assert!(ctx.sessions.touch(&record.id, at_limit).await.unwrap());
+}
+
+/// A session of `user` created at `at` whose state carries the public handle `public_id`.
+fn signed_in(at: Timestamp, user: &UserId, public_id: &str) -> altrion_domain::SessionRecord {
+    let mut record = session(at, DAY, Some(user.clone()));
+    record
+        .state
+        .insert(altrion_domain::PUBLIC_ID_KEY.into(), json!(public_id));
+    record
+}
+
+async fn list_for_user_shows_only_their_live_sessions_newest_first(ctx: Ctx) {
+    let now = ctx.now();
+    let ada = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap()
+        .id;
+    let grace = ctx
+        .users
+        .create(local_user("grace@example.com", now))
+        .await
+        .unwrap()
+        .id;
+    let older = signed_in(now, &ada, "p-old");
+    let newer = signed_in(now + Duration::minutes(1), &ada, "p-new");
+    let mut expired = signed_in(now, &ada, "p-gone");
+    expired.expires = now + Duration::seconds(30);
+    for record in [
+        older.clone(),
+        newer.clone(),
+        expired,
+        signed_in(now, &grace, "p-g"),
+    ] {
+        ctx.sessions.insert(record).await.unwrap();
+    }
+    let listed = ctx
+        .sessions
+        .list_for_user(&ada, now + Duration::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![newer, older]);
+    assert_eq!(listed[0].public_id(), Some("p-new"));
+}
+
+async fn delete_by_public_id_never_touches_another_users_session(ctx: Ctx) {
+    let now = ctx.now();
+    let ada = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap()
+        .id;
+    let grace = ctx
+        .users
+        .create(local_user("grace@example.com", now))
+        .await
+        .unwrap()
+        .id;
+    let hers = signed_in(now, &grace, "p-grace");
+    ctx.sessions.insert(hers.clone()).await.unwrap();
+    ctx.sessions
+        .insert(signed_in(now, &ada, "p-ada"))
+        .await
+        .unwrap();
+
+    assert!(!ctx
+        .sessions
+        .delete_by_public_id(&ada, "p-grace")
+        .await
+        .unwrap());
+    assert!(ctx
+        .sessions
+        .find_active(&hers.id, now)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(ctx
+        .sessions
+        .delete_by_public_id(&ada, "p-ada")
+        .await
+        .unwrap());
+    assert!(!ctx
+        .sessions
+        .delete_by_public_id(&ada, "p-ada")
+        .await
+        .unwrap());
+    assert!(ctx
+        .sessions
+        .list_for_user(&ada, now)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -19,6 +19,8 @@ contract!(all: [
     a_lock_in_force_refuses_every_claim,
     record_login_resets_failures_and_rehashes,
     unlinking_keeps_a_way_to_sign_in,
+    replace_password_revokes_tokens_and_clears_the_lockout,
+    delete_removes_only_that_user,
     concurrent_unlinks_never_remove_the_last_way_to_sign_in,
     bump_token_version_increments,
     link_identity_is_a_no_op_twice_and_conflicts_across_users,
@@ -621,4 +623,71 @@ async fn concurrent_lookups_by_id_each_get_their_own_answer(ctx: Ctx) {
             None => assert!(found.is_none(), "{id:?} names no user"),
         }
     }
+}
+
+async fn replace_password_revokes_tokens_and_clears_the_lockout(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let locking = LoginAttempt {
+        lock_until: Some(now + Duration::minutes(5)),
+        ..attempt(0, now)
+    };
+    assert!(ctx
+        .users
+        .claim_login_attempt(&user.id, locking)
+        .await
+        .unwrap());
+    let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3aGFzaA");
+    let at = now + Duration::seconds(1);
+    let after = ctx
+        .users
+        .replace_password(&user.id, hash.clone(), at)
+        .await
+        .unwrap();
+    assert_eq!(after.password_hash, Some(hash));
+    assert_eq!(after.token_version, user.token_version + 1);
+    assert_eq!((after.failed_logins, after.locked_until), (0, None));
+    assert_eq!(after.updated_at, at);
+    assert_eq!(
+        ctx.users.find_by_id(&user.id).await.unwrap().unwrap(),
+        after
+    );
+    assert!(matches!(
+        ctx.users
+            .replace_password(
+                &UserId::new("ffffffffffffffffffffffff"),
+                PasswordHash::new("x"),
+                at
+            )
+            .await,
+        Err(RepoError::NotFound)
+    ));
+}
+
+async fn delete_removes_only_that_user(ctx: Ctx) {
+    let now = ctx.now();
+    let ada = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let grace = ctx
+        .users
+        .create(local_user("grace@example.com", now))
+        .await
+        .unwrap();
+    assert!(ctx.users.delete(&ada.id).await.unwrap());
+    assert!(!ctx.users.delete(&ada.id).await.unwrap());
+    assert!(!ctx.users.delete(&UserId::new("not-an-id")).await.unwrap());
+    assert!(ctx.users.find_by_id(&ada.id).await.unwrap().is_none());
+    assert!(ctx.users.find_by_id(&grace.id).await.unwrap().is_some());
+    // The email is free again.
+    ctx.users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
 }

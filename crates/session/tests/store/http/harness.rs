@@ -120,7 +120,14 @@ async fn login(
 ) -> actix_web::Result<&'static str> {
     let now = altrion_domain::Clock::now(clock.get_ref());
     session
-        .log_in(&UserId::new(user.into_inner()), now)
+        .log_in(
+            &UserId::new(user.into_inner()),
+            now,
+            &altrion_session::Device {
+                user_agent: Some("harness/1.0"),
+                ip: Some("192.0.2.1"),
+            },
+        )
         .map_err(ErrorInternalServerError)?;
     Ok("ok")
 }

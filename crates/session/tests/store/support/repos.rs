@@ -98,6 +98,18 @@ impl SessionRepository for CountingRepository {
         self.inner.delete(id).await
     }
 
+    async fn list_for_user(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, RepoError> {
+        self.inner.list_for_user(user, now).await
+    }
+
+    async fn delete_by_public_id(&self, user: &UserId, id: &str) -> Result<bool, RepoError> {
+        self.inner.delete_by_public_id(user, id).await
+    }
+
     async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {
         bump(&self.counts.delete_for_user);
         self.inner.delete_for_user(user).await
@@ -152,6 +164,18 @@ impl SessionRepository for CollidingRepository {
 
     async fn delete(&self, id: &SessionId) -> Result<(), RepoError> {
         self.inner.delete(id).await
+    }
+
+    async fn list_for_user(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, RepoError> {
+        self.inner.list_for_user(user, now).await
+    }
+
+    async fn delete_by_public_id(&self, user: &UserId, id: &str) -> Result<bool, RepoError> {
+        self.inner.delete_by_public_id(user, id).await
     }
 
     async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {

@@ -1,0 +1,68 @@
+//! What a signed-in user does to their own account: change (or set) the password, delete it.
+
+use altrion_domain::{Password, RepoError, User};
+
+use super::{signup::strong_enough, AuthService, Authenticated, Reauthentication};
+use crate::{AuthError, FieldError};
+
+impl AuthService {
+    /// Changes the password of `user` (or sets one on an account that has none), after a
+    /// fresh proof of identity: the current password, checked under the lockout (a wrong one
+    /// counts), or for an account without a password a recent sign-in. The new password obeys
+    /// the sign-up rules. In one write the hash is replaced, the token version bumped (every
+    /// other JWT dies) and the lockout cleared; then every session of the user is deleted —
+    /// the caller renews the current one if it wants to stay signed in. Returns a new token.
+    ///
+    /// # Errors
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Locked`],
+    /// [`AuthError::Validation`] (field `new_password`), [`AuthError::Unauthorized`] when the
+    /// user is gone; store and hasher errors.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        proof: Reauthentication<'_>,
+        new_password: String,
+    ) -> Result<Authenticated, AuthError> {
+        self.reauthenticate(user, proof).await?;
+        let password = Password::new(new_password, &user.email)
+            .map_err(|e| e.to_string())
+            .and_then(|p| strong_enough(p, &user.email, user.name.as_str()))
+            .map_err(|message| {
+                AuthError::Validation(vec![FieldError {
+                    field: "new_password",
+                    message,
+                }])
+            })?;
+        let hash = self.hasher.hash(&password).await?;
+        let user = match self
+            .users
+            .replace_password(&user.id, hash, self.clock.now())
+            .await
+        {
+            Ok(user) => user,
+            Err(RepoError::NotFound) => return Err(AuthError::Unauthorized),
+            Err(e) => return Err(e.into()),
+        };
+        let sessions = self.sessions.delete_for_user(&user.id).await?;
+        tracing::info!(event = "password_changed", user_id = %user.id, sessions, "password changed");
+        let token = self.issue(&user)?;
+        Ok(Authenticated { user, token })
+    }
+
+    /// Deletes `user` and every session of theirs, after a fresh proof of identity. Their JWTs
+    /// die with the account (the user no longer exists); the email is free again.
+    ///
+    /// # Errors
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Locked`]; store errors.
+    pub async fn delete_account(
+        &self,
+        user: &User,
+        proof: Reauthentication<'_>,
+    ) -> Result<(), AuthError> {
+        self.reauthenticate(user, proof).await?;
+        self.users.delete(&user.id).await?;
+        let sessions = self.sessions.delete_for_user(&user.id).await?;
+        tracing::info!(event = "account_deleted", user_id = %user.id, sessions, "account deleted");
+        Ok(())
+    }
+}
