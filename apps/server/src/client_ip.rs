@@ -25,14 +25,24 @@ pub struct ClientIp {
 impl ClientIp {
     /// The client address of `req` under this policy.
     pub fn of(&self, req: &ServiceRequest) -> IpAddr {
-        let peer = req
-            .peer_addr()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        self.from_parts(req.peer_addr(), req.headers())
+    }
+
+    /// The client address of a request a handler sees.
+    pub fn of_request(&self, req: &actix_web::HttpRequest) -> IpAddr {
+        self.from_parts(req.peer_addr(), req.headers())
+    }
+
+    fn from_parts(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &actix_web::http::header::HeaderMap,
+    ) -> IpAddr {
+        let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
         if self.trusted_hops == 0 {
             return peer;
         }
-        let forwarded: Vec<IpAddr> = req
-            .headers()
+        let forwarded: Vec<IpAddr> = headers
             .get_all("x-forwarded-for")
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))

@@ -317,6 +317,7 @@ fn run(
         App::new()
             .app_data(state)
             .app_data(flows.clone())
+            .app_data(web::Data::new(client_ip))
             .app_data(json_config.clone())
             .app_data(query_config.clone())
             .configure(|cfg| routes::configure(cfg, &limits))

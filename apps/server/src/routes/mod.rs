@@ -2,6 +2,7 @@
 //! route is listed once, here: [`ROUTES`] is generated from the same table that registers them,
 //! so the OpenAPI test can prove each one is documented.
 
+mod account;
 mod auth;
 mod health;
 mod oauth;
@@ -68,6 +69,11 @@ route_table! {
     get "/api/auth/me" => auth::me;
     post "/api/auth/logout" => auth::logout;
     post "/api/auth/logout-all" => auth::logout_all;
+    // Before `/api/auth/{provider}`, which would otherwise match these paths.
+    get "/api/auth/sessions" => account::sessions;
+    delete "/api/auth/sessions/{id}" => account::revoke_session;
+    post "/api/auth/password" => account::change_password;
+    delete "/api/auth/account" => account::delete_account;
     delete "/api/auth/identities/{provider}" => oauth::unlink;
     get "/api/auth/{provider}" => oauth::start, limited(oauth);
     get "/api/auth/{provider}/callback" => oauth::callback, limited(oauth);

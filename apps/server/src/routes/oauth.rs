@@ -4,11 +4,11 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use altrion_auth::OAuthError;
 use altrion_domain::Provider;
-use altrion_session::AuthSession;
+use altrion_session::{AuthSession, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    authenticated::AuthenticatedUser, error::ApiError, pending::FlowCookie,
+    authenticated::AuthenticatedUser, client_ip::ClientIp, error::ApiError, pending::FlowCookie,
     routes::openapi::ErrorResponse, state::AppState,
 };
 
@@ -203,6 +203,7 @@ pub async fn unlink(
 pub async fn callback(
     state: web::Data<AppState>,
     flows: web::Data<FlowCookie>,
+    client: web::Data<ClientIp>,
     req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<altrion_auth::CallbackQuery>,
@@ -220,8 +221,16 @@ pub async fn callback(
         .await
     {
         Ok(signed_in) => {
+            let ip = client.of_request(&req).to_string();
+            let device = Device {
+                user_agent: req
+                    .headers()
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+                ip: Some(&ip),
+            };
             session
-                .log_in(&signed_in.user.id, state.clock.now())
+                .log_in(&signed_in.user.id, state.clock.now(), &device)
                 .map_err(ApiError::internal)?;
             Ok(found(signed_in.redirect_to.as_str())
                 .cookie(flows.removal())

@@ -8,7 +8,7 @@ use utoipa::{
     Modify, OpenApi, ToSchema,
 };
 
-use super::{auth, health, oauth, page};
+use super::{account, auth, health, oauth, page};
 use crate::error::FieldError;
 
 /// The error shape every failure has.
@@ -63,11 +63,13 @@ impl Modify for Security {
         health::health, health::ready, document,
         auth::signup, auth::login, auth::me, auth::logout, auth::logout_all,
         oauth::start, oauth::callback, oauth::link, oauth::unlink,
+        account::sessions, account::revoke_session, account::change_password, account::delete_account,
     ),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Email + password and the current user"),
         (name = "oauth", description = "Login with Google and GitHub"),
+        (name = "self-service", description = "Sessions, password change, account deletion"),
         (name = "probes", description = "Liveness, readiness and this document"),
     )
 )]

@@ -10,4 +10,5 @@ mod errors;
 mod health;
 mod mongo;
 mod oauth;
+mod self_service;
 mod sessions;

@@ -656,3 +656,129 @@ async fn unlinking_needs_the_password_and_keeps_a_way_to_sign_in() {
         .unwrap();
     assert_error(last, 409, "last_sign_in_method").await;
 }
+
+/// Two browsers signed in with GitHub: one lists both (itself marked current, each with its
+/// user agent and address), ends the other, whose next request is `401`; another user's id is
+/// `404`, as is an unknown one.
+#[tokio::test]
+async fn a_user_sees_their_sessions_and_ends_another_one() {
+    let h = spawn_with_mock(&[]).await;
+    let mut cookies = Vec::new();
+    for agent in ["Firefox/130 on Linux", "Safari/18 on iPhone"] {
+        let (authorize, flow) = h.start("github", None).await;
+        let back = h.consent(&authorize, GRACE).await;
+        let callback = h
+            .app
+            .client
+            .get(h.app.url(&back))
+            .header("cookie", &flow)
+            .header("user-agent", agent)
+            .send()
+            .await
+            .unwrap();
+        cookies.push(pair(&session_cookie(&callback).unwrap()));
+    }
+    let listed: Value = h
+        .app
+        .get_with_cookie("/api/auth/sessions", &cookies[1])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sessions = listed["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{listed}");
+    assert_eq!(
+        sessions[0]["user_agent"], "Safari/18 on iPhone",
+        "newest first"
+    );
+    assert_eq!(sessions[0]["current"], true);
+    assert_eq!(sessions[1]["current"], false);
+    assert_eq!(sessions[1]["ip"], "127.0.0.1");
+    for session in sessions {
+        for field in ["id", "created_at", "last_seen_at", "expires_at"] {
+            assert!(session[field].is_string(), "{field}: {session}");
+        }
+        let id = session["id"].as_str().unwrap();
+        assert!(
+            !cookies.iter().any(|c| c.contains(id)),
+            "the public id is not the cookie's key"
+        );
+        assert!(h.app.sessions.all().iter().all(|r| r.id.as_str() != id));
+    }
+
+    // Another user cannot end Grace's sessions, nor learn that the id exists.
+    let other = h
+        .app
+        .post_json(
+            "/api/auth/signup",
+            &json!({ "name": "Ada", "email": "ada@example.com", "password": "correct horse battery" }),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let other_id = sessions[1]["id"].as_str().unwrap();
+    let foreign = h
+        .app
+        .client
+        .delete(h.app.url(&format!("/api/auth/sessions/{other_id}")))
+        .bearer_auth(other["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_error(foreign, 404, "not_found").await;
+
+    let revoke = h
+        .app
+        .client
+        .delete(h.app.url(&format!("/api/auth/sessions/{other_id}")))
+        .header("cookie", &cookies[1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status().as_u16(), 204);
+    assert_eq!(h.me(&cookies[0]).await.status().as_u16(), 401);
+    assert_eq!(h.me(&cookies[1]).await.status().as_u16(), 200);
+    let unknown = h
+        .app
+        .client
+        .delete(h.app.url("/api/auth/sessions/0123456789abcdef"))
+        .header("cookie", &cookies[1])
+        .send()
+        .await
+        .unwrap();
+    assert_error(unknown, 404, "not_found").await;
+}
+
+/// A session-cookie user changes the password they set: other browsers are signed out, this
+/// one stays signed in under a new session id.
+#[tokio::test]
+async fn a_password_change_keeps_this_browser_and_ends_the_others() {
+    let h = spawn_with_mock(&[]).await;
+    let (first, _) = h.sign_in("github", GRACE).await;
+    let (second, _) = h.sign_in("github", GRACE).await;
+    let this = pair(&session_cookie(&first).unwrap());
+    let other = pair(&session_cookie(&second).unwrap());
+
+    // No password yet: a recent sign-in is enough to set one.
+    let set = h
+        .app
+        .client
+        .post(h.app.url("/api/auth/password"))
+        .header("cookie", &this)
+        .json(&json!({"new_password": "graces own passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status().as_u16(), 200);
+    let renewed = pair(&session_cookie(&set).expect("a new session id"));
+    assert_ne!(renewed, this);
+    let body: Value = set.json().await.unwrap();
+    assert!(body["token"].is_string());
+    assert_eq!(body["user"]["providers"], json!(["local", "github"]));
+
+    assert_eq!(h.me(&renewed).await.status().as_u16(), 200);
+    assert_eq!(h.me(&this).await.status().as_u16(), 401);
+    assert_eq!(h.me(&other).await.status().as_u16(), 401);
+    assert_eq!(h.app.sessions.len(), 1);
+}
