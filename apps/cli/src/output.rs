@@ -2,7 +2,7 @@
 #![allow(clippy::print_stdout)]
 
 use altrion_storage::{
-    maintenance::CheckReport,
+    maintenance::{CheckReport, SessionSummary, UserSummary},
     migrations::{IndexStatus, MigrationReport},
 };
 use serde::Serialize;
@@ -129,5 +129,75 @@ pub fn migrate(database: &str, report: &MigrationReport) {
         println!("All indexes already exist; nothing to do.");
     } else {
         println!("Created {} index(es).", created.len());
+    }
+}
+
+pub fn users(users: &[UserSummary]) {
+    if users.is_empty() {
+        println!("No users.");
+        return;
+    }
+    println!(
+        "{:<32}  {:<9}  {:<20}  {:>8}  LOCKED",
+        "EMAIL", "PROVIDER", "CREATED", "SESSIONS"
+    );
+    for user in users {
+        println!(
+            "{:<32}  {:<9}  {:<20}  {:>8}  {}",
+            user.email,
+            user.provider,
+            user.created_at.get(..19).unwrap_or(&user.created_at),
+            user.sessions,
+            user.locked_until.as_deref().unwrap_or("no")
+        );
+    }
+}
+
+pub fn user(user: &UserSummary) {
+    println!("{} <{}>", user.name, user.email);
+    println!("  id:            {}", user.id);
+    println!("  created with:  {}", user.provider);
+    println!("  signs in with: {}", user.providers.join(", "));
+    if !user.identities.is_empty() {
+        println!("  identities:    {}", user.identities.join(", "));
+    }
+    println!("  created:       {}", user.created_at);
+    println!(
+        "  last login:    {}",
+        user.last_login_at
+            .as_deref()
+            .unwrap_or("never (by password)")
+    );
+    println!(
+        "  lockout:       {} failed login(s), {}",
+        user.failed_logins,
+        user.locked_until
+            .as_deref()
+            .map_or_else(|| "not locked".to_owned(), |u| format!("locked until {u}"))
+    );
+    println!("  sessions:      {} live", user.sessions);
+}
+
+pub fn sessions(sessions: &[SessionSummary]) {
+    if sessions.is_empty() {
+        println!("No live sessions.");
+        return;
+    }
+    println!(
+        "{:<32}  {:<24}  {:<20}  {:<15}  USER AGENT",
+        "ID", "USER", "LAST SEEN", "IP"
+    );
+    for session in sessions {
+        println!(
+            "{:<32}  {:<24}  {:<20}  {:<15}  {}",
+            session.id.as_deref().unwrap_or("-"),
+            session.user_id.as_deref().unwrap_or("-"),
+            session
+                .last_seen_at
+                .get(..19)
+                .unwrap_or(&session.last_seen_at),
+            session.ip.as_deref().unwrap_or("-"),
+            session.user_agent.as_deref().unwrap_or("-")
+        );
     }
 }

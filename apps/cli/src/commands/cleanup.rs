@@ -12,13 +12,6 @@ pub async fn run(db: &Database, yes: bool, dry_run: bool) -> anyhow::Result<()> 
         return Ok(());
     }
     if !yes {
-        if !std::io::stdin().is_terminal() {
-            bail!(
-                "refusing to drop {} collection(s) without confirmation: stdin is not a terminal. \
-                 Re-run with --yes to drop them, or --dry-run to only list them.",
-                plan.len()
-            );
-        }
         if !confirm(&format!(
             "Drop {} collection(s) from database {}? [y/N] ",
             plan.len(),
@@ -33,8 +26,15 @@ pub async fn run(db: &Database, yes: bool, dry_run: bool) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Asks on the terminal; only "y" or "yes" confirms.
-fn confirm(question: &str) -> anyhow::Result<bool> {
+/// Asks on the terminal; only "y" or "yes" confirms. Without a terminal it refuses, so a
+/// script never destroys data by accident: such callers pass `--yes`.
+pub(super) fn confirm(question: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing without confirmation: stdin is not a terminal. Re-run with --yes (or \
+             --dry-run where there is one)."
+        );
+    }
     let mut stderr = std::io::stderr();
     stderr.write_all(question.as_bytes())?;
     stderr.flush()?;

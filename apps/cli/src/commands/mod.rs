@@ -3,24 +3,33 @@
 mod check;
 mod cleanup;
 mod migrate;
+mod sessions;
+mod users;
 
 use crate::{
     cli::{Cli, Command, DbCommand},
     connect,
 };
 
+/// A refusal the CLI reports as an error (non-zero exit): `what` named by `email` does not
+/// exist, or an argument is malformed.
+pub(crate) fn email(raw: &str) -> anyhow::Result<altrion_domain::Email> {
+    altrion_domain::Email::parse(raw).map_err(|e| anyhow::anyhow!("{raw:?} is not an email: {e}"))
+}
+
 /// Loads the settings, connects, and runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = altrion_server::settings::load()?;
+    // Only the database settings: the CLI needs no secret.
+    let database = altrion_server::settings::load_database()?;
+    let target = connect::Target::from_settings(&database)?;
+    let db = connect::connect(&target, &database).await?;
     match cli.command {
-        Command::Db(command) => {
-            let target = connect::Target::from_settings(&settings.database)?;
-            let db = connect::connect(&target, &settings.database).await?;
-            match command {
-                DbCommand::Check { json } => check::run(&db, json).await,
-                DbCommand::Cleanup { yes, dry_run } => cleanup::run(&db, yes, dry_run).await,
-                DbCommand::Migrate { json } => migrate::run(&db, json).await,
-            }
-        }
+        Command::Db(command) => match command {
+            DbCommand::Check { json } => check::run(&db, json).await,
+            DbCommand::Cleanup { yes, dry_run } => cleanup::run(&db, yes, dry_run).await,
+            DbCommand::Migrate { json } => migrate::run(&db, json).await,
+        },
+        Command::Users(command) => users::run(&db, command).await,
+        Command::Sessions(command) => sessions::run(&db, command).await,
     }
 }

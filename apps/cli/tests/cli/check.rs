@@ -113,7 +113,9 @@ async fn check_json_reports_counts_sessions_and_providers() {
     let human = t.altrion(&["db", "check"]).await;
     assert!(human.status.success(), "{human:?}");
     assert!(
-        human.stdout.contains("2 active, 1 expired"),
+        human
+            .stdout
+            .contains("2 active (signed in), 0 anonymous, 1 expired"),
         "{}",
         human.stdout
     );

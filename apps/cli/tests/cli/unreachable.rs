@@ -57,3 +57,26 @@ async fn memory_stores_have_no_database_to_inspect() {
     assert!(!run.status.success());
     assert!(run.stderr.contains("in-memory stores"), "{}", run.stderr);
 }
+
+#[tokio::test]
+async fn user_and_session_commands_fail_clearly_when_the_database_is_down() {
+    let port = closed_port();
+    let env = [
+        ("MONGODB_URI", format!("mongodb://127.0.0.1:{port}/")),
+        ("MONGODB_DB", "altrion".to_owned()),
+    ];
+    for args in [
+        &["users", "list"][..],
+        &["users", "unlock", "ada@example.com"],
+        &["sessions", "revoke", "--user", "ada@example.com"],
+    ] {
+        let run = altrion(args, &env).await;
+        assert!(!run.status.success(), "{args:?}");
+        assert!(
+            run.stderr.contains("cannot reach MongoDB"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"));
+    }
+}

@@ -2,7 +2,7 @@ use std::{collections::HashMap, io::Write as _, path::Path};
 
 use config::{Config, File, FileFormat};
 
-use super::{Environment, Settings, SettingsError};
+use super::{DatabaseSettings, Environment, Settings, SettingsError};
 
 const DEFAULTS: &str = include_str!("defaults.toml");
 
@@ -48,19 +48,7 @@ fn app_variable(key: &str) -> String {
 /// # Errors
 /// A [`SettingsError`] naming the setting that is missing, malformed or unsafe.
 pub fn load() -> Result<Settings, SettingsError> {
-    let mut vars = HashMap::new();
-    match dotenvy::from_path_iter(".env") {
-        Ok(entries) => {
-            for entry in entries {
-                let (key, value) = entry?;
-                vars.insert(key, value);
-            }
-        }
-        Err(err) if err.not_found() => {}
-        Err(err) => return Err(err.into()),
-    }
-    // The real environment wins over `.env`.
-    vars.extend(std::env::vars());
+    let mut vars = environment()?;
     let development = matches!(
         vars.get("APP_ENV").map(String::as_str),
         None | Some("" | "development")
@@ -82,6 +70,38 @@ pub fn load() -> Result<Settings, SettingsError> {
         }
     }
     load_from(&vars, Path::new("config"))
+}
+
+/// `./.env` overlaid with the process environment (which wins).
+fn environment() -> Result<HashMap<String, String>, SettingsError> {
+    let mut vars = HashMap::new();
+    match dotenvy::from_path_iter(".env") {
+        Ok(entries) => {
+            for entry in entries {
+                let (key, value) = entry?;
+                vars.insert(key, value);
+            }
+        }
+        Err(err) if err.not_found() => {}
+        Err(err) => return Err(err.into()),
+    }
+    vars.extend(std::env::vars());
+    Ok(vars)
+}
+
+/// The settings as [`load`] reads them, validating only the database part: what a tool that
+/// talks to the database alone (the `altrion` CLI) needs. No secret is required or generated.
+///
+/// # Errors
+/// A [`SettingsError`] naming a database setting that is missing, malformed or unsafe.
+pub fn load_database() -> Result<DatabaseSettings, SettingsError> {
+    let settings = build(&environment()?, Path::new("config"))?;
+    let problems = settings.database_problems();
+    if problems.is_empty() {
+        Ok(settings.database)
+    } else {
+        Err(SettingsError::Invalid(problems))
+    }
 }
 
 /// The development profile's own secrets, generated on first use.
@@ -142,6 +162,13 @@ pub fn load_from(
     vars: &HashMap<String, String>,
     config_dir: &Path,
 ) -> Result<Settings, SettingsError> {
+    let settings = build(vars, config_dir)?;
+    settings.validate()?;
+    Ok(settings)
+}
+
+/// The layered settings, unvalidated.
+fn build(vars: &HashMap<String, String>, config_dir: &Path) -> Result<Settings, SettingsError> {
     let env = match vars.get("APP_ENV").map(String::as_str) {
         None | Some("" | "development") => Environment::Development,
         Some("test") => Environment::Test,
@@ -187,6 +214,5 @@ pub fn load_from(
         .set_override("env", env.as_str())?
         .build()?
         .try_deserialize()?;
-    settings.validate()?;
     Ok(settings)
 }

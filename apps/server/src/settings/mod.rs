@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-pub use load::{dev_secrets, load, load_from, ENV_ALIASES};
+pub use load::{dev_secrets, load, load_database, load_from, ENV_ALIASES};
 
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]

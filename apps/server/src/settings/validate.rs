@@ -41,38 +41,7 @@ impl Settings {
             ));
         }
 
-        let uri = self.database.uri.expose_secret();
-        if uri.trim().is_empty() {
-            problems.push(format!("{} is not set", named("database.uri")));
-        } else if production && (uri.starts_with("embedded:") || uri.starts_with("memory:")) {
-            problems.push(format!(
-                "{} must point at a MongoDB deployment in production, not {:?}",
-                named("database.uri"),
-                uri.split(':').next().unwrap_or_default()
-            ));
-        } else if !["mongodb://", "mongodb+srv://", "embedded:", "memory:"]
-            .iter()
-            .any(|scheme| uri.starts_with(scheme))
-        {
-            problems.push(format!(
-                "{} must start with mongodb://, mongodb+srv://, embedded: or memory:",
-                named("database.uri")
-            ));
-        }
-        if self.database.name.is_empty() || self.database.name.contains(['/', '.', ' ', '$']) {
-            problems.push(format!(
-                "{} is not a valid database name",
-                named("database.name")
-            ));
-        }
-        if self.database.write_concern != "majority"
-            && self.database.write_concern.parse::<u32>().is_err()
-        {
-            problems.push(format!(
-                "{} must be \"majority\" or a number of nodes",
-                named("database.write_concern")
-            ));
-        }
+        problems.extend(self.database_problems());
 
         if self.jwt.leeway_secs > 30 {
             problems.push(format!("{} must be at most 30", named("jwt.leeway_secs")));
@@ -198,6 +167,48 @@ impl Settings {
         } else {
             Err(SettingsError::Invalid(problems))
         }
+    }
+}
+
+impl Settings {
+    /// The problems of the database settings alone (what the CLI needs).
+    pub(super) fn database_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let production = self.env == Environment::Production;
+        let uri = self.database.uri.expose_secret();
+        if uri.trim().is_empty() {
+            problems.push(format!("{} is not set", named("database.uri")));
+        } else if production && (uri.starts_with("embedded:") || uri.starts_with("memory:")) {
+            problems.push(format!(
+                "{} must point at a MongoDB deployment in production, not {:?}",
+                named("database.uri"),
+                uri.split(':').next().unwrap_or_default()
+            ));
+        } else if !["mongodb://", "mongodb+srv://", "embedded:", "memory:"]
+            .iter()
+            .any(|scheme| uri.starts_with(scheme))
+        {
+            problems.push(format!(
+                "{} must start with mongodb://, mongodb+srv://, embedded: or memory:",
+                named("database.uri")
+            ));
+        }
+        if self.database.name.is_empty() || self.database.name.contains(['/', '.', ' ', '$']) {
+            problems.push(format!(
+                "{} is not a valid database name",
+                named("database.name")
+            ));
+        }
+        if self.database.write_concern != "majority"
+            && self.database.write_concern.parse::<u32>().is_err()
+        {
+            problems.push(format!(
+                "{} must be \"majority\" or a number of nodes",
+                named("database.write_concern")
+            ));
+        }
+
+        problems
     }
 }
 

@@ -2,6 +2,7 @@
 //! design (§3). Documents and their mapping are private (`documents`); only [`Database`] crosses
 //! this module's boundary, for migrations and maintenance.
 
+pub(crate) mod admin;
 mod batch;
 mod connect;
 mod documents;

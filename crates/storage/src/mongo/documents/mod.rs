@@ -15,7 +15,7 @@ use mongodb::bson::{Bson, DateTime, Document};
 /// A stored document that does not have the shape this code writes.
 #[derive(Debug, thiserror::Error)]
 #[error("malformed {collection} document: field `{field}` {problem}")]
-pub(super) struct MappingError {
+pub(in crate::mongo) struct MappingError {
     collection: &'static str,
     field: String,
     problem: String,
