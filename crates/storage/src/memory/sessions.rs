@@ -104,7 +104,7 @@ impl SessionRepository for MemorySessionRepository {
             .filter(|r| r.user_id.as_ref() == Some(user) && r.expires > now)
             .cloned()
             .collect();
-        found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        found.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         Ok(found)
     }
 
