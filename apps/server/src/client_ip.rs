@@ -25,15 +25,15 @@ pub struct ClientIp {
 impl ClientIp {
     /// The client address of `req` under this policy.
     pub fn of(&self, req: &ServiceRequest) -> IpAddr {
-        self.from_parts(req.peer_addr(), req.headers())
+        self.client_of(req.peer_addr(), req.headers())
     }
 
     /// The client address of a request a handler sees.
     pub fn of_request(&self, req: &actix_web::HttpRequest) -> IpAddr {
-        self.from_parts(req.peer_addr(), req.headers())
+        self.client_of(req.peer_addr(), req.headers())
     }
 
-    fn from_parts(
+    fn client_of(
         &self,
         peer: Option<std::net::SocketAddr>,
         headers: &actix_web::http::header::HeaderMap,

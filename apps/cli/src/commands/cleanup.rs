@@ -11,15 +11,14 @@ pub async fn run(db: &Database, yes: bool, dry_run: bool) -> anyhow::Result<()> 
     if plan.is_empty() || dry_run {
         return Ok(());
     }
-    if !yes {
-        if !confirm(&format!(
-            "Drop {} collection(s) from database {}? [y/N] ",
-            plan.len(),
-            db.name()
-        ))? {
-            output::line("Aborted; nothing was dropped.");
-            return Ok(());
-        }
+    let question = format!(
+        "Drop {} collection(s) from database {}? [y/N] ",
+        plan.len(),
+        db.name()
+    );
+    if !yes && !confirm(&question)? {
+        output::line("Aborted; nothing was dropped.");
+        return Ok(());
     }
     let dropped = maintenance::cleanup(db, &plan).await?;
     output::cleanup_done(&dropped);

@@ -30,8 +30,8 @@ impl Settings {
                 problems.push(format!("{} {problem}", named(key)));
             }
         }
-        if production
-            && !self.jwt.secret.expose_secret().is_empty()
+        // In every profile: one leaked key must not forge both tokens and cookies.
+        if !self.jwt.secret.expose_secret().is_empty()
             && self.jwt.secret.expose_secret() == self.session.secret.expose_secret()
         {
             problems.push(format!(
