@@ -4,6 +4,7 @@ sign-in through the mock provider, the machine description. Standard library onl
 import http.client
 import json
 import os
+import secrets
 import platform
 import signal
 import socket
@@ -123,6 +124,9 @@ def start_altrion(stack, server_bin, mongo_bin, mock_bin, db_name):
     env = dict(os.environ)
     env.update({
         "APP_ENV": "test",
+        # Fresh per run: no secret lives in the repository.
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "SESSION_SECRET": secrets.token_urlsafe(48),
         "PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "FRONTEND_URL": f"http://127.0.0.1:{port}",

@@ -50,6 +50,9 @@ async fn sigterm_lets_in_flight_logins_finish_refuses_new_connections_and_exits_
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("APP_ENV", "test")
+        // The test profile ships no secret: bring fresh ones.
+        .env("JWT_SECRET", uuid::Uuid::new_v4().simple().to_string().repeat(2))
+        .env("SESSION_SECRET", uuid::Uuid::new_v4().simple().to_string().repeat(2))
         .env("MONGODB_URI", "memory:")
         .env("PORT", port.to_string())
         .env("APP__SERVER__WORKERS", "1")
@@ -58,6 +61,8 @@ async fn sigterm_lets_in_flight_logins_finish_refuses_new_connections_and_exits_
         .env("APP__PASSWORD__MAX_CONCURRENT", "1")
         .env("APP__RATE_LIMIT__PER_IP_PER_MINUTE", "60000")
         .env("APP__RATE_LIMIT__PER_IP_BURST", "100000")
+        // Every attempt counts until its verdict settles: keep the lockout out of this test.
+        .env("APP__RATE_LIMIT__LOCKOUT_THRESHOLD", "100")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
