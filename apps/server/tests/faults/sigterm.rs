@@ -51,8 +51,14 @@ async fn sigterm_lets_in_flight_logins_finish_refuses_new_connections_and_exits_
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("APP_ENV", "test")
         // The test profile ships no secret: bring fresh ones.
-        .env("JWT_SECRET", uuid::Uuid::new_v4().simple().to_string().repeat(2))
-        .env("SESSION_SECRET", uuid::Uuid::new_v4().simple().to_string().repeat(2))
+        .env(
+            "JWT_SECRET",
+            uuid::Uuid::new_v4().simple().to_string().repeat(2),
+        )
+        .env(
+            "SESSION_SECRET",
+            uuid::Uuid::new_v4().simple().to_string().repeat(2),
+        )
         .env("MONGODB_URI", "memory:")
         .env("PORT", port.to_string())
         .env("APP__SERVER__WORKERS", "1")
