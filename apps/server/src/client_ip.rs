@@ -70,6 +70,7 @@ impl KeyExtractor for ClientIp {
         _response: HttpResponseBuilder,
     ) -> HttpResponse {
         let wait = negative.wait_time_from(DefaultClock::default().now());
+        metrics::counter!("altrion_rate_limited_total").increment(1);
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         ApiError::rate_limited(secs).error_response()
     }

@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod cors;
 pub mod database;
 pub mod error;
+pub mod metrics;
 pub mod origin;
 pub mod pending;
 pub mod request_id;

@@ -55,6 +55,8 @@ impl From<ConfigError> for StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// `GET /metrics` on `METRICS_ADDR`, when set, and its port.
+    metrics: Option<(Server, u16)>,
     database: Option<Database>,
 }
 
@@ -118,12 +120,19 @@ impl Application {
             auth,
             oauth,
         };
+        let metrics = metrics_server(&settings)?;
         let server = run(listener, &settings, state, connector)?;
         Ok(Self {
             port,
             server,
+            metrics,
             database: None,
         })
+    }
+
+    /// The port of the metrics listener, when `METRICS_ADDR` is set (useful with port 0).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// A handle that can stop the server (what SIGTERM does), for tests and embedding.
@@ -141,12 +150,40 @@ impl Application {
     /// # Errors
     /// The I/O error that stopped the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let served = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         if let Some(database) = self.database {
             database.close().await;
         }
         served
     }
+}
+
+/// Binds `METRICS_ADDR` and installs the recorder, when the setting is not empty.
+fn metrics_server(settings: &Settings) -> Result<Option<(Server, u16)>, StartupError> {
+    let address = settings.server.metrics_addr.trim();
+    if address.is_empty() {
+        return Ok(None);
+    }
+    let bind_error = |source| StartupError::Bind {
+        address: address.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(address).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    if crate::metrics::handle().is_none() {
+        return Ok(None);
+    }
+    let server = crate::metrics::serve(listener).map_err(bind_error)?;
+    tracing::info!(address, port, "metrics at /metrics");
+    Ok(Some((server, port)))
 }
 
 /// The use cases, configured from the settings.

@@ -202,7 +202,10 @@ impl SessionStore for RepositorySessionStore {
                 user_id: user_id.clone(),
             };
             match self.repository.insert(record).await {
-                Ok(()) => return Ok(key),
+                Ok(()) => {
+                    metrics::counter!("altrion_sessions_created_total").increment(1);
+                    return Ok(key);
+                }
                 Err(RepoError::Conflict(_)) => {
                     tracing::warn!(
                         attempt,
@@ -299,6 +302,7 @@ impl SessionStore for RepositorySessionStore {
             return Ok(());
         };
         self.take_note(&id);
+        metrics::counter!("altrion_sessions_deleted_total").increment(1);
         self.repository
             .delete(&id)
             .await

@@ -12,6 +12,7 @@ pub const ENV_ALIASES: &[(&str, &str)] = &[
     ("PORT", "server.port"),
     ("PUBLIC_URL", "server.public_url"),
     ("FRONTEND_URL", "server.frontend_url"),
+    ("METRICS_ADDR", "server.metrics_addr"),
     ("MONGODB_URI", "database.uri"),
     ("MONGODB_DB", "database.name"),
     ("MONGODB_EMBEDDED_PORT", "database.embedded_port"),

@@ -81,6 +81,8 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Largest request body accepted on the auth routes.
     pub body_limit_bytes: usize,
+    /// Where `GET /metrics` listens (Prometheus text); empty = no metrics listener.
+    pub metrics_addr: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

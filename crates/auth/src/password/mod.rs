@@ -169,10 +169,13 @@ impl PasswordHasher {
     {
         // The permit moves into the blocking task: if the caller is cancelled the work still
         // runs to completion, and it must keep counting against the cap until it does.
+        let queued = std::time::Instant::now();
         let permit = Arc::clone(&self.inner.permits)
             .acquire_owned()
             .await
             .map_err(|_| AuthError::internal("password hasher semaphore closed"))?;
+        metrics::histogram!("altrion_password_hash_queue_seconds")
+            .record(queued.elapsed().as_secs_f64());
         let inner = Arc::clone(&self.inner);
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {

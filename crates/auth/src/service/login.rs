@@ -58,6 +58,7 @@ impl AuthService {
                 } else {
                     "no_password"
                 };
+                metrics::counter!("altrion_logins_total", "outcome" => "invalid").increment(1);
                 tracing::info!(
                     event = "login_failed",
                     user_id = %checked.user.id,
@@ -92,6 +93,7 @@ impl AuthService {
                 self.lockout.status(user.locked_until, now)
             {
                 tracing::info!(event = "login_locked", user_id = %user.id, "attempt refused: account locked");
+                metrics::counter!("altrion_logins_total", "outcome" => "locked").increment(1);
                 return Err(AuthError::Locked { retry_after });
             }
             let failures = user.failed_logins.saturating_add(1);
@@ -159,6 +161,7 @@ impl AuthService {
         reason: &'static str,
     ) -> Result<Authenticated, AuthError> {
         self.hasher.verify_dummy(dummy_input(password)).await?;
+        metrics::counter!("altrion_logins_total", "outcome" => "invalid").increment(1);
         tracing::info!(event = "login_failed", reason, "login failed");
         Err(AuthError::InvalidCredentials)
     }
@@ -195,6 +198,7 @@ impl AuthService {
     ) -> Result<Authenticated, AuthError> {
         let user = self.settle_success(&user, password, needs_rehash).await?;
         let token = self.issue(&user)?;
+        metrics::counter!("altrion_logins_total", "outcome" => "success").increment(1);
         tracing::info!(event = "login_succeeded", user_id = %user.id, method = "password", rehashed = needs_rehash, "logged in");
         Ok(Authenticated { user, token })
     }

@@ -35,6 +35,7 @@ impl AuthService {
             Err(e) => return Err(e.into()),
         };
         let token = self.issue(&user)?;
+        metrics::counter!("altrion_signups_total").increment(1);
         tracing::info!(event = "signup", user_id = %user.id, "signed up");
         Ok(Authenticated { user, token })
     }

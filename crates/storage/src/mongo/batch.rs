@@ -255,7 +255,10 @@ impl<R: BatchRead> Runner<R> {
                     continue;
                 }
                 Ok(Err(failed)) => failed,
-                Err(_) => QueryFailed::timed_out(limit),
+                Err(_) => {
+                    metrics::counter!("altrion_database_timeouts_total").increment(1);
+                    QueryFailed::timed_out(limit)
+                }
             };
             for reply in replies {
                 let _ = reply.send(Err(failed.to_repo_error()));

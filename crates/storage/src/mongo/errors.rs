@@ -105,8 +105,10 @@ pub(crate) fn repo_error(err: Error) -> RepoError {
         return RepoError::Conflict(conflict_key(key_pattern(&err).as_ref(), &message));
     }
     if is_unavailable(&err) {
+        metrics::counter!("altrion_database_errors_total", "kind" => "unavailable").increment(1);
         RepoError::Unavailable(Box::new(err))
     } else {
+        metrics::counter!("altrion_database_errors_total", "kind" => "other").increment(1);
         RepoError::Other(Box::new(err))
     }
 }
