@@ -1,4 +1,4 @@
-use altrion_domain::{Email, LoginAttempt, PasswordHash, RepoError, User};
+use altrion_domain::{Email, LoginAttempt, PasswordHash, RepoError, User, UserId};
 use time::Duration;
 
 use super::{AuthService, Authenticated, LoginRequest};
@@ -155,12 +155,25 @@ impl AuthService {
         }
     }
 
+    /// The refusal when there is no account to check: a dummy verification, alongside a claim
+    /// that matches no user — the same round trip a real attempt makes while argon2 runs, so
+    /// the answer takes as long as a wrong password's.
     async fn refuse_without_account(
         &self,
         password: &str,
         reason: &'static str,
     ) -> Result<Authenticated, AuthError> {
-        self.hasher.verify_dummy(dummy_input(password)).await?;
+        let nobody = UserId::new(format!("{:024x}", rand::random::<u128>() >> 32));
+        let attempt = LoginAttempt {
+            expected_failures: 0,
+            now: self.clock.now(),
+            lock_until: None,
+        };
+        let (verified, _) = tokio::join!(
+            self.hasher.verify_dummy(dummy_input(password)),
+            self.users.claim_login_attempt(&nobody, attempt)
+        );
+        verified?;
         metrics::counter!("altrion_logins_total", "outcome" => "invalid").increment(1);
         tracing::info!(event = "login_failed", reason, "login failed");
         Err(AuthError::InvalidCredentials)
