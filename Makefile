@@ -4,7 +4,7 @@ CARGO ?= cargo
 CHROMIUM ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run mock-oauth test unit e2e bench soak fuzz fmt fmt-check lint check-layers db-check db-cleanup db-migrate
+.PHONY: run mock-oauth test test-mongo unit e2e bench soak fuzz fmt fmt-check lint check-layers db-check db-cleanup db-migrate
 
 ## run: start the server (development profile: embedded database in var/devdb, no setup)
 run:
@@ -27,6 +27,13 @@ test: fmt-check lint check-layers unit
 unit:
 	$(CARGO) test --workspace --lib --bins --tests --locked
 	$(CARGO) test --workspace --doc --locked
+
+## test-mongo: the real-MongoDB variants (ignored by `make test`), against MONGODB_TEST_URI
+test-mongo:
+	@if [ -z "$$MONGODB_TEST_URI" ]; then \
+		echo "test-mongo: set MONGODB_TEST_URI to a MongoDB >= 6.0 (e.g. mongodb://localhost:27017)"; exit 1; \
+	fi
+	$(CARGO) test --workspace --tests --locked -- --ignored
 
 ## e2e: the demo page in headless Chromium
 e2e:
@@ -59,12 +66,21 @@ fmt-check:
 lint:
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 
-## check-layers: domain must not depend on I/O crates
+## check-layers: every crate's allowed dependencies (design §2), checked with cargo tree
 check-layers:
-	@deps=$$($(CARGO) tree -p altrion-domain --edges normal --prefix none --format '{p}' --locked | awk '{print $$1}' | sort -u); \
-	bad=$$(echo "$$deps" | grep -E '^(mongodb|bson|actix.*|tokio|reqwest|hyper)$$' || true); \
-	if [ -n "$$bad" ]; then echo "domain depends on I/O crates: $$bad"; exit 1; fi; \
-	echo "check-layers: domain is free of I/O crates"
+	@fail=0; \
+	check() { \
+		deps=$$($(CARGO) tree -p $$1 --edges normal --prefix none --format '{p}' --locked | awk '{print $$1}' | sort -u); \
+		bad=$$(echo "$$deps" | grep -E "^($$2)$$" || true); \
+		if [ -n "$$bad" ]; then echo "check-layers: $$1 must not depend on: $$(echo $$bad)"; fail=1; \
+		else echo "check-layers: $$1 ok"; fi; \
+	}; \
+	check altrion-domain 'mongodb|bson|actix.*|tokio|reqwest|hyper|altrion-(storage|auth|session|server|cli|mongo-embedded)'; \
+	check altrion-storage 'actix.*|altrion-auth|altrion-session|altrion-server'; \
+	check altrion-auth 'mongodb|bson|actix.*|altrion-storage|altrion-session|altrion-server'; \
+	check altrion-session 'mongodb|bson|altrion-storage|altrion-auth|altrion-server'; \
+	check altrion-server 'altrion-mock-oauth'; \
+	exit $$fail
 
 ## db-check / db-cleanup / db-migrate: the admin CLI on the configured database
 db-check:

@@ -31,12 +31,9 @@ async fn embedded_concurrent_reads_by_id_share_queries() {
 }
 
 #[tokio::test]
+#[ignore = "needs MONGODB_TEST_URI"]
 async fn real_mongodb_concurrent_reads_by_id_share_queries() {
-    // The one allowed early return: no real MongoDB configured.
-    let Some(uri) = real_mongodb_uri() else {
-        return;
-    };
-    concurrent_reads_by_id_share_queries(&uri).await;
+    concurrent_reads_by_id_share_queries(&real_mongodb_uri()).await;
 }
 
 const READS: usize = 50;

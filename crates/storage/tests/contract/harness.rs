@@ -91,28 +91,23 @@ where
     server.shutdown().await.expect("mongo-embedded stops");
 }
 
-/// The real MongoDB of `MONGODB_TEST_URI`, if set.
-pub fn real_mongodb_uri() -> Option<String> {
+/// The real MongoDB of `MONGODB_TEST_URI`. The tests that need it are `#[ignore]`d, so they
+/// only run when asked for (`make test-mongo`), and then a missing URI is a failure, never a
+/// silent pass.
+pub fn real_mongodb_uri() -> String {
     match std::env::var("MONGODB_TEST_URI") {
-        Ok(uri) if !uri.is_empty() => Some(uri),
-        _ => {
-            eprintln!("note: MONGODB_TEST_URI is not set; skipping the real-MongoDB run");
-            None
-        }
+        Ok(uri) if !uri.is_empty() => uri,
+        _ => panic!("MONGODB_TEST_URI is not set: point it at a MongoDB ≥ 6.0 (make test-mongo)"),
     }
 }
 
-/// Runs `scenario` on a fresh database of the real MongoDB, when one is configured.
+/// Runs `scenario` on a fresh database of the real MongoDB.
 pub async fn real_mongodb<F, Fut>(scenario: F)
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()>,
 {
-    // The one allowed early return: no real MongoDB configured.
-    let Some(uri) = real_mongodb_uri() else {
-        return;
-    };
-    on_mongodb(&uri, scenario).await;
+    on_mongodb(&real_mongodb_uri(), scenario).await;
 }
 
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
@@ -186,17 +181,13 @@ where
     server.shutdown().await.expect("mongo-embedded stops");
 }
 
-/// Runs `body` on a fresh, empty database of the real MongoDB, when one is configured.
+/// Runs `body` on a fresh, empty database of the real MongoDB.
 pub async fn real_mongodb_database<F, Fut>(body: F)
 where
     F: FnOnce(Database) -> Fut,
     Fut: Future<Output = ()>,
 {
-    // The one allowed early return: no real MongoDB configured.
-    let Some(uri) = real_mongodb_uri() else {
-        return;
-    };
-    with_fresh_database(&uri, body).await;
+    with_fresh_database(&real_mongodb_uri(), body).await;
 }
 
 /// Generates one test per scenario and backend: `memory`, `embedded`, `real_mongodb`
@@ -216,6 +207,7 @@ macro_rules! contract {
         }
         mod real_mongodb {
             $( #[tokio::test]
+            #[ignore = "needs MONGODB_TEST_URI"]
             async fn $scenario() { crate::harness::real_mongodb(super::$scenario).await; } )*
         }
     };
@@ -226,6 +218,7 @@ macro_rules! contract {
         }
         mod real_mongodb {
             $( #[tokio::test]
+            #[ignore = "needs MONGODB_TEST_URI"]
             async fn $scenario() { crate::harness::real_mongodb_database(super::$scenario).await; } )*
         }
     };
