@@ -8,7 +8,7 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 
 ## run: start the server (development profile: embedded database in var/devdb, no setup)
 run:
-	$(CARGO) run --bin altrion-server
+	$(CARGO) run --features dev-db --bin altrion-server
 
 ## mock-oauth: local stand-ins for Google and GitHub on 127.0.0.1:9999 (see docs/oauth.md)
 mock-oauth:
@@ -79,7 +79,8 @@ check-layers:
 	check altrion-storage 'actix.*|altrion-auth|altrion-session|altrion-server'; \
 	check altrion-auth 'mongodb|bson|actix.*|altrion-storage|altrion-session|altrion-server'; \
 	check altrion-session 'mongodb|bson|altrion-storage|altrion-auth|altrion-server'; \
-	check altrion-server 'altrion-mock-oauth'; \
+	check altrion-server 'altrion-mock-oauth|altrion-mongo-embedded'; \
+	check altrion-cli 'altrion-mock-oauth|altrion-mongo-embedded'; \
 	exit $$fail
 
 ## db-check / db-cleanup / db-migrate: the admin CLI on the configured database

@@ -4,8 +4,9 @@
 
 use std::{sync::Arc, time::Duration};
 
+#[cfg(feature = "dev-db")]
+use altrion_storage::embedded::EmbeddedDatabase;
 use altrion_storage::{
-    embedded::{embedded_dir, EmbeddedDatabase},
     memory::{MemoryReadiness, MemorySessionRepository, MemoryUserRepository},
     migrations::MigrationError,
     MongoConnector, MongoOptions, MongoStores, StorageError,
@@ -24,7 +25,7 @@ pub struct Database {
     pub stores: Stores,
     /// For MongoDB: opens a client per HTTP worker, on the worker's own runtime.
     pub connector: Option<MongoConnector>,
-    embedded: Option<EmbeddedDatabase>,
+    embedded: Option<Embedded>,
 }
 
 impl std::fmt::Debug for Database {
@@ -53,16 +54,9 @@ impl Database {
                 embedded: None,
             });
         }
-        let (uri, embedded) = match embedded_dir(uri) {
+        let (uri, embedded) = match uri.strip_prefix("embedded:") {
             Some(dir) => {
-                let database = EmbeddedDatabase::start(dir.as_deref(), db.embedded_port)
-                    .await
-                    .map_err(|e| StartupError::Database(format!("embedded database: {e}")))?;
-                tracing::info!(
-                    uri = %database.uri(),
-                    folder = ?dir,
-                    "embedded MongoDB-compatible database started; not for production"
-                );
+                let database = start_embedded(dir, db.embedded_port).await?;
                 (database.uri(), Some(database))
             }
             None => (uri.to_owned(), None),
@@ -90,6 +84,51 @@ impl Database {
                 tracing::error!(error = %err, "embedded database did not shut down cleanly");
             }
         }
+    }
+}
+
+/// Starts the development database in-process (`embedded:<dir>`, `embedded:` for memory).
+#[cfg(feature = "dev-db")]
+async fn start_embedded(dir: &str, port: u16) -> Result<Embedded, StartupError> {
+    let dir = (!dir.is_empty()).then(|| std::path::PathBuf::from(dir));
+    let database = EmbeddedDatabase::start(dir.as_deref(), port)
+        .await
+        .map_err(|e| StartupError::Database(format!("embedded database: {e}")))?;
+    tracing::info!(
+        uri = %database.uri(),
+        folder = ?dir,
+        "embedded MongoDB-compatible database started; not for production"
+    );
+    Ok(database)
+}
+
+/// A build without the `dev-db` feature (any release build) has no embedded database.
+#[cfg(not(feature = "dev-db"))]
+async fn start_embedded(_dir: &str, _port: u16) -> Result<Embedded, StartupError> {
+    Err(StartupError::Database(
+        "MONGODB_URI=embedded:… needs the development database, which this build does not \
+         contain (it is built only with the `dev-db` feature, as `make run` does): point \
+         MONGODB_URI at a MongoDB deployment"
+            .to_owned(),
+    ))
+}
+
+#[cfg(feature = "dev-db")]
+type Embedded = EmbeddedDatabase;
+
+/// Stands in for the embedded database in builds without it; never constructed.
+#[cfg(not(feature = "dev-db"))]
+#[derive(Debug)]
+enum Embedded {}
+
+#[cfg(not(feature = "dev-db"))]
+impl Embedded {
+    fn uri(&self) -> String {
+        match *self {}
+    }
+
+    async fn shutdown(self) -> Result<(), StartupError> {
+        match self {}
     }
 }
 

@@ -96,3 +96,15 @@ async fn the_demo_page_is_served_with_a_strict_csp() {
     let html = app.get("/").await.text().await.unwrap();
     assert!(html.contains("name=\"altrion-api\""));
 }
+
+/// A build without the `dev-db` feature (every release build) holds no emulator and says so.
+#[cfg(not(feature = "dev-db"))]
+#[tokio::test]
+async fn an_embedded_database_needs_a_dev_db_build() {
+    let settings = crate::helpers::test_settings(&[("MONGODB_URI", "embedded:")]);
+    let err = altrion_server::Application::build(settings)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("dev-db"), "{err}");
+}
