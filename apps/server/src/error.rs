@@ -208,14 +208,21 @@ impl ApiError {
         }
     }
 
+    /// The store cannot serve now. The message is generic, except when the cause is the index
+    /// gate, whose reason (index names only) tells operators why the instance is unready.
     pub fn service_unavailable(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let source = source.into();
+        let message = indexes_not_ready(&*source).map_or_else(
+            || "the service is temporarily unavailable; retry shortly".to_owned(),
+            |reason| format!("the service is temporarily unavailable: {reason}"),
+        );
         Self {
-            source: Some(source.into()),
+            source: Some(source),
             retry_after_secs: Some(5),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",
-                "the service is temporarily unavailable; retry shortly",
+                message,
             )
         }
     }
@@ -255,6 +262,18 @@ impl StdError for ApiError {
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
     }
+}
+
+/// The index gate's reason, if it is somewhere in `err`'s cause chain.
+fn indexes_not_ready(err: &(dyn StdError + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        if let Some(gate) = cause.downcast_ref::<altrion_storage::IndexesNotReady>() {
+            return Some(gate.to_string());
+        }
+        next = cause.source();
+    }
+    None
 }
 
 /// The cause chain as one line, for logs.
@@ -405,6 +424,25 @@ mod tests {
         assert_eq!(body["error"]["code"], "validation_failed");
         assert_eq!(body["error"]["fields"][0]["field"], "email");
         assert_eq!(err.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[actix_web::test]
+    async fn unready_indexes_say_why_without_other_causes() {
+        let gate = altrion_storage::IndexGate::closed("unique index users.email_1 is missing");
+        let Err(RepoError::Unavailable(source)) = gate.check() else {
+            panic!("a closed gate refuses");
+        };
+        let body = body_of(&ApiError::service_unavailable(source)).await;
+        assert_eq!(body["error"]["code"], "service_unavailable");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("users.email_1 is missing"),
+            "{body}"
+        );
+        let other = body_of(&ApiError::service_unavailable("mongodb://admin:hunter2@db")).await;
+        assert!(!other.to_string().contains("hunter2"));
     }
 
     #[test]

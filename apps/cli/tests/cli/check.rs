@@ -113,7 +113,9 @@ async fn check_json_reports_counts_sessions_and_providers() {
     let human = t.altrion(&["db", "check"]).await;
     assert!(human.status.success(), "{human:?}");
     assert!(
-        human.stdout.contains("2 active, 1 expired"),
+        human
+            .stdout
+            .contains("2 active (signed in), 0 anonymous, 1 expired"),
         "{}",
         human.stdout
     );
@@ -142,7 +144,13 @@ async fn an_embedded_uri_reaches_the_running_servers_port() {
 
     let run = crate::helpers::altrion(&["db", "check", "--json"], &env).await;
 
-    assert!(run.status.success(), "{run:?}");
+    // Missing indexes: the report is printed, and the exit status says something is wrong.
+    assert!(!run.status.success(), "{run:?}");
+    assert!(
+        run.stderr.contains("users.email_1 missing"),
+        "{}",
+        run.stderr
+    );
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["collections"][0]["name"], "tmp_import");
     assert_eq!(report["indexes"]["missing"].as_array().unwrap().len(), 4);

@@ -96,6 +96,8 @@ pub struct DatabaseSettings {
     pub app_name: String,
     pub connect_timeout_ms: u64,
     pub server_selection_timeout_ms: u64,
+    /// Deadline of every database call; past it the request answers 503.
+    pub operation_timeout_ms: u64,
     pub retry_writes: bool,
     /// `majority`, or a number of nodes such as `1`.
     pub write_concern: String,
@@ -110,6 +112,10 @@ impl DatabaseSettings {
 
     pub fn server_selection_timeout(&self) -> Duration {
         Duration::from_millis(self.server_selection_timeout_ms)
+    }
+
+    pub fn operation_timeout(&self) -> Duration {
+        Duration::from_millis(self.operation_timeout_ms)
     }
 }
 

@@ -81,6 +81,10 @@ impl Settings {
             ("jwt.ttl_secs", self.jwt.ttl_secs),
             ("session.ttl_secs", self.session.ttl_secs),
             (
+                "database.operation_timeout_ms",
+                self.database.operation_timeout_ms,
+            ),
+            (
                 "server.body_limit_bytes",
                 self.server.body_limit_bytes as u64,
             ),

@@ -8,3 +8,4 @@ mod helpers;
 mod malformed;
 mod outage;
 mod sigterm;
+mod uniqueness;
