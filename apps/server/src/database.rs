@@ -103,6 +103,8 @@ pub fn mongo_options(db: &DatabaseSettings, uri: String) -> MongoOptions {
     options.server_selection_timeout = db.server_selection_timeout();
     options.retry_writes = db.retry_writes;
     options.operation_timeout = db.operation_timeout();
+    // A readiness probe answers within the operation deadline too.
+    options.ping_timeout = options.ping_timeout.min(options.operation_timeout);
     // Validated with the settings, so the fallback is never taken.
     options.write_concern = db.write_concern.parse().unwrap_or(options.write_concern);
     options

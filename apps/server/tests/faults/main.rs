@@ -8,4 +8,5 @@ mod helpers;
 mod malformed;
 mod outage;
 mod sigterm;
+mod stall;
 mod uniqueness;
