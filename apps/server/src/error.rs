@@ -28,6 +28,8 @@ pub struct ApiError {
     retry_after_secs: Option<u64>,
     /// Set when the error leaves through a middleware, where no later layer can add headers.
     request_id: Option<Box<str>>,
+    /// Close the connection after this answer (the request's body was not read to its end).
+    close: bool,
     /// The underlying cause of a 5xx; logged, never sent.
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
@@ -54,6 +56,7 @@ impl ApiError {
             fields: Box::default(),
             retry_after_secs: None,
             request_id: None,
+            close: false,
             source: None,
         }
     }
@@ -98,6 +101,18 @@ impl ApiError {
             "payload_too_large",
             format!("the request body exceeds {limit} bytes"),
         )
+    }
+
+    /// The body did not arrive within the body timeout; the connection is closed.
+    pub fn request_timeout() -> Self {
+        Self {
+            close: true,
+            ..Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body did not arrive in time",
+            )
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -298,6 +313,9 @@ impl ResponseError for ApiError {
             tracing::error!(code = self.code, cause = %chain(self), "request failed");
         }
         let mut response = HttpResponse::build(self.status);
+        if self.close {
+            response.force_close();
+        }
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
@@ -366,6 +384,9 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
         }
         JsonPayloadError::Deserialize(e) => ApiError::malformed_json(e),
         JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::payload_too_large(0),
+        JsonPayloadError::Payload(e) if crate::body_timeout::is_timed_out(&e) => {
+            ApiError::request_timeout()
+        }
         other => ApiError::bad_request(format!("the request body could not be read: {other}")),
     }
     .into()

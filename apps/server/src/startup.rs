@@ -21,6 +21,7 @@ use secrecy::ExposeSecret;
 use time::Duration;
 
 use crate::{
+    body_timeout,
     client_ip::ClientIp,
     database::Database,
     error,
@@ -97,6 +98,7 @@ impl Application {
         stores: Stores,
         connector: Option<MongoConnector>,
     ) -> Result<Self, StartupError> {
+        raise_file_limit();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let auth = auth_service(&settings, &stores, &clock)?;
         let oauth = oauth_service(&settings, &stores, &clock)?;
@@ -233,6 +235,15 @@ fn oauth_service(
     )?)
 }
 
+/// Raises the soft limit on open files to the hard one: every connection is a descriptor, and
+/// the usual soft default (1,024) would let a few thousand slow clients starve `accept`.
+fn raise_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(err) => tracing::warn!(error = %err, "cannot raise the open-file limit"),
+    }
+}
+
 fn seconds(secs: u64) -> Duration {
     Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
@@ -305,6 +316,7 @@ fn run(
         .limit(settings.server.body_limit_bytes)
         .error_handler(error::json_error);
     let query_config = web::QueryConfig::default().error_handler(error::query_error);
+    let body_timeout = std::time::Duration::from_secs(settings.server.body_timeout_secs);
     let mut server = HttpServer::new(move || {
         let state = worker_state(&state, connector.as_ref());
         let session_store = RepositorySessionStore::new(
@@ -334,13 +346,17 @@ fn run(
             .wrap(from_fn(move |req, next| {
                 request_id::request_id(client_ip, req, next)
             }))
+            .wrap(from_fn(move |req, next| {
+                body_timeout::cut_off_slow_bodies(body_timeout, req, next)
+            }))
     })
     .listen(listener)
     .map_err(|source| StartupError::Bind {
         address: "listener".to_owned(),
         source,
     })?
-    .shutdown_timeout(settings.server.shutdown_timeout_secs);
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .max_connections(settings.server.max_connections);
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }

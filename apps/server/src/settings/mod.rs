@@ -81,6 +81,11 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Largest request body accepted on the auth routes.
     pub body_limit_bytes: usize,
+    /// A body not fully arrived this long after its request's head gets 408 and the connection
+    /// is closed.
+    pub body_timeout_secs: u64,
+    /// Connections one worker serves at once; more wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -80,6 +80,8 @@ impl Settings {
         for (key, value) in [
             ("jwt.ttl_secs", self.jwt.ttl_secs),
             ("session.ttl_secs", self.session.ttl_secs),
+            ("server.body_timeout_secs", self.server.body_timeout_secs),
+            ("server.max_connections", self.server.max_connections as u64),
             (
                 "database.operation_timeout_ms",
                 self.database.operation_timeout_ms,

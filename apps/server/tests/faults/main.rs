@@ -8,5 +8,6 @@ mod helpers;
 mod malformed;
 mod outage;
 mod sigterm;
+mod slow_bodies;
 mod stall;
 mod uniqueness;
