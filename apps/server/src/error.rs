@@ -402,9 +402,14 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found())
 }
 
-/// The default service of each resource: the path matched, the method did not.
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::method_not_allowed())
+/// The default service of each resource: the path matched, the method did not. `allow` lists
+/// the resource's methods (`Allow`, RFC 9110 §15.5.6).
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut response = ApiError::method_not_allowed().error_response();
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 #[cfg(test)]
@@ -464,6 +469,13 @@ mod tests {
         );
         let other = body_of(&ApiError::service_unavailable("mongodb://admin:hunter2@db")).await;
         assert!(!other.to_string().contains("hunter2"));
+    }
+
+    #[actix_web::test]
+    async fn method_not_allowed_lists_the_allowed_methods() {
+        let response = method_not_allowed("POST");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST");
     }
 
     #[test]

@@ -187,6 +187,8 @@ pub struct RateLimitSettings {
     pub per_ip_burst: u32,
     /// Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted.
     pub trusted_proxy_hops: usize,
+    /// Leading bits of an IPv6 client address that share one per-IP bucket (1 to 128).
+    pub ipv6_prefix_len: u8,
     pub lockout_threshold: u32,
     pub lockout_base_delay_secs: u64,
     pub lockout_max_delay_secs: u64,

@@ -109,6 +109,12 @@ impl Settings {
                 problems.push(format!("{} must be greater than 0", named(key)));
             }
         }
+        if !(1..=128).contains(&self.rate_limit.ipv6_prefix_len) {
+            problems.push(format!(
+                "{} must be between 1 and 128",
+                named("rate_limit.ipv6_prefix_len")
+            ));
+        }
         if self.session.absolute_ttl_secs < self.session.ttl_secs {
             problems.push(format!(
                 "{} must be at least {}",
