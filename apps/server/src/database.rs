@@ -123,6 +123,12 @@ const LONGEST_RETRY: Duration = Duration::from_secs(30);
 fn blocked_reason(failure: &Failure) -> (String, bool) {
     let err = match failure {
         Failure::Migration(err) => err,
+        Failure::TimedOut(_) => {
+            return (
+                format!("{NOT_YET} (the database did not answer in time)"),
+                false,
+            )
+        }
         Failure::Missing(missing) => {
             return (
                 format!(
@@ -171,7 +177,13 @@ enum Failure {
     Migration(#[from] MigrationError),
     #[error("indexes missing: {}", .0.join(", "))]
     Missing(Vec<String>),
+    #[error("the database did not finish the migrations within {0:?}")]
+    TimedOut(Duration),
 }
+
+/// Deadline of one migration attempt (a stalled database must not stall the retries; a
+/// cut-off index build goes on in MongoDB and is found by the next attempt).
+const ATTEMPT_WITHIN: Duration = Duration::from_secs(120);
 
 /// One attempt: applies the migrations (`apply`), or only checks that an operator has
 /// (`APP__DATABASE__MIGRATE_ON_START=false`).
@@ -200,7 +212,10 @@ async fn keep_migrating(stores: MongoStores, gate: IndexGate, apply: bool) {
     let mut wait = FIRST_RETRY;
     let mut last = String::new();
     loop {
-        match attempt(&stores, apply).await {
+        let outcome = tokio::time::timeout(ATTEMPT_WITHIN, attempt(&stores, apply))
+            .await
+            .unwrap_or(Err(Failure::TimedOut(ATTEMPT_WITHIN)));
+        match outcome {
             Ok(()) => {
                 gate.set_ready();
                 tracing::info!("unique indexes in place; the instance is ready");
