@@ -27,6 +27,9 @@ pub async fn run(db: &Database, json: bool) -> anyhow::Result<()> {
             .iter()
             .map(|c| format!("{}.{} conflicts ({})", c.collection, c.index, c.fix)),
     );
+    if let Some(n) = report.duplicate_emails.filter(|n| *n > 0) {
+        problems.push(format!("{n} email value(s) held by more than one account"));
+    }
     anyhow::bail!(
         "the indexes are not in place, so uniqueness is not enforced: {}",
         problems.join("; ")
