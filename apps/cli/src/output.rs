@@ -73,6 +73,11 @@ pub fn check(report: &CheckReport) {
     if report.indexes.is_complete() {
         println!("Indexes: as in migrations/");
     } else {
+        if let Some(n) = report.duplicate_emails.filter(|n| *n > 0) {
+            println!(
+                "Duplicate emails: {n} value(s) held by more than one account; users.email_1 cannot be built until they are merged or removed (see docs/operations.md)"
+            );
+        }
         if !report.indexes.missing.is_empty() {
             println!(
                 "Indexes missing (run `altrion db migrate`): {}",

@@ -1,6 +1,6 @@
 //! Per-client-IP rate limiting keyed on the real client address.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use actix_governor::{
     governor::{
@@ -16,13 +16,29 @@ use crate::error::ApiError;
 /// Keys requests by client IP. With `trusted_hops = n > 0`, the client is the `n`-th address
 /// from the right of `X-Forwarded-For` (each trusted proxy appends the address it saw);
 /// otherwise, or when the header is shorter, the TCP peer. Never the leftmost entry, which any
-/// client can forge.
+/// client can forge. An IPv6 client is keyed by its first `ipv6_prefix_len` bits (a /64 by
+/// default: one subscriber usually holds a whole /64, so keying by address would hand it 2^64
+/// buckets).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp {
     pub trusted_hops: usize,
+    /// Bits of an IPv6 address that name one client (1 to 128).
+    pub ipv6_prefix_len: u8,
 }
 
 impl ClientIp {
+    /// The rate-limit key of `ip`: an IPv4 address as is, an IPv6 one cut to its prefix.
+    pub fn key_of(&self, ip: IpAddr) -> IpAddr {
+        match ip {
+            IpAddr::V4(_) => ip,
+            IpAddr::V6(v6) => {
+                let bits = u32::from(self.ipv6_prefix_len.clamp(1, 128));
+                let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+                IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+            }
+        }
+    }
+
     /// The client address of `req` under this policy.
     pub fn of(&self, req: &ServiceRequest) -> IpAddr {
         self.client_of(req.peer_addr(), req.headers())
@@ -61,7 +77,7 @@ impl KeyExtractor for ClientIp {
     type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
 
     fn extract(&self, req: &ServiceRequest) -> Result<Self::Key, Self::KeyExtractionError> {
-        Ok(self.of(req))
+        Ok(self.key_of(self.of(req)))
     }
 
     fn exceed_rate_limit_response(
@@ -93,7 +109,11 @@ mod tests {
 
     #[test]
     fn without_trusted_proxies_the_peer_is_the_client() {
-        let ip = ClientIp { trusted_hops: 0 }.of(&request(Some("1.2.3.4")));
+        let ip = ClientIp {
+            trusted_hops: 0,
+            ipv6_prefix_len: 64,
+        }
+        .of(&request(Some("1.2.3.4")));
         assert_eq!(ip, "10.0.0.9".parse::<IpAddr>().unwrap());
     }
 
@@ -101,26 +121,72 @@ mod tests {
     fn one_trusted_proxy_means_the_rightmost_entry() {
         let req = request(Some("6.6.6.6, 1.2.3.4"));
         assert_eq!(
-            ClientIp { trusted_hops: 1 }.of(&req),
+            ClientIp {
+                trusted_hops: 1,
+                ipv6_prefix_len: 64
+            }
+            .of(&req),
             "1.2.3.4".parse::<IpAddr>().unwrap()
         );
         assert_eq!(
-            ClientIp { trusted_hops: 2 }.of(&req),
+            ClientIp {
+                trusted_hops: 2,
+                ipv6_prefix_len: 64
+            }
+            .of(&req),
             "6.6.6.6".parse::<IpAddr>().unwrap()
         );
+    }
+
+    #[test]
+    fn two_addresses_in_one_ipv6_prefix_share_a_key() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let policy = ClientIp {
+            trusted_hops: 0,
+            ipv6_prefix_len: 64,
+        };
+        let a = policy.key_of(ip("2001:db8:1:2:aaaa::1"));
+        assert_eq!(a, policy.key_of(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+        assert_eq!(a, ip("2001:db8:1:2::"));
+        assert_ne!(a, policy.key_of(ip("2001:db8:1:3::1")));
+        let per_address = ClientIp {
+            ipv6_prefix_len: 128,
+            ..policy
+        };
+        assert_ne!(
+            per_address.key_of(ip("2001:db8:1:2::1")),
+            per_address.key_of(ip("2001:db8:1:2::2"))
+        );
+        // IPv4 addresses are keyed as they are.
+        assert_eq!(policy.key_of(ip("10.0.0.9")), ip("10.0.0.9"));
     }
 
     #[test]
     fn a_short_or_garbled_header_falls_back_to_the_peer() {
         let peer: IpAddr = "10.0.0.9".parse().unwrap();
         assert_eq!(
-            ClientIp { trusted_hops: 2 }.of(&request(Some("1.2.3.4"))),
+            ClientIp {
+                trusted_hops: 2,
+                ipv6_prefix_len: 64
+            }
+            .of(&request(Some("1.2.3.4"))),
             peer
         );
         assert_eq!(
-            ClientIp { trusted_hops: 1 }.of(&request(Some("not-an-ip"))),
+            ClientIp {
+                trusted_hops: 1,
+                ipv6_prefix_len: 64
+            }
+            .of(&request(Some("not-an-ip"))),
             peer
         );
-        assert_eq!(ClientIp { trusted_hops: 1 }.of(&request(None)), peer);
+        assert_eq!(
+            ClientIp {
+                trusted_hops: 1,
+                ipv6_prefix_len: 64
+            }
+            .of(&request(None)),
+            peer
+        );
     }
 }

@@ -8,8 +8,8 @@ use std::{sync::Arc, time::Duration};
 use altrion_storage::embedded::EmbeddedDatabase;
 use altrion_storage::{
     memory::{MemoryReadiness, MemorySessionRepository, MemoryUserRepository},
-    migrations::MigrationError,
-    MongoConnector, MongoOptions, MongoStores, StorageError,
+    migrations::{self, MigrationError},
+    IndexGate, MongoConnector, MongoOptions, MongoStores,
 };
 use secrecy::ExposeSecret;
 
@@ -61,15 +61,17 @@ impl Database {
             }
             None => (uri.to_owned(), None),
         };
+        // Closed until the migrations have succeeded: until then `/api/ready` answers 503 and
+        // sign-ups and linking are refused, since only the unique indexes keep them unique.
+        let gate = IndexGate::closed(NOT_YET);
         let connector = MongoConnector::new(&mongo_options(db, uri))
             .await
-            .map_err(|e| StartupError::Database(e.to_string()))?;
+            .map_err(|e| StartupError::Database(e.to_string()))?
+            .gated(gate.clone());
         let stores = connector
             .open()
             .map_err(|e| StartupError::Database(e.to_string()))?;
-        if db.migrate_on_start {
-            tokio::spawn(keep_migrating(stores.clone()));
-        }
+        tokio::spawn(keep_migrating(stores.clone(), gate, db.migrate_on_start));
         Ok(Self {
             stores: stores.into(),
             connector: Some(connector),
@@ -139,29 +141,140 @@ pub fn mongo_options(db: &DatabaseSettings, uri: String) -> MongoOptions {
     options.connect_timeout = db.connect_timeout();
     options.server_selection_timeout = db.server_selection_timeout();
     options.retry_writes = db.retry_writes;
+    options.operation_timeout = db.operation_timeout();
+    // A readiness probe answers within the operation deadline too.
+    options.ping_timeout = options.ping_timeout.min(options.operation_timeout);
     // Validated with the settings, so the fallback is never taken.
     options.write_concern = db.write_concern.parse().unwrap_or(options.write_concern);
     options
 }
 
-/// Applies the migrations, retrying with back-off while the database is unreachable so a
-/// server started before its database still ends up with its indexes.
-async fn keep_migrating(stores: MongoStores) {
-    let mut wait = Duration::from_millis(500);
+/// The gate's reason before the first migration attempt has succeeded.
+const NOT_YET: &str =
+    "the unique indexes are not in place yet: the start-up migrations have not completed";
+
+/// First and longest wait between migration attempts.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LONGEST_RETRY: Duration = Duration::from_secs(30);
+
+/// Why an attempt did not leave the indexes in place: what `/api/ready` says (index names,
+/// never stored values) and whether it is an outage (logged as a warning) or needs an operator.
+fn blocked_reason(failure: &Failure) -> (String, bool) {
+    let err = match failure {
+        Failure::Migration(err) => err,
+        Failure::TimedOut(_) => {
+            return (
+                format!("{NOT_YET} (the database did not answer in time)"),
+                false,
+            )
+        }
+        Failure::Missing(missing) => {
+            return (
+                format!(
+                    "the unique indexes are not in place: {} missing and \
+                     APP__DATABASE__MIGRATE_ON_START=false (run `altrion db migrate`)",
+                    missing.join(", ")
+                ),
+                true,
+            )
+        }
+    };
+    match err {
+        MigrationError::Storage(_) => (format!("{NOT_YET} (the database is unreachable)"), false),
+        MigrationError::Duplicates {
+            collection, index, ..
+        } => (
+            format!(
+                "the unique indexes are not in place: unique index {collection}.{index} cannot be \
+                 built because stored documents have duplicate values"
+            ),
+            true,
+        ),
+        MigrationError::Conflicts(conflicts) => (
+            format!(
+                "the unique indexes are not in place: existing index(es) {} conflict with the \
+                 migrations",
+                conflicts
+                    .iter()
+                    .map(|c| format!("{}.{}", c.collection, c.index))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            true,
+        ),
+        MigrationError::Invalid { id, .. } => (
+            format!("the unique indexes are not in place: migration {id} is invalid"),
+            true,
+        ),
+    }
+}
+
+/// Why an attempt left the indexes out of place.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    #[error("indexes missing: {}", .0.join(", "))]
+    Missing(Vec<String>),
+    #[error("the database did not finish the migrations within {0:?}")]
+    TimedOut(Duration),
+}
+
+/// Deadline of one migration attempt (a stalled database must not stall the retries; a
+/// cut-off index build goes on in MongoDB and is found by the next attempt).
+const ATTEMPT_WITHIN: Duration = Duration::from_secs(120);
+
+/// One attempt: applies the migrations (`apply`), or only checks that an operator has
+/// (`APP__DATABASE__MIGRATE_ON_START=false`).
+async fn attempt(stores: &MongoStores, apply: bool) -> Result<(), Failure> {
+    if apply {
+        let report = stores.migrate().await?;
+        tracing::info!(?report, "index migrations applied");
+        return Ok(());
+    }
+    let status = migrations::status(stores.database()).await?;
+    if !status.conflicts.is_empty() {
+        return Err(MigrationError::Conflicts(status.conflicts).into());
+    }
+    if status.missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Missing(status.missing))
+    }
+}
+
+/// Keeps the instance unready (and sign-ups refused) until every migration has succeeded,
+/// retrying with back-off whatever the failure: an unreachable database (a server started
+/// before it), or duplicates and conflicting indexes an operator has to fix. A new kind of
+/// failure starts the back-off again, so a fix is picked up quickly.
+async fn keep_migrating(stores: MongoStores, gate: IndexGate, apply: bool) {
+    let mut wait = FIRST_RETRY;
+    let mut last = String::new();
     loop {
-        match stores.migrate().await {
-            Ok(report) => {
-                tracing::info!(?report, "index migrations applied");
+        let outcome = tokio::time::timeout(ATTEMPT_WITHIN, attempt(&stores, apply))
+            .await
+            .unwrap_or(Err(Failure::TimedOut(ATTEMPT_WITHIN)));
+        match outcome {
+            Ok(()) => {
+                gate.set_ready();
+                tracing::info!("unique indexes in place; the instance is ready");
                 return;
-            }
-            Err(MigrationError::Storage(err @ StorageError::Unavailable(_))) => {
-                tracing::warn!(error = %err, retry_in_ms = wait.as_millis() as u64, "database unreachable; migrations will retry");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(30));
             }
             Err(err) => {
-                tracing::error!(error = %err, "index migrations failed; fix the indexes (see docs/operations.md), then run `altrion db migrate`");
-                return;
+                let (reason, needs_operator) = blocked_reason(&err);
+                if reason != last {
+                    wait = FIRST_RETRY;
+                }
+                let retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                if needs_operator {
+                    tracing::error!(error = %err, retry_in_ms, "index migrations cannot succeed; the instance stays unready and refuses sign-ups until the indexes are fixed (see docs/operations.md)");
+                } else {
+                    tracing::warn!(error = %err, retry_in_ms, "database unreachable; migrations will retry");
+                }
+                gate.set_blocked(reason.clone());
+                last = reason;
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(LONGEST_RETRY);
             }
         }
     }

@@ -28,6 +28,8 @@ pub struct ApiError {
     retry_after_secs: Option<u64>,
     /// Set when the error leaves through a middleware, where no later layer can add headers.
     request_id: Option<Box<str>>,
+    /// Close the connection after this answer (the request's body was not read to its end).
+    close: bool,
     /// The underlying cause of a 5xx; logged, never sent.
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
@@ -54,6 +56,7 @@ impl ApiError {
             fields: Box::default(),
             retry_after_secs: None,
             request_id: None,
+            close: false,
             source: None,
         }
     }
@@ -98,6 +101,18 @@ impl ApiError {
             "payload_too_large",
             format!("the request body exceeds {limit} bytes"),
         )
+    }
+
+    /// The body did not arrive within the body timeout; the connection is closed.
+    pub fn request_timeout() -> Self {
+        Self {
+            close: true,
+            ..Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body did not arrive in time",
+            )
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -208,14 +223,21 @@ impl ApiError {
         }
     }
 
+    /// The store cannot serve now. The message is generic, except when the cause is the index
+    /// gate, whose reason (index names only) tells operators why the instance is unready.
     pub fn service_unavailable(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let source = source.into();
+        let message = indexes_not_ready(&*source).map_or_else(
+            || "the service is temporarily unavailable; retry shortly".to_owned(),
+            |reason| format!("the service is temporarily unavailable: {reason}"),
+        );
         Self {
-            source: Some(source.into()),
+            source: Some(source),
             retry_after_secs: Some(5),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",
-                "the service is temporarily unavailable; retry shortly",
+                message,
             )
         }
     }
@@ -257,6 +279,18 @@ impl StdError for ApiError {
     }
 }
 
+/// The index gate's reason, if it is somewhere in `err`'s cause chain.
+fn indexes_not_ready(err: &(dyn StdError + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        if let Some(gate) = cause.downcast_ref::<altrion_storage::IndexesNotReady>() {
+            return Some(gate.to_string());
+        }
+        next = cause.source();
+    }
+    None
+}
+
 /// The cause chain as one line, for logs.
 fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut out = err.to_string();
@@ -279,6 +313,9 @@ impl ResponseError for ApiError {
             tracing::error!(code = self.code, cause = %chain(self), "request failed");
         }
         let mut response = HttpResponse::build(self.status);
+        if self.close {
+            response.force_close();
+        }
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
@@ -347,6 +384,9 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
         }
         JsonPayloadError::Deserialize(e) => ApiError::malformed_json(e),
         JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::payload_too_large(0),
+        JsonPayloadError::Payload(e) if crate::body_timeout::is_timed_out(&e) => {
+            ApiError::request_timeout()
+        }
         other => ApiError::bad_request(format!("the request body could not be read: {other}")),
     }
     .into()
@@ -362,9 +402,14 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found())
 }
 
-/// The default service of each resource: the path matched, the method did not.
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::method_not_allowed())
+/// The default service of each resource: the path matched, the method did not. `allow` lists
+/// the resource's methods (`Allow`, RFC 9110 §15.5.6).
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut response = ApiError::method_not_allowed().error_response();
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 #[cfg(test)]
@@ -405,6 +450,32 @@ mod tests {
         assert_eq!(body["error"]["code"], "validation_failed");
         assert_eq!(body["error"]["fields"][0]["field"], "email");
         assert_eq!(err.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[actix_web::test]
+    async fn unready_indexes_say_why_without_other_causes() {
+        let gate = altrion_storage::IndexGate::closed("unique index users.email_1 is missing");
+        let Err(RepoError::Unavailable(source)) = gate.check() else {
+            panic!("a closed gate refuses");
+        };
+        let body = body_of(&ApiError::service_unavailable(source)).await;
+        assert_eq!(body["error"]["code"], "service_unavailable");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("users.email_1 is missing"),
+            "{body}"
+        );
+        let other = body_of(&ApiError::service_unavailable("mongodb://admin:hunter2@db")).await;
+        assert!(!other.to_string().contains("hunter2"));
+    }
+
+    #[actix_web::test]
+    async fn method_not_allowed_lists_the_allowed_methods() {
+        let response = method_not_allowed("POST");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST");
     }
 
     #[test]

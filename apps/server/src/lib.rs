@@ -4,6 +4,7 @@
 //! It is the only crate that knows HTTP status codes; business rules live in `auth`.
 
 pub mod authenticated;
+pub mod body_timeout;
 pub mod client_ip;
 pub mod cors;
 pub mod database;

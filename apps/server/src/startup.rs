@@ -21,6 +21,7 @@ use secrecy::ExposeSecret;
 use time::Duration;
 
 use crate::{
+    body_timeout,
     client_ip::ClientIp,
     database::Database,
     error,
@@ -99,6 +100,7 @@ impl Application {
         stores: Stores,
         connector: Option<MongoConnector>,
     ) -> Result<Self, StartupError> {
+        raise_file_limit();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let auth = auth_service(&settings, &stores, &clock)?;
         let oauth = oauth_service(&settings, &stores, &clock)?;
@@ -270,6 +272,15 @@ fn oauth_service(
     )?)
 }
 
+/// Raises the soft limit on open files to the hard one: every connection is a descriptor, and
+/// the usual soft default (1,024) would let a few thousand slow clients starve `accept`.
+fn raise_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(err) => tracing::warn!(error = %err, "cannot raise the open-file limit"),
+    }
+}
+
 fn seconds(secs: u64) -> Duration {
     Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
@@ -292,17 +303,46 @@ fn worker_state(
     }
 }
 
-/// A per-IP limiter with the configured quota and buckets of its own.
+/// How often idle per-IP buckets are dropped.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A per-IP limiter with the configured quota and buckets of its own. The replenishment
+/// period is computed in nanoseconds, so every `u32` per-minute rate is representable.
+/// Buckets that have refilled (idle clients) are pruned every minute, so the limiter's memory
+/// follows the clients seen recently, not every address ever seen.
 fn ip_limit(settings: &Settings, client_ip: ClientIp) -> Result<routes::IpLimit, StartupError> {
     let limits = &settings.rate_limit;
-    GovernorConfigBuilder::default()
-        .period(std::time::Duration::from_millis(
-            60_000 / u64::from(limits.per_ip_per_minute.max(1)),
+    let config = GovernorConfigBuilder::default()
+        .period(std::time::Duration::from_nanos(
+            60_000_000_000 / u64::from(limits.per_ip_per_minute.max(1)),
         ))
         .burst_size(limits.per_ip_burst.max(1))
         .key_extractor(client_ip)
         .finish()
-        .ok_or_else(|| StartupError::Security("rate limit must be positive".to_owned()))
+        .ok_or_else(|| {
+            StartupError::Security(
+                "APP__RATE_LIMIT__PER_IP_PER_MINUTE and APP__RATE_LIMIT__PER_IP_BURST must be \
+                 greater than 0"
+                    .to_owned(),
+            )
+        })?;
+    let limiter = config.limiter();
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            let mut every = tokio::time::interval(PRUNE_EVERY);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                // The server (every clone of the config) is gone: nothing left to prune.
+                if Arc::strong_count(&limiter) == 1 {
+                    return;
+                }
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        });
+    }
+    Ok(config)
 }
 
 fn run(
@@ -322,6 +362,7 @@ fn run(
     let absolute_ttl = seconds(settings.session.absolute_ttl_secs);
     let client_ip = ClientIp {
         trusted_hops: settings.rate_limit.trusted_proxy_hops,
+        ipv6_prefix_len: settings.rate_limit.ipv6_prefix_len,
     };
     let limits = routes::Limits {
         credentials: ip_limit(settings, client_ip)?,
@@ -342,6 +383,7 @@ fn run(
         .limit(settings.server.body_limit_bytes)
         .error_handler(error::json_error);
     let query_config = web::QueryConfig::default().error_handler(error::query_error);
+    let body_timeout = std::time::Duration::from_secs(settings.server.body_timeout_secs);
     let mut server = HttpServer::new(move || {
         let state = worker_state(&state, connector.as_ref());
         let session_store = RepositorySessionStore::new(
@@ -372,15 +414,59 @@ fn run(
             .wrap(from_fn(move |req, next| {
                 request_id::request_id(client_ip, req, next)
             }))
+            .wrap(from_fn(move |req, next| {
+                body_timeout::cut_off_slow_bodies(body_timeout, req, next)
+            }))
     })
     .listen(listener)
     .map_err(|source| StartupError::Bind {
         address: "listener".to_owned(),
         source,
     })?
-    .shutdown_timeout(settings.server.shutdown_timeout_secs);
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .max_connections(settings.server.max_connections);
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
     Ok(server.run())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::{collections::HashMap, path::Path};
+
+    use super::*;
+
+    fn with_per_minute(per_minute: &str) -> Settings {
+        let vars: HashMap<String, String> = [
+            ("APP_ENV", "test"),
+            ("MONGODB_URI", "memory:"),
+            (
+                "JWT_SECRET",
+                "startup-unit-test-jwt-secret-of-32-bytes-or-more",
+            ),
+            (
+                "SESSION_SECRET",
+                "startup-unit-test-session-secret-of-32-bytes-plus",
+            ),
+            ("APP__RATE_LIMIT__PER_IP_PER_MINUTE", per_minute),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        crate::settings::load_from(&vars, Path::new("/nonexistent-config-dir")).unwrap()
+    }
+
+    #[test]
+    fn per_minute_rates_above_60000_are_representable() {
+        let client_ip = ClientIp {
+            trusted_hops: 0,
+            ipv6_prefix_len: 64,
+        };
+        for rate in ["60001", "120000", &u32::MAX.to_string()] {
+            let settings = with_per_minute(rate);
+            assert!(ip_limit(&settings, client_ip).is_ok(), "{rate} per minute");
+        }
+    }
 }

@@ -14,7 +14,10 @@ pub mod migrations;
 pub mod mongo;
 
 pub use error::StorageError;
-pub use mongo::{open, MongoConnector, MongoOptions, MongoStores, WriteConcernSetting};
+pub use mongo::{
+    open, IndexGate, IndexesNotReady, MongoConnector, MongoOptions, MongoStores, StoreLimits,
+    WriteConcernSetting,
+};
 
 /// The database handle the migrations and maintenance functions take.
 pub use mongodb::Database;

@@ -144,7 +144,13 @@ async fn an_embedded_uri_reaches_the_running_servers_port() {
 
     let run = crate::helpers::altrion(&["db", "check", "--json"], &env).await;
 
-    assert!(run.status.success(), "{run:?}");
+    // Missing indexes: the report is printed, and the exit status says something is wrong.
+    assert!(!run.status.success(), "{run:?}");
+    assert!(
+        run.stderr.contains("users.email_1 missing"),
+        "{}",
+        run.stderr
+    );
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["collections"][0]["name"], "tmp_import");
     assert_eq!(report["indexes"]["missing"].as_array().unwrap().len(), 4);
@@ -156,6 +162,32 @@ async fn an_embedded_uri_reaches_the_running_servers_port() {
             .contains("Indexes missing (run `altrion db migrate`)"),
         "{}",
         human.stdout
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn duplicate_emails_without_the_unique_index_are_counted_and_fail_the_check() {
+    let t = TestDb::start().await;
+    t.db.collection::<mongodb::bson::Document>("users")
+        .insert_many([
+            mongodb::bson::doc! {"email": "twice@example.com"},
+            mongodb::bson::doc! {"email": "twice@example.com"},
+            mongodb::bson::doc! {"email": "once@example.com"},
+        ])
+        .await
+        .unwrap();
+
+    let run = t.altrion(&["db", "check", "--json"]).await;
+
+    assert!(!run.status.success(), "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["duplicate_emails"], 1, "{report}");
+    assert!(
+        run.stderr
+            .contains("1 email value(s) held by more than one account"),
+        "{}",
+        run.stderr
     );
     t.stop().await;
 }

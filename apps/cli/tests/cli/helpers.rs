@@ -91,6 +91,15 @@ pub async fn altrion(args: &[&str], env: &[(&str, String)]) -> Run {
         .args(args)
         .env_clear()
         .env("APP_ENV", "test")
+        // No secret ships with the repository; the CLI validates settings like the server.
+        .env(
+            "JWT_SECRET",
+            "cli-test-jwt-secret-of-at-least-32-bytes-0123456789",
+        )
+        .env(
+            "SESSION_SECRET",
+            "cli-test-session-secret-of-at-least-32-bytes-012345",
+        )
         .current_dir(workdir())
         .stdin(Stdio::null());
     for (key, value) in env {

@@ -19,12 +19,12 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// `GET /api/ready`: the database answers a ping.
+/// `GET /api/ready`: the database answers a ping and every start-up migration has succeeded.
 #[utoipa::path(
     get, path = "/api/ready", tag = "probes",
     responses(
         (status = 200, description = "`{\"status\":\"ready\"}`"),
-        (status = 503, description = "`service_unavailable`: the database did not answer within 2 s", body = ErrorResponse),
+        (status = 503, description = "`service_unavailable`: the database did not answer within 2 s, or the unique indexes are not in place yet (the message says which)", body = ErrorResponse),
     )
 )]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -16,9 +16,13 @@ pub use auth::UserBody;
 
 use crate::{client_ip::ClientIp, error};
 
-/// A resource whose unmatched methods get the JSON 405.
-fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(error::method_not_allowed))
+/// A resource whose unmatched methods get the JSON 405, with `Allow` naming `method`.
+fn resource(path: &str, method: &str) -> Resource {
+    let allow = method.to_ascii_uppercase();
+    web::resource(path).default_service(web::to(move || {
+        let allow = allow.clone();
+        async move { error::method_not_allowed(&allow) }
+    }))
 }
 
 /// A per-IP limiter configuration.
@@ -47,7 +51,7 @@ macro_rules! route_table {
         /// Registers every route.
         pub fn configure(cfg: &mut web::ServiceConfig, limits: &Limits) {
             $(
-                let route = resource($path).route(web::$method().to($handler));
+                let route = resource($path, stringify!($method)).route(web::$method().to($handler));
                 $(
                     let route = route.wrap(Governor::new(&limits.$limit));
                 )?

@@ -83,6 +83,11 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Where `GET /metrics` listens (Prometheus text); empty = no metrics listener.
     pub metrics_addr: String,
+    /// A body not fully arrived this long after its request's head gets 408 and the connection
+    /// is closed.
+    pub body_timeout_secs: u64,
+    /// Connections one worker serves at once; more wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +103,8 @@ pub struct DatabaseSettings {
     pub app_name: String,
     pub connect_timeout_ms: u64,
     pub server_selection_timeout_ms: u64,
+    /// Deadline of every database call; past it the request answers 503.
+    pub operation_timeout_ms: u64,
     pub retry_writes: bool,
     /// `majority`, or a number of nodes such as `1`.
     pub write_concern: String,
@@ -112,6 +119,10 @@ impl DatabaseSettings {
 
     pub fn server_selection_timeout(&self) -> Duration {
         Duration::from_millis(self.server_selection_timeout_ms)
+    }
+
+    pub fn operation_timeout(&self) -> Duration {
+        Duration::from_millis(self.operation_timeout_ms)
     }
 }
 
@@ -178,6 +189,8 @@ pub struct RateLimitSettings {
     pub per_ip_burst: u32,
     /// Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted.
     pub trusted_proxy_hops: usize,
+    /// Leading bits of an IPv6 client address that share one per-IP bucket (1 to 128).
+    pub ipv6_prefix_len: u8,
     pub lockout_threshold: u32,
     pub lockout_base_delay_secs: u64,
     pub lockout_max_delay_secs: u64,

@@ -49,6 +49,12 @@ impl Settings {
         for (key, value) in [
             ("jwt.ttl_secs", self.jwt.ttl_secs),
             ("session.ttl_secs", self.session.ttl_secs),
+            ("server.body_timeout_secs", self.server.body_timeout_secs),
+            ("server.max_connections", self.server.max_connections as u64),
+            (
+                "database.operation_timeout_ms",
+                self.database.operation_timeout_ms,
+            ),
             (
                 "server.body_limit_bytes",
                 self.server.body_limit_bytes as u64,
@@ -71,6 +77,12 @@ impl Settings {
             if value == 0 {
                 problems.push(format!("{} must be greater than 0", named(key)));
             }
+        }
+        if !(1..=128).contains(&self.rate_limit.ipv6_prefix_len) {
+            problems.push(format!(
+                "{} must be between 1 and 128",
+                named("rate_limit.ipv6_prefix_len")
+            ));
         }
         if self.session.absolute_ttl_secs < self.session.ttl_secs {
             problems.push(format!(

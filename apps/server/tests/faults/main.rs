@@ -4,7 +4,11 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod contract;
 mod helpers;
 mod malformed;
 mod outage;
 mod sigterm;
+mod slow_bodies;
+mod stall;
+mod uniqueness;

@@ -56,6 +56,9 @@ pub struct CheckReport {
     /// Indexes of `migrations/` that are missing or conflicting (`altrion db migrate` fixes the
     /// missing ones; conflicts carry their fix).
     pub indexes: MigrationStatus,
+    /// Email values held by more than one account; counted only when `users.email_1` is not
+    /// in place (with it, there can be none), so the check stays cheap on a healthy database.
+    pub duplicate_emails: Option<u64>,
 }
 
 async fn index_names(db: &Database, collection: &str) -> Result<Vec<String>, StorageError> {
@@ -144,7 +147,35 @@ pub async fn check(db: &Database, now: Timestamp) -> Result<CheckReport, Storage
         other => StorageError::Other(Box::new(other)),
     })?;
 
+    let email_index = format!("{USERS}.email_1");
+    let email_unguarded = indexes.missing.contains(&email_index)
+        || indexes
+            .conflicts
+            .iter()
+            .any(|c| c.collection == USERS && c.index == "email_1");
+    let duplicate_emails = if email_unguarded && names.iter().any(|n| n == USERS) {
+        let pipeline = vec![
+            doc! {"$group": {"_id": "$email", "n": {"$sum": 1}}},
+            doc! {"$match": {"n": {"$gt": 1}}},
+            doc! {"$count": "values"},
+        ];
+        let counted: Vec<Document> = db
+            .collection::<Document>(USERS)
+            .aggregate(pipeline)
+            .await?
+            .try_collect()
+            .await?;
+        Some(counted.first().map_or(0, |d| match d.get("values") {
+            Some(Bson::Int32(n)) => u64::try_from(*n).unwrap_or(0),
+            Some(Bson::Int64(n)) => u64::try_from(*n).unwrap_or(0),
+            _ => 0,
+        }))
+    } else {
+        None
+    };
+
     Ok(CheckReport {
+        duplicate_emails,
         indexes,
         database: db.name().to_owned(),
         checked_at: now.format(&Rfc3339).unwrap_or_default(),

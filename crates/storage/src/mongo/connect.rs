@@ -5,7 +5,7 @@ use mongodb::{
     Client, Database,
 };
 
-use super::MongoStores;
+use super::{IndexGate, MongoStores, StoreLimits, DEFAULT_OPERATION_TIMEOUT};
 use crate::StorageError;
 
 /// How many nodes must acknowledge a write before it counts as done.
@@ -55,11 +55,14 @@ pub struct MongoOptions {
     pub write_timeout: Duration,
     /// Upper bound of a readiness ping.
     pub ping_timeout: Duration,
+    /// Deadline of every repository call; past it the call fails as unavailable.
+    pub operation_timeout: Duration,
 }
 
 impl MongoOptions {
     /// Options for `uri` and `database` with production-minded defaults: majority writes with
-    /// a 10 s wtimeout, retryable writes, 5 s connect and server-selection timeouts, 2 s pings.
+    /// a 10 s wtimeout, retryable writes, 5 s connect and server-selection timeouts, 2 s pings,
+    /// 5 s per repository call.
     pub fn new(uri: impl Into<String>, database: impl Into<String>) -> Self {
         Self {
             uri: uri.into(),
@@ -71,6 +74,7 @@ impl MongoOptions {
             write_concern: WriteConcernSetting::Majority,
             write_timeout: Duration::from_secs(10),
             ping_timeout: Duration::from_secs(2),
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
         }
     }
 
@@ -152,6 +156,7 @@ pub struct MongoConnector {
     client_options: ClientOptions,
     database: String,
     ping_timeout: Duration,
+    limits: StoreLimits,
 }
 
 impl fmt::Debug for MongoConnector {
@@ -183,6 +188,10 @@ impl MongoConnector {
             client_options: options.client_options().await?,
             database: options.database.clone(),
             ping_timeout: options.ping_timeout,
+            limits: StoreLimits {
+                operation_timeout: options.operation_timeout,
+                gate: IndexGate::open(),
+            },
         })
     }
 
@@ -203,10 +212,19 @@ impl MongoConnector {
     /// # Errors
     /// As [`database`](Self::database).
     pub fn open(&self) -> Result<MongoStores, StorageError> {
-        Ok(MongoStores::from_database(
+        Ok(MongoStores::with_limits(
             self.database()?,
             self.ping_timeout,
+            &self.limits,
         ))
+    }
+
+    /// Stores opened from now on refuse sign-up and identity linking, and report unready,
+    /// while `gate` is closed (one gate shared by every worker's stores).
+    #[must_use]
+    pub fn gated(mut self, gate: IndexGate) -> Self {
+        self.limits.gate = gate;
+        self
     }
 }
 

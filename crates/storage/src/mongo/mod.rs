@@ -7,6 +7,7 @@ mod batch;
 mod connect;
 mod documents;
 mod errors;
+mod gate;
 mod readiness;
 mod sessions;
 mod users;
@@ -17,6 +18,7 @@ use mongodb::Database;
 
 pub use connect::{connect, MongoConnector, MongoOptions, WriteConcernSetting};
 pub(crate) use errors::is_unavailable;
+pub use gate::{DeadlineExceeded, IndexGate, IndexesNotReady};
 pub use readiness::MongoReadiness;
 pub use sessions::MongoSessionRepository;
 pub use users::MongoUserRepository;
@@ -31,6 +33,27 @@ pub const USERS: &str = "users";
 /// The collection holding server-side sessions.
 pub const SESSIONS: &str = "sessions";
 
+/// The deadline of every database call unless configured otherwise.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What bounds the adapters: the deadline of every database call and the index gate.
+#[derive(Debug, Clone)]
+pub struct StoreLimits {
+    /// Every call fails as unavailable past it.
+    pub operation_timeout: Duration,
+    /// Sign-up and identity linking are refused while it is closed.
+    pub gate: IndexGate,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        Self {
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            gate: IndexGate::open(),
+        }
+    }
+}
+
 /// The three MongoDB-backed ports over one database; the `Arc`s coerce to `Arc<dyn Port>`.
 #[derive(Debug, Clone)]
 pub struct MongoStores {
@@ -43,10 +66,17 @@ pub struct MongoStores {
 impl MongoStores {
     /// Adapters over an already connected database; `ping_timeout` bounds readiness checks.
     pub fn from_database(database: Database, ping_timeout: Duration) -> Self {
+        Self::with_limits(database, ping_timeout, &StoreLimits::default())
+    }
+
+    /// Adapters over `database` under `limits`; readiness also waits for the index gate.
+    pub fn with_limits(database: Database, ping_timeout: Duration, limits: &StoreLimits) -> Self {
         Self {
-            users: Arc::new(MongoUserRepository::new(&database)),
-            sessions: Arc::new(MongoSessionRepository::new(&database)),
-            readiness: Arc::new(MongoReadiness::new(&database, ping_timeout)),
+            users: Arc::new(MongoUserRepository::with_limits(&database, limits)),
+            sessions: Arc::new(MongoSessionRepository::with_limits(&database, limits)),
+            readiness: Arc::new(
+                MongoReadiness::new(&database, ping_timeout).gated(limits.gate.clone()),
+            ),
             database,
         }
     }

@@ -4,13 +4,15 @@ use altrion_domain::{Readiness, RepoError};
 use async_trait::async_trait;
 use mongodb::{bson::doc, Database};
 
-use super::errors::repo_error;
+use super::{errors::repo_error, gate::IndexGate};
 
-/// Readiness as "the database answers `{ping: 1}` within the ping timeout".
+/// Readiness as "the database answers `{ping: 1}` within the ping timeout and the index gate
+/// is open" (the unique indexes sign-ups rely on are in place).
 #[derive(Debug, Clone)]
 pub struct MongoReadiness {
     database: Database,
     timeout: Duration,
+    gate: IndexGate,
 }
 
 impl MongoReadiness {
@@ -19,7 +21,15 @@ impl MongoReadiness {
         Self {
             database: database.clone(),
             timeout,
+            gate: IndexGate::open(),
         }
+    }
+
+    /// Also unready while `gate` is closed.
+    #[must_use]
+    pub fn gated(mut self, gate: IndexGate) -> Self {
+        self.gate = gate;
+        self
     }
 }
 
@@ -32,7 +42,7 @@ impl Readiness for MongoReadiness {
     async fn ping(&self) -> Result<(), RepoError> {
         match tokio::time::timeout(self.timeout, self.database.run_command(doc! {"ping": 1})).await
         {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(_)) => self.gate.check(),
             Ok(Err(err)) => Err(match repo_error(err) {
                 RepoError::Other(source) => RepoError::Unavailable(source),
                 other => other,

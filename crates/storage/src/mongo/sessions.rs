@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use altrion_domain::{
     ConflictKey, RepoError, SessionId, SessionRecord, SessionRepository, SessionUpdate, Timestamp,
@@ -16,8 +16,8 @@ use super::{
     documents::{
         object_to_document, session_document, session_from_document, to_bson_date, user_id_value,
     },
-    errors::repo_error,
-    SESSIONS,
+    gate::within,
+    StoreLimits, SESSIONS,
 };
 
 /// [`SessionRepository`] over the `sessions` collection. Every write is one conditional
@@ -30,20 +30,32 @@ use super::{
 pub struct MongoSessionRepository {
     sessions: Collection<Document>,
     active: Batcher<ActiveSessions>,
+    /// Deadline of every database call.
+    timeout: Duration,
 }
 
 impl MongoSessionRepository {
-    /// The repository over `database.sessions`.
+    /// The repository over `database.sessions`, with the default limits.
     pub fn new(database: &Database) -> Self {
+        Self::with_limits(database, &StoreLimits::default())
+    }
+
+    /// The repository over `database.sessions` under `limits` (only sessions' own `_id` is
+    /// unique, so the index gate does not apply).
+    pub fn with_limits(database: &Database, limits: &StoreLimits) -> Self {
         let sessions = database.collection(SESSIONS);
         Self {
             active: Batcher::new(
                 ActiveSessions {
                     sessions: sessions.clone(),
                 },
-                BatchLimits::default(),
+                BatchLimits {
+                    query_timeout: limits.operation_timeout,
+                    ..BatchLimits::default()
+                },
             ),
             sessions,
+            timeout: limits.operation_timeout,
         }
     }
 
@@ -52,11 +64,12 @@ impl MongoSessionRepository {
         id: &SessionId,
         now: Timestamp,
     ) -> Result<Option<SessionRecord>, RepoError> {
-        let found = self
-            .sessions
-            .find_one(doc! {"_id": id.as_str(), "expires": {"$gt": to_bson_date(now)}})
-            .await
-            .map_err(repo_error)?;
+        let found = within(
+            self.timeout,
+            self.sessions
+                .find_one(doc! {"_id": id.as_str(), "expires": {"$gt": to_bson_date(now)}}),
+        )
+        .await?;
         Ok(found.as_ref().map(session_from_document).transpose()?)
     }
 }
@@ -111,13 +124,16 @@ impl BatchRead for ActiveSessions {
 #[async_trait]
 impl SessionRepository for MongoSessionRepository {
     async fn insert(&self, record: SessionRecord) -> Result<(), RepoError> {
-        match self.sessions.insert_one(session_document(&record)).await {
+        match within(
+            self.timeout,
+            self.sessions.insert_one(session_document(&record)),
+        )
+        .await
+        {
             Ok(_) => Ok(()),
             // The only unique key of `sessions` is `_id`.
-            Err(err) => match repo_error(err) {
-                RepoError::Conflict(_) => Err(RepoError::Conflict(ConflictKey::Id)),
-                other => Err(other),
-            },
+            Err(RepoError::Conflict(_)) => Err(RepoError::Conflict(ConflictKey::Id)),
+            Err(other) => Err(other),
         }
     }
 
@@ -149,19 +165,20 @@ impl SessionRepository for MongoSessionRepository {
             }
         }
         change.insert("$set", set);
-        let result = self
-            .sessions
-            .update_one(doc! {"_id": id.as_str(), "expires": {"$gt": now}}, change)
-            .await
-            .map_err(repo_error)?;
+        let result = within(
+            self.timeout,
+            self.sessions
+                .update_one(doc! {"_id": id.as_str(), "expires": {"$gt": now}}, change),
+        )
+        .await?;
         Ok(result.matched_count == 1)
     }
 
     async fn touch(&self, id: &SessionId, touch: Touch) -> Result<bool, RepoError> {
         let now = to_bson_date(touch.now);
-        let result = self
-            .sessions
-            .update_one(
+        let result = within(
+            self.timeout,
+            self.sessions.update_one(
                 doc! {
                     "_id": id.as_str(),
                     "expires": {"$gt": now},
@@ -169,18 +186,19 @@ impl SessionRepository for MongoSessionRepository {
                     "createdAt": {"$gte": to_bson_date(touch.created_since)},
                 },
                 doc! {"$set": {"expires": to_bson_date(touch.expires), "lastModified": now}},
-            )
-            .await
-            .map_err(repo_error)?;
+            ),
+        )
+        .await?;
         Ok(result.matched_count == 1)
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), RepoError> {
-        self.sessions
-            .delete_one(doc! {"_id": id.as_str()})
-            .await
-            .map_err(repo_error)
-            .map(drop)
+        within(
+            self.timeout,
+            self.sessions.delete_one(doc! {"_id": id.as_str()}),
+        )
+        .await
+        .map(drop)
     }
 
     async fn list_for_user(
@@ -188,35 +206,37 @@ impl SessionRepository for MongoSessionRepository {
         user: &UserId,
         now: Timestamp,
     ) -> Result<Vec<SessionRecord>, RepoError> {
-        let docs: Vec<Document> = self
-            .sessions
-            .find(doc! {"userId": user_id_value(user), "expires": {"$gt": to_bson_date(now)}})
-            .sort(doc! {"createdAt": -1})
-            .await
-            .map_err(repo_error)?
-            .try_collect()
-            .await
-            .map_err(repo_error)?;
+        let find = async {
+            self.sessions
+                .find(doc! {"userId": user_id_value(user), "expires": {"$gt": to_bson_date(now)}})
+                .sort(doc! {"createdAt": -1})
+                .await?
+                .try_collect::<Vec<Document>>()
+                .await
+        };
+        let docs = within(self.timeout, find).await?;
         docs.iter()
             .map(|doc| session_from_document(doc).map_err(RepoError::from))
             .collect()
     }
 
     async fn delete_by_public_id(&self, user: &UserId, public_id: &str) -> Result<bool, RepoError> {
-        let result = self
-            .sessions
-            .delete_one(doc! {"userId": user_id_value(user), "session.public_id": public_id})
-            .await
-            .map_err(repo_error)?;
+        let result = within(
+            self.timeout,
+            self.sessions
+                .delete_one(doc! {"userId": user_id_value(user), "session.public_id": public_id}),
+        )
+        .await?;
         Ok(result.deleted_count == 1)
     }
 
     async fn delete_for_user(&self, user: &UserId) -> Result<u64, RepoError> {
-        let result = self
-            .sessions
-            .delete_many(doc! {"userId": user_id_value(user)})
-            .await
-            .map_err(repo_error)?;
+        let result = within(
+            self.timeout,
+            self.sessions
+                .delete_many(doc! {"userId": user_id_value(user)}),
+        )
+        .await?;
         Ok(result.deleted_count)
     }
 }

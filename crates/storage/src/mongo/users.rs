@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use altrion_domain::{
     ConflictKey, Email, Identity, LoginAttempt, NewUser, PasswordHash, Provider, RepoError,
@@ -14,8 +14,8 @@ use mongodb::{
 use super::{
     batch::{find_by_ids, Answer, BatchLimits, BatchRead, Batcher, QueryFailed},
     documents::{identity_document, new_user_document, to_bson_date, user_from_document},
-    errors::repo_error,
-    USERS,
+    gate::{within, IndexGate},
+    StoreLimits, USERS,
 };
 
 /// [`UserRepository`] over the `users` collection. Uniqueness of emails and identities is the
@@ -27,37 +27,53 @@ use super::{
 pub struct MongoUserRepository {
     users: Collection<Document>,
     by_id: Batcher<UsersById>,
+    /// Deadline of every database call.
+    timeout: Duration,
+    /// Refuses writes that rely on a unique index until the indexes are in place.
+    gate: IndexGate,
 }
 
 impl MongoUserRepository {
-    /// The repository over `database.users`.
+    /// The repository over `database.users`, with the default limits and no index gate.
     pub fn new(database: &Database) -> Self {
+        Self::with_limits(database, &StoreLimits::default())
+    }
+
+    /// The repository over `database.users` under `limits`.
+    pub fn with_limits(database: &Database, limits: &StoreLimits) -> Self {
         let users = database.collection(USERS);
         Self {
             by_id: Batcher::new(
                 UsersById {
                     users: users.clone(),
                 },
-                BatchLimits::default(),
+                BatchLimits {
+                    query_timeout: limits.operation_timeout,
+                    ..BatchLimits::default()
+                },
             ),
             users,
+            timeout: limits.operation_timeout,
+            gate: limits.gate.clone(),
         }
     }
 
     async fn find_one(&self, filter: Document) -> Result<Option<User>, RepoError> {
-        let found = self.users.find_one(filter).await.map_err(repo_error)?;
+        let found = within(self.timeout, self.users.find_one(filter)).await?;
         Ok(found.as_ref().map(user_from_document).transpose()?)
     }
 
     /// `update` on the user `id`, returning the document after it; `NotFound` when absent.
     async fn modify(&self, id: &UserId, update: Document) -> Result<Document, RepoError> {
         let oid = object_id(id).ok_or(RepoError::NotFound)?;
-        self.users
-            .find_one_and_update(doc! {"_id": oid}, update)
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(repo_error)?
-            .ok_or(RepoError::NotFound)
+        within(
+            self.timeout,
+            self.users
+                .find_one_and_update(doc! {"_id": oid}, update)
+                .return_document(ReturnDocument::After),
+        )
+        .await?
+        .ok_or(RepoError::NotFound)
     }
 }
 
@@ -112,8 +128,10 @@ fn identity_filter(provider: Provider, subject: &str) -> Document {
 #[async_trait]
 impl UserRepository for MongoUserRepository {
     async fn create(&self, new: NewUser) -> Result<User, RepoError> {
+        // Only the unique index keeps emails unique: refused until it is in place.
+        self.gate.check()?;
         let doc = new_user_document(ObjectId::new(), &new);
-        self.users.insert_one(&doc).await.map_err(repo_error)?;
+        within(self.timeout, self.users.insert_one(&doc)).await?;
         Ok(user_from_document(&doc)?)
     }
 
@@ -164,14 +182,14 @@ impl UserRepository for MongoUserRepository {
         if let Some(until) = attempt.lock_until {
             set.insert("lockedUntil", to_bson_date(until));
         }
-        let result = self
-            .users
-            .update_one(
+        let result = within(
+            self.timeout,
+            self.users.update_one(
                 doc! {"_id": oid, "$and": [failures, unlocked]},
                 doc! {"$set": set},
-            )
-            .await
-            .map_err(repo_error)?;
+            ),
+        )
+        .await?;
         Ok(result.matched_count == 1)
     }
 
@@ -211,29 +229,32 @@ impl UserRepository for MongoUserRepository {
         identity: Identity,
         at: Timestamp,
     ) -> Result<User, RepoError> {
+        // Only the unique index keeps an identity on one account: refused until it is in place.
+        self.gate.check()?;
         let Some(oid) = object_id(id) else {
             return self.missing_user_or_conflict(&identity).await;
         };
         // Pushes only when this user lacks the identity; the unique index refuses it when
         // another user has it.
-        let pushed = self
-            .users
-            .find_one_and_update(
-                doc! {
-                    "_id": oid,
-                    "identities": {"$not": {"$elemMatch": {
-                        "provider": identity.provider.as_str(),
-                        "subject": identity.subject.as_str(),
-                    }}},
-                },
-                doc! {
-                    "$push": {"identities": Bson::Document(identity_document(&identity))},
-                    "$set": {"updatedAt": to_bson_date(at)},
-                },
-            )
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(repo_error)?;
+        let pushed = within(
+            self.timeout,
+            self.users
+                .find_one_and_update(
+                    doc! {
+                        "_id": oid,
+                        "identities": {"$not": {"$elemMatch": {
+                            "provider": identity.provider.as_str(),
+                            "subject": identity.subject.as_str(),
+                        }}},
+                    },
+                    doc! {
+                        "$push": {"identities": Bson::Document(identity_document(&identity))},
+                        "$set": {"updatedAt": to_bson_date(at)},
+                    },
+                )
+                .return_document(ReturnDocument::After),
+        )
+        .await?;
         match pushed {
             Some(doc) => Ok(user_from_document(&doc)?),
             // Either the user already has it (a no-op) or there is no such user.
@@ -252,25 +273,26 @@ impl UserRepository for MongoUserRepository {
     ) -> Result<Unlinked, RepoError> {
         let oid = object_id(id).ok_or(RepoError::NotFound)?;
         let name = provider.as_str();
-        let removed = self
-            .users
-            .find_one_and_update(
-                doc! {
-                    "_id": oid,
-                    "identities.provider": name,
-                    "$or": [
-                        {"password": {"$exists": true}},
-                        {"identities": {"$elemMatch": {"provider": {"$ne": name}}}},
-                    ],
-                },
-                doc! {
-                    "$pull": {"identities": {"provider": name}},
-                    "$set": {"updatedAt": to_bson_date(at)},
-                },
-            )
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(repo_error)?;
+        let removed = within(
+            self.timeout,
+            self.users
+                .find_one_and_update(
+                    doc! {
+                        "_id": oid,
+                        "identities.provider": name,
+                        "$or": [
+                            {"password": {"$exists": true}},
+                            {"identities": {"$elemMatch": {"provider": {"$ne": name}}}},
+                        ],
+                    },
+                    doc! {
+                        "$pull": {"identities": {"provider": name}},
+                        "$set": {"updatedAt": to_bson_date(at)},
+                    },
+                )
+                .return_document(ReturnDocument::After),
+        )
+        .await?;
         if let Some(doc) = removed {
             return Ok(Unlinked::Removed(Box::new(user_from_document(&doc)?)));
         }
@@ -309,11 +331,7 @@ impl UserRepository for MongoUserRepository {
         let Some(oid) = object_id(id) else {
             return Ok(false);
         };
-        let result = self
-            .users
-            .delete_one(doc! {"_id": oid})
-            .await
-            .map_err(repo_error)?;
+        let result = within(self.timeout, self.users.delete_one(doc! {"_id": oid})).await?;
         Ok(result.deleted_count == 1)
     }
 }
