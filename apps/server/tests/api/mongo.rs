@@ -74,6 +74,21 @@ impl Backend {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+        // Ready means the unique indexes are in place (writes relying on them answer 503
+        // before): wait for it, bounded, as a load balancer would.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let ready = client
+                .get(format!("{address}/api/ready"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never ready");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let sessions = std::sync::Arc::new(altrion_storage::memory::MemorySessionRepository::new());
         (
             TestApp {
