@@ -1,5 +1,6 @@
 // Altrion demo page: sign up, log in (JWT kept in localStorage), OAuth buttons, current user,
-// linking and unlinking providers (with re-authentication), log out. No framework, no build step, no inline script (works under `script-src 'self'`).
+// linking and unlinking providers (with re-authentication), the sessions a user is signed in
+// with (and ending one), changing the password, deleting the account, log out. No framework, no build step, no inline script (works under `script-src 'self'`).
 (function () {
   'use strict';
 
@@ -34,6 +35,7 @@
     forbidden_origin: 'This request came from a page that may not act for you.',
     reauthentication_required: 'Please confirm it is you: enter your current password (or sign in again if your account has none).',
     last_sign_in_method: 'This is your only way to sign in; link another one or set a password first.',
+    session_not_found: 'That session has already ended.',
     // Client-side conditions
     network: 'Cannot reach the server. Check your connection and try again.'
   };
@@ -42,6 +44,8 @@
 
   var apiBase = readApiBase();
   var el = {};
+  // Bumped on every sessions request and on sign-out: a late answer for an older one is ignored.
+  var sessionsSeq = 0;
 
   function $(id) {
     return document.getElementById(id);
@@ -269,14 +273,293 @@
       })
       .join(', ');
     renderLinks(providers);
+    renderSelfService(providers);
     setState('signed-in');
+    loadSessions();
   }
 
   function showSignedOut() {
     el.userName.textContent = '';
     el.userEmail.textContent = '';
     el.userProviders.textContent = '';
+    sessionsSeq++;
+    el.sessions.textContent = '';
+    el.sessionsStatus.textContent = '';
+    el.passwordForm.reset();
+    clearFieldErrors(el.passwordForm);
+    el.deleteForm.reset();
+    hideDeleteConfirm();
     setState('signed-out');
+  }
+
+  // ---- self-service: sessions, password, account ----
+
+  // Every self-service call sends both credentials: the JWT (if any) and the session cookie.
+  function authed(json) {
+    var options = { token: getToken(), credentials: 'include' };
+    if (json !== undefined) {
+      options.json = json;
+    }
+    return options;
+  }
+
+  // A 401 means this sign-in ended meanwhile (revoked, expired): show who, if anyone, is
+  // signed in now, then say why the action failed.
+  function showFailure(result) {
+    if (result.status === 401) {
+      return loadCurrentUser().then(function () {
+        showError(result);
+      });
+    }
+    showError(result);
+    return Promise.resolve();
+  }
+
+  function renderSelfService(providers) {
+    var hasPassword = providers.indexOf('local') !== -1;
+    el.passwordCurrentField.hidden = !hasPassword;
+    el.passwordTitle.textContent = hasPassword ? 'Change password' : 'Set a password';
+    el.passwordSubmit.textContent = hasPassword ? 'Change password' : 'Set password';
+    el.passwordIntro.textContent = hasPassword
+      ? ''
+      : 'Your account has no password yet. You can set one within 10 minutes of signing in, then log in with your email too.';
+    el.passwordIntro.hidden = hasPassword;
+    el.deletePasswordField.hidden = !hasPassword;
+    hideDeleteConfirm();
+  }
+
+  // A short name for a user agent ("Chrome on Linux"); the full string goes in the title.
+  function describeAgent(agent) {
+    if (!agent) {
+      return 'Unknown device';
+    }
+    var browsers = [
+      [/Edg\//, 'Edge'], [/OPR\//, 'Opera'], [/Firefox\//, 'Firefox'],
+      [/Chrom(e|ium)\//, 'Chrome'], [/Safari\//, 'Safari']
+    ];
+    var systems = [
+      [/Android/, 'Android'], [/iPhone|iPad|iPod/, 'iOS'], [/Windows/, 'Windows'],
+      [/Mac OS X|Macintosh/, 'macOS'], [/CrOS/, 'ChromeOS'], [/Linux/, 'Linux']
+    ];
+    function first(list) {
+      for (var i = 0; i < list.length; i++) {
+        if (list[i][0].test(agent)) {
+          return list[i][1];
+        }
+      }
+      return null;
+    }
+    var browser = first(browsers);
+    var system = first(systems);
+    if (!browser) {
+      return agent.length > 60 ? agent.slice(0, 57) + '…' : agent;
+    }
+    return system ? browser + ' on ' + system : browser;
+  }
+
+  function timeAgo(iso) {
+    var then = Date.parse(iso);
+    if (!isFinite(then)) {
+      return 'unknown';
+    }
+    var seconds = Math.round((Date.now() - then) / 1000);
+    if (seconds < 60) {
+      return 'just now';
+    }
+    var units = [[86400, 'day'], [3600, 'hour'], [60, 'minute']];
+    for (var i = 0; i < units.length; i++) {
+      var n = Math.floor(seconds / units[i][0]);
+      if (n >= 1) {
+        return n + ' ' + units[i][1] + (n === 1 ? '' : 's') + ' ago';
+      }
+    }
+    return 'just now';
+  }
+
+  function textElement(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    node.textContent = text;
+    return node;
+  }
+
+  function renderSessions(sessions) {
+    el.sessions.textContent = '';
+    if (!sessions.length) {
+      el.sessionsStatus.textContent =
+        'No browser sessions. Signing in with email and password keeps no session on the server: this page holds a token instead.';
+      el.sessionsStatus.hidden = false;
+      return;
+    }
+    el.sessionsStatus.textContent = '';
+    el.sessionsStatus.hidden = true;
+    sessions.forEach(function (session, index) {
+      var item = document.createElement('li');
+      item.setAttribute('data-testid', 'session-' + index);
+      item.setAttribute('data-session-id', session.id);
+      item.setAttribute('data-current', session.current ? 'true' : 'false');
+
+      var about = document.createElement('div');
+      var device = textElement('p', 'session-device', describeAgent(session.user_agent));
+      device.title = session.user_agent || '';
+      device.setAttribute('data-testid', 'session-device-' + index);
+      if (session.current) {
+        var badge = textElement('span', 'badge', 'This device');
+        badge.setAttribute('data-testid', 'session-current');
+        device.appendChild(document.createTextNode(' '));
+        device.appendChild(badge);
+      }
+      about.appendChild(device);
+
+      var meta = textElement('p', 'session-meta', '');
+      meta.appendChild(document.createTextNode((session.ip || 'Unknown address') + ' · last seen '));
+      var seen = textElement('time', '', timeAgo(session.last_seen_at));
+      seen.setAttribute('datetime', session.last_seen_at);
+      var when = new Date(session.last_seen_at);
+      seen.title = isFinite(when.getTime()) ? when.toLocaleString() : '';
+      meta.appendChild(seen);
+      meta.setAttribute('data-testid', 'session-meta-' + index);
+      about.appendChild(meta);
+      item.appendChild(about);
+
+      if (!session.current) {
+        var revoke = textElement('button', '', 'Sign out');
+        revoke.type = 'button';
+        revoke.setAttribute('data-testid', 'revoke-' + index);
+        revoke.setAttribute('data-session-id', session.id);
+        revoke.setAttribute('aria-label', 'Sign out ' + describeAgent(session.user_agent) + ' (' + (session.ip || 'unknown address') + ')');
+        item.appendChild(revoke);
+      }
+      el.sessions.appendChild(item);
+    });
+  }
+
+  function loadSessions() {
+    var seq = ++sessionsSeq;
+    el.sessionsPanel.setAttribute('aria-busy', 'true');
+    return request('GET', '/api/auth/sessions', authed()).then(function (result) {
+      if (seq !== sessionsSeq) {
+        return;
+      }
+      el.sessionsPanel.setAttribute('aria-busy', 'false');
+      if (result.ok && result.body && Array.isArray(result.body.sessions)) {
+        renderSessions(result.body.sessions);
+        return;
+      }
+      el.sessions.textContent = '';
+      el.sessionsStatus.textContent = 'Could not load your sessions.';
+      el.sessionsStatus.hidden = false;
+      if (result.status === 401) {
+        return showFailure(result);
+      }
+    });
+  }
+
+  function onRevokeButton(event) {
+    var button = event.target.closest('button[data-session-id]');
+    if (!button) {
+      return;
+    }
+    clearMessage();
+    button.disabled = true;
+    var id = button.getAttribute('data-session-id');
+    request('DELETE', '/api/auth/sessions/' + encodeURIComponent(id), authed()).then(function (result) {
+      if (result.ok) {
+        loadSessions().then(function () {
+          showNotice('That device is signed out.');
+        });
+        return;
+      }
+      button.disabled = false;
+      if (result.status === 404) {
+        // Already gone (expired, or ended elsewhere): show the list as it is now.
+        loadSessions();
+        showMessage('not_found', MESSAGES.session_not_found);
+        return;
+      }
+      showFailure(result);
+    });
+  }
+
+  function onChangePassword(event) {
+    event.preventDefault();
+    var form = el.passwordForm;
+    clearMessage();
+    clearFieldErrors(form);
+    var payload = { new_password: el.passwordNew.value };
+    if (!el.passwordCurrentField.hidden && el.passwordCurrent.value) {
+      payload.current_password = el.passwordCurrent.value;
+    }
+    var hadPassword = !el.passwordCurrentField.hidden;
+    setBusy(form, true);
+    request('POST', '/api/auth/password', authed(payload)).then(function (result) {
+      setBusy(form, false);
+      if (result.ok && result.body && result.body.token) {
+        setToken(result.body.token);
+        form.reset();
+        showUser(result.body.user);
+        showNotice(hadPassword
+          ? 'Your password is changed. Every other device is signed out.'
+          : 'Your password is set. Every other device is signed out.');
+        return;
+      }
+      showFailure(result);
+      var code = result.error && result.error.code;
+      var first = showFieldErrors(form, result.error && result.error.fields);
+      if (code === 'reauthentication_required' && hadPassword) {
+        el.passwordCurrent.setAttribute('aria-invalid', 'true');
+        first = el.passwordCurrent;
+      }
+      if (first) {
+        first.focus();
+      }
+    });
+  }
+
+  function hideDeleteConfirm() {
+    el.deleteConfirmBox.hidden = true;
+    el.deleteStart.hidden = false;
+  }
+
+  function onDeleteStart() {
+    clearMessage();
+    el.deleteStart.hidden = true;
+    el.deleteConfirmBox.hidden = false;
+    el.deleteCancel.focus();
+  }
+
+  function onDeleteCancel() {
+    hideDeleteConfirm();
+    el.deleteStart.focus();
+  }
+
+  function onDeleteConfirm(event) {
+    event.preventDefault();
+    if (el.deleteConfirmBox.hidden) {
+      // Enter in the password field: ask first.
+      onDeleteStart();
+      return;
+    }
+    clearMessage();
+    var password = el.deletePasswordField.hidden ? '' : el.deletePassword.value;
+    setBusy(el.deleteForm, true);
+    request('DELETE', '/api/auth/account', authed(password ? { password: password } : {})).then(function (result) {
+      setBusy(el.deleteForm, false);
+      if (result.ok) {
+        forgetToken();
+        showSignedOut();
+        showNotice('Your account is deleted. You are signed out.');
+        $('login-email').focus();
+        return;
+      }
+      hideDeleteConfirm();
+      showFailure(result);
+      if (result.error && result.error.code === 'reauthentication_required' && !el.deletePasswordField.hidden) {
+        el.deletePassword.focus();
+      }
+    });
   }
 
   // ---- flows ----
@@ -402,6 +685,22 @@
     el.logout = $('logout');
     el.linksForm = $('links-form');
     el.reauthField = $('reauth-field');
+    el.sessionsPanel = $('sessions-panel');
+    el.sessionsStatus = $('sessions-status');
+    el.sessions = $('sessions');
+    el.passwordForm = $('password-form');
+    el.passwordTitle = $('password-title');
+    el.passwordIntro = $('password-intro');
+    el.passwordCurrentField = $('password-current-field');
+    el.passwordCurrent = $('password-current');
+    el.passwordNew = $('password-new');
+    el.passwordSubmit = $('password-submit');
+    el.deleteForm = $('delete-form');
+    el.deletePasswordField = $('delete-password-field');
+    el.deletePassword = $('delete-password');
+    el.deleteStart = $('delete-start');
+    el.deleteConfirmBox = $('delete-confirm-box');
+    el.deleteCancel = $('delete-cancel');
 
     el.signedInTitle.setAttribute('tabindex', '-1');
     $('oauth-google').href = apiUrl('/api/auth/google');
@@ -414,6 +713,11 @@
     el.linksForm.addEventListener('submit', function (event) {
       event.preventDefault();
     });
+    el.sessions.addEventListener('click', onRevokeButton);
+    el.passwordForm.addEventListener('submit', onChangePassword);
+    el.deleteForm.addEventListener('submit', onDeleteConfirm);
+    el.deleteStart.addEventListener('click', onDeleteStart);
+    el.deleteCancel.addEventListener('click', onDeleteCancel);
 
     consumeOAuthResult();
     loadCurrentUser();

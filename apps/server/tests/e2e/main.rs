@@ -32,3 +32,4 @@ mod cookie_session;
 mod oauth_login;
 mod oauth_return;
 mod screenshots;
+mod self_service;
