@@ -33,6 +33,7 @@
     invalid_redirect: 'The sign-in was asked to return to an address that is not allowed.',
     unavailable: 'Sign-in is temporarily unavailable. Please try again shortly.',
     forbidden_origin: 'This request came from a page that may not act for you.',
+    request_timeout: 'The request took too long to arrive. Please try again.',
     reauthentication_required: 'Please confirm it is you: enter your current password (or sign in again if your account has none).',
     last_sign_in_method: 'This is your only way to sign in; link another one or set a password first.',
     session_not_found: 'That session has already ended.',
