@@ -119,6 +119,7 @@ pub(crate) struct PasswordBody {
     /// one within 10 minutes of signing in.
     current_password: Option<String>,
     /// 8..=128 characters, not the email, not easily guessed.
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }
 

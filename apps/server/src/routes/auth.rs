@@ -79,23 +79,24 @@ pub(crate) struct MeBody {
 /// Sign-up input.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct SignupBody {
-    /// 1..=100 characters after trimming.
-    #[schema(example = "Ada Lovelace")]
+    /// 1..=100 characters after trimming; no control or invisible format characters.
+    #[schema(example = "Ada Lovelace", min_length = 1, max_length = 100)]
     name: String,
-    /// Trimmed and lower-cased.
-    #[schema(example = "ada@example.com")]
+    /// Trimmed and lower-cased; at most 254 characters.
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     email: String,
-    /// 8..=128 characters, any Unicode, not the email.
-    #[schema(example = "correct horse battery")]
+    /// 8..=128 characters, any Unicode, not the email, not easily guessed (zxcvbn ≥ 2).
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
     password: String,
 }
 
 /// Login input.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct LoginBody {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email)]
     email: String,
-    #[schema(example = "correct horse battery")]
+    /// Longer than 1,024 bytes is refused without hashing.
+    #[schema(example = "correct horse battery", max_length = 1024)]
     password: String,
 }
 

@@ -119,6 +119,18 @@ mod tests {
     }
 
     #[test]
+    fn request_bodies_carry_the_validation_rules() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let signup = &doc["components"]["schemas"]["SignupBody"]["properties"];
+        assert_eq!(signup["password"]["minLength"], 8, "{signup}");
+        assert_eq!(signup["password"]["maxLength"], 128);
+        assert_eq!(signup["name"]["maxLength"], 100);
+        assert_eq!(signup["email"]["format"], "email");
+        let change = &doc["components"]["schemas"]["PasswordBody"]["properties"];
+        assert_eq!(change["new_password"]["minLength"], 8, "{change}");
+    }
+
+    #[test]
     fn every_documented_error_code_is_in_the_api_reference() {
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
         let reference = include_str!("../../../../docs/api.md");

@@ -115,3 +115,46 @@ async fn cors_allows_only_the_frontend_origin_with_credentials() {
     let other = preflight("https://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+/// The link route parses its body like every other: a body that is not JSON, the wrong
+/// content type or an oversized body is an error, never a `200`.
+#[tokio::test]
+async fn the_link_route_refuses_bad_bodies() {
+    let app = crate::helpers::spawn_app().await;
+    let signup: serde_json::Value = app
+        .post_json(
+            "/api/auth/signup",
+            &serde_json::json!({"name": "Ada", "email": "ada@example.com", "password": "correct horse battery"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = signup["token"].as_str().unwrap();
+    let send = |content_type: &'static str, body: String| {
+        app.client
+            .post(app.url("/api/auth/github/link"))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let cases = [
+        (
+            "application/json",
+            "{not json".to_owned(),
+            400,
+            "malformed_json",
+        ),
+        ("text/plain", "{}".to_owned(), 415, "unsupported_media_type"),
+        (
+            "application/json",
+            format!("{{\"password\":\"{}\"}}", "x".repeat(20_000)),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (content_type, body, status, code) in cases {
+        crate::helpers::assert_error(send(content_type, body).await.unwrap(), status, code).await;
+    }
+}
