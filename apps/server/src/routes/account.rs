@@ -1,8 +1,8 @@
 //! Self-service: the sessions a user is signed in with, changing the password, deleting the
 //! account.
 
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use altrion_session::{AuthSession, Device};
+use actix_web::{web, HttpRequest, HttpResponse};
+use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -160,17 +160,7 @@ pub async fn change_password(
         .await?;
     // Every session was deleted; the browser that asked stays signed in, under a new id.
     if matches!(session.current_user(), Ok(Some(_))) {
-        let ip = client.of_request(&req).to_string();
-        let device = Device {
-            user_agent: req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok()),
-            ip: Some(&ip),
-        };
-        session
-            .log_in(&changed.user.id, state.clock.now(), &device)
-            .map_err(ApiError::internal)?;
+        super::log_in(&session, &state, &client, &req, &changed.user.id)?;
     }
     Ok(HttpResponse::Ok().json(TokenBody::from(changed)))
 }

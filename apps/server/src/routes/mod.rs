@@ -16,6 +16,28 @@ pub use auth::UserBody;
 
 use crate::{client_ip::ClientIp, error};
 
+/// Signs `user` into the request's session (a new id), recording the browser's user agent and
+/// address for the sessions list.
+fn log_in(
+    session: &altrion_session::AuthSession,
+    state: &crate::state::AppState,
+    client: &ClientIp,
+    req: &actix_web::HttpRequest,
+    user: &altrion_domain::UserId,
+) -> Result<(), error::ApiError> {
+    let ip = client.of_request(req).to_string();
+    let device = altrion_session::Device {
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+        ip: Some(&ip),
+    };
+    session
+        .log_in(user, state.clock.now(), &device)
+        .map_err(error::ApiError::internal)
+}
+
 /// A resource whose unmatched methods get the JSON 405, with `Allow` naming `method`.
 fn resource(path: &str, method: &str) -> Resource {
     let allow = method.to_ascii_uppercase();

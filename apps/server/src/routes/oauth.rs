@@ -4,7 +4,7 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use altrion_auth::OAuthError;
 use altrion_domain::Provider;
-use altrion_session::{AuthSession, Device};
+use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -221,17 +221,7 @@ pub async fn callback(
         .await
     {
         Ok(signed_in) => {
-            let ip = client.of_request(&req).to_string();
-            let device = Device {
-                user_agent: req
-                    .headers()
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok()),
-                ip: Some(&ip),
-            };
-            session
-                .log_in(&signed_in.user.id, state.clock.now(), &device)
-                .map_err(ApiError::internal)?;
+            super::log_in(&session, &state, &client, &req, &signed_in.user.id)?;
             Ok(found(signed_in.redirect_to.as_str())
                 .cookie(flows.removal())
                 .finish())
