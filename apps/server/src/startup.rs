@@ -337,12 +337,17 @@ fn ip_limit(settings: &Settings, client_ip: ClientIp) -> Result<routes::IpLimit,
                 if Arc::strong_count(&limiter) == 1 {
                     return;
                 }
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
+                prune(&limiter);
             }
         });
     }
     Ok(config)
+}
+
+/// Drops the buckets of clients whose quota has fully refilled: they hold no state worth keeping.
+fn prune(limiter: &actix_governor::governor::DefaultKeyedRateLimiter<std::net::IpAddr>) {
+    limiter.retain_recent();
+    limiter.shrink_to_fit();
 }
 
 fn run(
@@ -456,6 +461,27 @@ mod tests {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         crate::settings::load_from(&vars, Path::new("/nonexistent-config-dir")).unwrap()
+    }
+
+    /// 100,000 distinct addresses, each seen once: once their buckets have refilled, pruning
+    /// leaves nothing behind, so the limiter's memory follows recent clients only.
+    #[actix_web::test]
+    async fn pruning_forgets_addresses_whose_quota_refilled() {
+        let client_ip = ClientIp {
+            trusted_hops: 0,
+            ipv6_prefix_len: 64,
+        };
+        // A bucket refills in about 14 ns at this rate: by the time 100,000 keys are in, the
+        // first ones are full again, and after the last one is checked all are.
+        let config = ip_limit(&with_per_minute(&u32::MAX.to_string()), client_ip).unwrap();
+        let limiter = config.limiter().clone();
+        for n in 0..100_000_u32 {
+            let ip = std::net::IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+            assert!(limiter.check_key(&ip).is_ok());
+        }
+        assert_eq!(limiter.len(), 100_000);
+        prune(&limiter);
+        assert!(limiter.is_empty());
     }
 
     #[test]
