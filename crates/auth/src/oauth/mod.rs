@@ -253,11 +253,6 @@ impl OAuthService {
         redirect::with_error(redirect_to.unwrap_or(self.redirects.frontend()), code)
     }
 
-    /// The frontend URL, the default post-sign-in target.
-    pub fn frontend_url(&self) -> &Url {
-        self.redirects.frontend()
-    }
-
     /// The user a pending link is for, if it still may complete: the user exists and has not
     /// logged out everywhere since the link was started.
     async fn still_linking(

@@ -31,7 +31,8 @@ pub(crate) async fn fetch(
 ) -> Result<Profile, OAuthError> {
     match provider {
         Provider::Github => github(http, profile_url, token).await,
-        _ => google(http, profile_url, token).await,
+        Provider::Google => google(http, profile_url, token).await,
+        Provider::Local => Err(OAuthError::internal("local is not an OAuth provider")),
     }
 }
 
