@@ -80,7 +80,8 @@ check-layers:
 	check altrion-auth 'mongodb|bson|actix.*|altrion-storage|altrion-session|altrion-server'; \
 	check altrion-session 'mongodb|bson|altrion-storage|altrion-auth|altrion-server'; \
 	check altrion-server 'altrion-mock-oauth|altrion-mongo-embedded'; \
-	check altrion-cli 'altrion-mock-oauth|altrion-mongo-embedded'; \
+	check altrion-config 'actix.*|altrion-auth|altrion-session|altrion-server|altrion-mongo-embedded'; \
+	check altrion-cli 'actix-web|altrion-server|altrion-mock-oauth|altrion-mongo-embedded'; \
 	exit $$fail
 
 ## db-check / db-cleanup / db-migrate: the admin CLI on the configured database

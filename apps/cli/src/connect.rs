@@ -10,8 +10,8 @@ use std::{
     time::Duration,
 };
 
+use altrion_config::DatabaseSettings;
 use altrion_domain::Readiness;
-use altrion_server::settings::DatabaseSettings;
 use altrion_storage::{mongo::MongoReadiness, Database};
 use anyhow::{bail, Context};
 use secrecy::ExposeSecret;
@@ -90,7 +90,7 @@ pub async fn connect(target: &Target, settings: &DatabaseSettings) -> anyhow::Re
 
     // The server's options, with a short wait: an operator should hear about an unreachable
     // database within seconds.
-    let mut options = altrion_server::database::mongo_options(settings, uri.clone());
+    let mut options = settings.mongo_options(uri.clone());
     options.app_name = format!("{}-cli", settings.app_name);
     options.connect_timeout = options.connect_timeout.min(MAX_WAIT);
     options.server_selection_timeout = options.server_selection_timeout.min(MAX_WAIT);

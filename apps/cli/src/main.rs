@@ -1,8 +1,8 @@
 //! `altrion`: the admin CLI. Loads the same configuration as the server (`.env`, environment,
 //! `config/`), then runs `db check`, `db cleanup` or `db migrate` against its database.
 //!
-//! It talks to MongoDB only through `altrion-storage`; it must not depend on HTTP crates beyond
-//! what `altrion-server`'s settings module pulls in.
+//! It reads the settings through `altrion-config` and talks to MongoDB only through
+//! `altrion-storage`; it must not depend on actix-web or the server (`make check-layers`).
 
 mod cli;
 mod commands;

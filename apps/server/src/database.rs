@@ -9,15 +9,11 @@ use altrion_storage::embedded::EmbeddedDatabase;
 use altrion_storage::{
     memory::{MemoryReadiness, MemorySessionRepository, MemoryUserRepository},
     migrations::{self, MigrationError},
-    IndexGate, MongoConnector, MongoOptions, MongoStores,
+    IndexGate, MongoConnector, MongoStores,
 };
 use secrecy::ExposeSecret;
 
-use crate::{
-    settings::{DatabaseSettings, Settings},
-    state::Stores,
-    StartupError,
-};
+use crate::{settings::Settings, state::Stores, StartupError};
 
 /// The stores and, for `embedded:` URIs, the database server running inside this process.
 pub struct Database {
@@ -64,7 +60,7 @@ impl Database {
         // Closed until the migrations have succeeded: until then `/api/ready` answers 503 and
         // sign-ups and linking are refused, since only the unique indexes keep them unique.
         let gate = IndexGate::closed(NOT_YET);
-        let connector = MongoConnector::new(&mongo_options(db, uri))
+        let connector = MongoConnector::new(&db.mongo_options(uri))
             .await
             .map_err(|e| StartupError::Database(e.to_string()))?
             .gated(gate.clone());
@@ -132,21 +128,6 @@ impl Embedded {
     async fn shutdown(self) -> Result<(), StartupError> {
         match self {}
     }
-}
-
-/// Driver options from the settings; `uri` is the resolved connection string.
-pub fn mongo_options(db: &DatabaseSettings, uri: String) -> MongoOptions {
-    let mut options = MongoOptions::new(uri, db.name.clone());
-    options.app_name = db.app_name.clone();
-    options.connect_timeout = db.connect_timeout();
-    options.server_selection_timeout = db.server_selection_timeout();
-    options.retry_writes = db.retry_writes;
-    options.operation_timeout = db.operation_timeout();
-    // A readiness probe answers within the operation deadline too.
-    options.ping_timeout = options.ping_timeout.min(options.operation_timeout);
-    // Validated with the settings, so the fallback is never taken.
-    options.write_concern = db.write_concern.parse().unwrap_or(options.write_concern);
-    options
 }
 
 /// The gate's reason before the first migration attempt has succeeded.

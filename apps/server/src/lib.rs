@@ -14,7 +14,8 @@ pub mod origin;
 pub mod pending;
 pub mod request_id;
 pub mod routes;
-pub mod settings;
+/// The settings, from `altrion-config` (one home for configuration, shared with the CLI).
+pub use altrion_config as settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

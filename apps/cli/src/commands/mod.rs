@@ -20,7 +20,7 @@ pub(crate) fn email(raw: &str) -> anyhow::Result<altrion_domain::Email> {
 /// Loads the settings, connects, and runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Only the database settings: the CLI needs no secret.
-    let database = altrion_server::settings::load_database()?;
+    let database = altrion_config::load_database()?;
     let target = connect::Target::from_settings(&database)?;
     let db = connect::connect(&target, &database).await?;
     match cli.command {

@@ -1,5 +1,10 @@
-//! Typed, layered configuration: built-in defaults < `config/{default,<APP_ENV>}.toml` < `.env`
-//! < environment (conventional names such as `JWT_SECRET`, then `APP__SECTION__KEY`).
+//! Altrion's typed, layered configuration — one home for every setting of the server and the
+//! `altrion` CLI: built-in defaults < `config/{default,<APP_ENV>}.toml` < `.env` < environment
+//! (conventional names such as `JWT_SECRET`, then `APP__SECTION__KEY`), validation that names
+//! each bad setting, and the options each component is built from.
+//!
+//! Depends on the storage crate (for its options) and on no HTTP crate, so the CLI links no
+//! web stack.
 
 mod load;
 mod validate;
@@ -113,6 +118,21 @@ pub struct DatabaseSettings {
 }
 
 impl DatabaseSettings {
+    /// The driver options for `uri` (the resolved connection string) from these settings.
+    pub fn mongo_options(&self, uri: String) -> altrion_storage::MongoOptions {
+        let mut options = altrion_storage::MongoOptions::new(uri, self.name.clone());
+        options.app_name = self.app_name.clone();
+        options.connect_timeout = self.connect_timeout();
+        options.server_selection_timeout = self.server_selection_timeout();
+        options.retry_writes = self.retry_writes;
+        options.operation_timeout = self.operation_timeout();
+        // A readiness probe answers within the operation deadline too.
+        options.ping_timeout = options.ping_timeout.min(options.operation_timeout);
+        // Validated with the settings, so the fallback is never taken.
+        options.write_concern = self.write_concern.parse().unwrap_or(options.write_concern);
+        options
+    }
+
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_millis(self.connect_timeout_ms)
     }

@@ -339,7 +339,7 @@ fn debug_output_redacts_secrets() {
 
 /// Every variable `.env.example` mentions, commented or not.
 fn example_keys() -> (BTreeSet<String>, HashMap<String, String>) {
-    let text = include_str!("../../../../.env.example");
+    let text = include_str!("../../../.env.example");
     let mut keys = BTreeSet::new();
     let mut active = HashMap::new();
     for line in text.lines() {
