@@ -76,18 +76,22 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     /// [`RepoError::NotFound`] when the user does not exist.
     async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError>;
 
-    /// Links another provider identity to an existing user; returns the updated user.
-    /// Linking an identity the user already has is a no-op.
+    /// Links another provider identity to an existing user whose `token_version` is still
+    /// `token_version`, in one conditional write: a "log out everywhere" that bumped the version
+    /// in between cancels the link, however the two race. Returns the updated user. Linking an
+    /// identity the user already has is a no-op.
     ///
     /// # Errors
-    /// [`RepoError::NotFound`] when the user does not exist;
-    /// [`RepoError::Conflict`] with [`ConflictKey::Identity`](crate::ConflictKey::Identity) when
-    /// another user already has this identity.
+    /// [`RepoError::NotFound`] when the user does not exist or no longer has that token
+    /// version; [`RepoError::Conflict`] with
+    /// [`ConflictKey::Identity`](crate::ConflictKey::Identity) when another user already has
+    /// this identity.
     async fn link_identity(
         &self,
         id: &UserId,
         identity: Identity,
         at: Timestamp,
+        token_version: i64,
     ) -> Result<User, RepoError>;
 
     /// Removes every identity of `provider` from the user, in one conditional write that only

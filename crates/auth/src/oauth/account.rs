@@ -1,11 +1,11 @@
 //! From a provider profile to a user: sign in, link, or create — never a silent merge.
 
 use altrion_domain::{
-    ConflictKey, DisplayName, Identity, NewUser, Provider, RepoError, Timestamp, User, UserId,
+    ConflictKey, DisplayName, Identity, NewUser, Provider, RepoError, Timestamp, User,
     UserRepository,
 };
 
-use super::{profile::Profile, OAuthError};
+use super::{profile::Profile, LinkingUser, OAuthError, StateProblem};
 
 /// The user the profile resolves to, and whether it was created or linked.
 pub(crate) struct Resolved {
@@ -24,13 +24,13 @@ pub(crate) async fn resolve(
     users: &dyn UserRepository,
     provider: Provider,
     profile: Profile,
-    linking: Option<UserId>,
+    linking: Option<LinkingUser>,
     now: Timestamp,
 ) -> Result<Resolved, OAuthError> {
     if let Some(user) = users.find_by_identity(provider, &profile.subject).await? {
         return match linking {
-            Some(id) if id != user.id => {
-                tracing::info!(%provider, user_id = %id, "link refused: identity belongs to another user");
+            Some(linking) if linking.id != user.id => {
+                tracing::info!(%provider, user_id = %linking.id, "link refused: identity belongs to another user");
                 Err(OAuthError::AccountExists)
             }
             _ => Ok(Resolved {
@@ -47,8 +47,8 @@ pub(crate) async fn resolve(
         email_verified: profile.email_verified,
         linked_at: now,
     };
-    if let Some(id) = linking {
-        return link(users, &id, identity, now).await;
+    if let Some(linking) = linking {
+        return link(users, &linking, identity, now).await;
     }
 
     let Some(email) = profile.email.clone().filter(|_| profile.email_verified) else {
@@ -103,12 +103,15 @@ pub(crate) async fn resolve(
 
 async fn link(
     users: &dyn UserRepository,
-    id: &UserId,
+    linking: &LinkingUser,
     identity: Identity,
     now: Timestamp,
 ) -> Result<Resolved, OAuthError> {
     let provider = identity.provider;
-    match users.link_identity(id, identity, now).await {
+    match users
+        .link_identity(&linking.id, identity, now, linking.token_version)
+        .await
+    {
         Ok(user) => {
             tracing::info!(%provider, user_id = %user.id, "identity linked");
             Ok(Resolved {
@@ -118,8 +121,12 @@ async fn link(
             })
         }
         Err(RepoError::Conflict(_)) => Err(OAuthError::AccountExists),
-        // The signed-in user was deleted meanwhile: their session no longer means anything.
-        Err(RepoError::NotFound) => Err(OAuthError::internal("linking user no longer exists")),
+        // The user logged out everywhere (or was deleted) since the link started: the pending
+        // link died with their tokens, decided by the write itself.
+        Err(RepoError::NotFound) => {
+            tracing::warn!(user_id = %linking.id, "pending link cancelled by log out everywhere");
+            Err(OAuthError::InvalidState(StateProblem::Revoked))
+        }
         Err(e) => Err(e.into()),
     }
 }

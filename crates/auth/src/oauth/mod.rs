@@ -221,15 +221,11 @@ impl OAuthService {
             .ok_or_else(|| OAuthError::provider("callback without a code"))?;
         let token: AccessToken = client.exchange(&self.http, code, flow.verifier).await?;
         let profile = profile::fetch(&self.http, provider, &client.profile_url, &token).await?;
-        let linking = match flow.linking {
-            Some(linking) => Some(self.still_linking(linking).await?),
-            None => None,
-        };
         let resolved = account::resolve(
             self.users.as_ref(),
             provider,
             profile,
-            linking,
+            flow.linking,
             self.clock.now(),
         )
         .await?;
@@ -251,21 +247,6 @@ impl OAuthService {
     /// validated) or the frontend URL, with `?error=<code>`.
     pub fn error_redirect(&self, code: &str, redirect_to: Option<&Url>) -> Url {
         redirect::with_error(redirect_to.unwrap_or(self.redirects.frontend()), code)
-    }
-
-    /// The user a pending link is for, if it still may complete: the user exists and has not
-    /// logged out everywhere since the link was started.
-    async fn still_linking(
-        &self,
-        linking: LinkingUser,
-    ) -> Result<altrion_domain::UserId, OAuthError> {
-        match self.users.find_by_id(&linking.id).await? {
-            Some(user) if user.token_version == linking.token_version => Ok(user.id),
-            _ => {
-                tracing::warn!(user_id = %linking.id, "pending link cancelled by log out everywhere");
-                Err(OAuthError::InvalidState(StateProblem::Revoked))
-            }
-        }
     }
 
     fn client(&self, provider: Provider) -> Result<&ProviderClient, OAuthError> {

@@ -299,9 +299,12 @@ impl UserRepository for FlakyUsers {
         id: &UserId,
         identity: Identity,
         at: Timestamp,
+        token_version: i64,
     ) -> Result<User, RepoError> {
         self.check()?;
-        self.inner.link_identity(id, identity, at).await
+        self.inner
+            .link_identity(id, identity, at, token_version)
+            .await
     }
 }
 

@@ -115,6 +115,7 @@ async fn unlinking_refuses_the_last_way_to_sign_in() {
                 linked_at: now,
             },
             now,
+            octo.token_version,
         )
         .await
         .unwrap();

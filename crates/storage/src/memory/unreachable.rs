@@ -48,6 +48,7 @@ impl UserRepository for Unreachable {
         _: &UserId,
         _: Identity,
         _: Timestamp,
+        _: i64,
     ) -> Result<User, RepoError> {
         down()
     }

@@ -159,8 +159,16 @@ impl UserRepository for MemoryUserRepository {
         id: &UserId,
         identity: Identity,
         at: Timestamp,
+        token_version: i64,
     ) -> Result<User, RepoError> {
         let mut users = lock(&self.users);
+        // As MongoDB's conditional write: a stale version matches nothing, whatever else holds.
+        if users
+            .get(id)
+            .is_some_and(|u| u.token_version != token_version)
+        {
+            return Err(RepoError::NotFound);
+        }
         if users
             .values()
             .any(|u| &u.id != id && has_identity(u, identity.provider, &identity.subject))

@@ -228,25 +228,38 @@ impl UserRepository for MongoUserRepository {
         id: &UserId,
         identity: Identity,
         at: Timestamp,
+        token_version: i64,
     ) -> Result<User, RepoError> {
         // Only the unique index keeps an identity on one account: refused until it is in place.
         self.gate.check()?;
         let Some(oid) = object_id(id) else {
             return self.missing_user_or_conflict(&identity).await;
         };
-        // Pushes only when this user lacks the identity; the unique index refuses it when
-        // another user has it.
+        // Pushes only when this user lacks the identity and still has the token version; the
+        // unique index refuses it when another user has it.
+        let mut filter = doc! {
+            "_id": oid,
+            "identities": {"$not": {"$elemMatch": {
+                "provider": identity.provider.as_str(),
+                "subject": identity.subject.as_str(),
+            }}},
+        };
+        match token_version {
+            // Version 0 may be stored as no field at all.
+            0 => filter.insert(
+                "$or",
+                vec![
+                    doc! {"tokenVersion": 0_i64},
+                    doc! {"tokenVersion": {"$exists": false}},
+                ],
+            ),
+            n => filter.insert("tokenVersion", n),
+        };
         let pushed = within(
             self.timeout,
             self.users
                 .find_one_and_update(
-                    doc! {
-                        "_id": oid,
-                        "identities": {"$not": {"$elemMatch": {
-                            "provider": identity.provider.as_str(),
-                            "subject": identity.subject.as_str(),
-                        }}},
-                    },
+                    filter,
                     doc! {
                         "$push": {"identities": Bson::Document(identity_document(&identity))},
                         "$set": {"updatedAt": to_bson_date(at)},
@@ -257,9 +270,10 @@ impl UserRepository for MongoUserRepository {
         .await?;
         match pushed {
             Some(doc) => Ok(user_from_document(&doc)?),
-            // Either the user already has it (a no-op) or there is no such user.
+            // The user already has it (a no-op), has logged out everywhere since, or is gone.
             None => match self.find_one(doc! {"_id": oid}).await? {
-                Some(user) => Ok(user),
+                Some(user) if user.token_version == token_version => Ok(user),
+                Some(_) => Err(RepoError::NotFound),
                 None => self.missing_user_or_conflict(&identity).await,
             },
         }

@@ -24,6 +24,7 @@ contract!(all: [
     concurrent_unlinks_never_remove_the_last_way_to_sign_in,
     bump_token_version_increments,
     link_identity_is_a_no_op_twice_and_conflicts_across_users,
+    a_link_for_a_stale_token_version_writes_nothing,
     unknown_and_malformed_ids_are_not_found,
     concurrent_lookups_by_id_each_get_their_own_answer,
 ]);
@@ -148,6 +149,7 @@ async fn identities_are_unique_but_subjects_may_repeat_across_providers(ctx: Ctx
             &other_provider.id,
             identity(Provider::Github, "43", now),
             now,
+            0,
         )
         .await
         .unwrap();
@@ -373,7 +375,7 @@ async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
         Unlinked::NotLinked
     );
     ctx.users
-        .link_identity(&oauth.id, identity(Provider::Google, "g1", now), now)
+        .link_identity(&oauth.id, identity(Provider::Google, "g1", now), now, 0)
         .await
         .unwrap();
     let at = now + Duration::seconds(5);
@@ -400,7 +402,7 @@ async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
         .await
         .unwrap();
     ctx.users
-        .link_identity(&local.id, identity(Provider::Github, "2", now), now)
+        .link_identity(&local.id, identity(Provider::Github, "2", now), now, 0)
         .await
         .unwrap();
     assert!(matches!(
@@ -427,7 +429,7 @@ async fn concurrent_unlinks_never_remove_the_last_way_to_sign_in(ctx: Ctx) {
         .await
         .unwrap();
     ctx.users
-        .link_identity(&user.id, identity(Provider::Google, "g1", now), now)
+        .link_identity(&user.id, identity(Provider::Google, "g1", now), now, 0)
         .await
         .unwrap();
     let unlinks = [
@@ -493,7 +495,7 @@ async fn link_identity_is_a_no_op_twice_and_conflicts_across_users(ctx: Ctx) {
     let at = now + Duration::minutes(5);
     let linked = ctx
         .users
-        .link_identity(&ada.id, identity(Provider::Github, "99", at), at)
+        .link_identity(&ada.id, identity(Provider::Github, "99", at), at, 0)
         .await
         .unwrap();
     assert_eq!(
@@ -506,14 +508,14 @@ async fn link_identity_is_a_no_op_twice_and_conflicts_across_users(ctx: Ctx) {
     let later = at + Duration::minutes(5);
     let again = ctx
         .users
-        .link_identity(&ada.id, identity(Provider::Github, "99", later), later)
+        .link_identity(&ada.id, identity(Provider::Github, "99", later), later, 0)
         .await
         .unwrap();
     assert_eq!(again, linked, "linking twice changes nothing");
 
     let stolen = ctx
         .users
-        .link_identity(&ada.id, identity(Provider::Google, "g-7", later), later)
+        .link_identity(&ada.id, identity(Provider::Google, "g-7", later), later, 0)
         .await;
     assert!(
         matches!(stolen, Err(RepoError::Conflict(ConflictKey::Identity))),
@@ -561,7 +563,7 @@ async fn unknown_and_malformed_ids_are_not_found(ctx: Ctx) {
         ));
         assert!(matches!(
             ctx.users
-                .link_identity(&id, identity(Provider::Github, "1", now), now)
+                .link_identity(&id, identity(Provider::Github, "1", now), now, 0)
                 .await,
             Err(RepoError::NotFound)
         ));
@@ -690,4 +692,80 @@ async fn delete_removes_only_that_user(ctx: Ctx) {
         .create(local_user("ada@example.com", now))
         .await
         .unwrap();
+}
+
+/// The pending link of a user who logged out everywhere since it started: the version check is
+/// part of the write itself, so no interleaving of the two can link the identity.
+async fn a_link_for_a_stale_token_version_writes_nothing(ctx: Ctx) {
+    let now = ctx.now();
+    let ada = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let version = ctx.users.bump_token_version(&ada.id, now).await.unwrap();
+    let stale = ctx
+        .users
+        .link_identity(
+            &ada.id,
+            identity(Provider::Github, "7", now),
+            now,
+            version - 1,
+        )
+        .await;
+    assert!(matches!(stale, Err(RepoError::NotFound)), "{stale:?}");
+    assert!(ctx
+        .users
+        .find_by_identity(Provider::Github, "7")
+        .await
+        .unwrap()
+        .is_none());
+    let current = ctx
+        .users
+        .link_identity(&ada.id, identity(Provider::Github, "7", now), now, version)
+        .await
+        .unwrap();
+    assert_eq!(current.identities.len(), 1);
+
+    // A burst of log-outs-everywhere racing links started at one version: whatever the
+    // interleaving, no link lands after the version moved.
+    let grace = ctx
+        .users
+        .create(local_user("grace@example.com", now))
+        .await
+        .unwrap();
+    let links = (0..8).map(|n| {
+        let users = ctx.users.clone();
+        let id = grace.id.clone();
+        async move {
+            users
+                .link_identity(
+                    &id,
+                    identity(Provider::Google, &format!("g{n}"), now),
+                    now,
+                    0,
+                )
+                .await
+        }
+    });
+    let bumps = (0..8).map(|_| {
+        let users = ctx.users.clone();
+        let id = grace.id.clone();
+        async move { users.bump_token_version(&id, now).await.map(drop) }
+    });
+    let (linked, _) = futures_util::future::join(join_all(links), join_all(bumps)).await;
+    let stored = ctx.users.find_by_id(&grace.id).await.unwrap().unwrap();
+    let succeeded = linked.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(
+        stored.identities.len(),
+        succeeded,
+        "every link that answered Ok is stored"
+    );
+    for result in &linked {
+        assert!(
+            matches!(result, Ok(_) | Err(RepoError::NotFound)),
+            "{result:?}"
+        );
+    }
+    assert_eq!(stored.token_version, 8);
 }
