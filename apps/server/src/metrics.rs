@@ -14,7 +14,13 @@
 //! | `altrion_database_timeouts_total` | counter | — |
 //! | `altrion_password_hash_queue_seconds` | histogram | — (wait for an argon2 slot) |
 
-use std::{net::TcpListener, sync::OnceLock};
+use std::{
+    net::TcpListener,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        OnceLock,
+    },
+};
 
 use actix_web::{dev::Server, web, App, HttpResponse, HttpServer};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -24,6 +30,9 @@ const BUCKETS: &[f64] = &[
     0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Whether this process serves metrics: without, requests skip building their labels.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
 /// The process's recorder, installed on first use; `None` when another recorder was installed
 /// first (an embedding application's own).
 pub fn handle() -> Option<&'static PrometheusHandle> {
@@ -32,7 +41,10 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new().set_buckets(BUCKETS).ok()?;
             match builder.install_recorder() {
-                Ok(handle) => Some(handle),
+                Ok(handle) => {
+                    ENABLED.store(true, Ordering::Relaxed);
+                    Some(handle)
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "metrics recorder not installed; /metrics is off");
                     None
@@ -68,19 +80,23 @@ pub fn serve(listener: TcpListener) -> std::io::Result<Server> {
     )
 }
 
-/// Records one answered request.
-pub fn request(method: &str, route: &str, status: u16, seconds: f64) {
+/// Records one answered request, when metrics are served (`route` is only computed then).
+pub fn request(method: &str, route: impl FnOnce() -> String, status: u16, seconds: f64) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
+    let route = route();
     metrics::counter!(
         "altrion_http_requests_total",
         "method" => method.to_owned(),
-        "route" => route.to_owned(),
+        "route" => route.clone(),
         "status" => status.to_string()
     )
     .increment(1);
     metrics::histogram!(
         "altrion_http_request_duration_seconds",
         "method" => method.to_owned(),
-        "route" => route.to_owned()
+        "route" => route
     )
     .record(seconds);
 }

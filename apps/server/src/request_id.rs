@@ -64,13 +64,14 @@ pub async fn request_id<B: MessageBody + 'static>(
                 .into());
         }
     };
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
     crate::metrics::request(
         response.request().method().as_str(),
-        &route,
+        || {
+            response
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned())
+        },
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
