@@ -7,6 +7,7 @@
 mod clock;
 mod email;
 mod error;
+mod mail;
 mod password;
 mod ports;
 mod session;
@@ -15,9 +16,11 @@ mod user;
 pub use clock::{Clock, SystemClock, TestClock};
 pub use email::{Email, EmailError};
 pub use error::{ConflictKey, RepoError};
+pub use mail::{MailError, Mailer, OutgoingMail};
 pub use password::{Password, PasswordError, PasswordHash};
 pub use ports::{
-    LoginAttempt, Readiness, SessionRepository, SessionUpdate, Touch, Unlinked, UserRepository,
+    LoginAttempt, MailKind, MailQuota, Readiness, SessionRepository, SessionUpdate, Touch,
+    Unlinked, UserRepository,
 };
 pub use session::{
     SessionId, SessionRecord, SessionState, CLIENT_IP_KEY, PUBLIC_ID_KEY, USER_AGENT_KEY,

@@ -124,6 +124,93 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// Only the store-wide errors.
     async fn delete(&self, id: &UserId) -> Result<bool, RepoError>;
+
+    /// Counts one mail of `kind` against the user's sliding-window quota, in one conditional
+    /// write: it matches only while fewer than `quota.max` mails of this kind were counted in
+    /// the `quota.window` before `quota.now`, so concurrent requests on any number of instances
+    /// never send more. Returns whether the mail may be sent (`false` for a missing user too).
+    ///
+    /// # Errors
+    /// Only the store-wide errors.
+    async fn claim_mail_quota(
+        &self,
+        id: &UserId,
+        kind: MailKind,
+        quota: MailQuota,
+    ) -> Result<bool, RepoError>;
+
+    /// Marks the email verified, in one conditional write that matches only while the user
+    /// still has this `email` and has not verified it: a verification link works once.
+    /// Returns the user as stored afterwards, or `None` when nothing matched.
+    ///
+    /// # Errors
+    /// Only the store-wide errors.
+    async fn mark_email_verified(
+        &self,
+        id: &UserId,
+        email: &Email,
+        at: Timestamp,
+    ) -> Result<Option<User>, RepoError>;
+
+    /// Password recovery: in one conditional write that matches only while the user's
+    /// `token_version` is still `expected_token_version`, sets the new hash, marks the email
+    /// verified (the reset link proved it), increments `token_version` and clears the lockout.
+    /// Two uses of one reset token therefore cannot both succeed, and any password change or
+    /// "log out everywhere" in between voids it. Returns the user as stored afterwards, or
+    /// `None` when nothing matched.
+    ///
+    /// # Errors
+    /// Only the store-wide errors.
+    async fn reset_password(
+        &self,
+        id: &UserId,
+        hash: PasswordHash,
+        at: Timestamp,
+        expected_token_version: i64,
+    ) -> Result<Option<User>, RepoError>;
+
+    /// Hands an account whose email was never verified to the verified owner of that email:
+    /// in one conditional write that matches only while the user still has `email` unverified,
+    /// removes the password and every identity, links `identity`, marks the email verified,
+    /// increments `token_version` (the squatter's JWTs die) and clears the lockout. Returns the
+    /// user as stored afterwards, or `None` when nothing matched (verified meanwhile, or gone).
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] with [`ConflictKey::Identity`](crate::ConflictKey::Identity)
+    /// when another user has this identity.
+    async fn take_over(
+        &self,
+        id: &UserId,
+        email: &Email,
+        identity: Identity,
+        at: Timestamp,
+    ) -> Result<Option<User>, RepoError>;
+}
+
+/// The kinds of mail a per-user quota counts separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailKind {
+    PasswordReset,
+    EmailVerification,
+}
+
+impl MailKind {
+    /// The kind's name in storage and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordReset => "passwordReset",
+            Self::EmailVerification => "emailVerification",
+        }
+    }
+}
+
+/// A sliding-window limit for [`UserRepository::claim_mail_quota`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailQuota {
+    pub now: Timestamp,
+    pub window: time::Duration,
+    /// At least 1.
+    pub max: u32,
 }
 
 /// What [`UserRepository::claim_login_attempt`] compares and writes.

@@ -155,6 +155,9 @@ pub struct User {
     pub id: UserId,
     pub name: DisplayName,
     pub email: Email,
+    /// Whether the owner of `email` proved it: a verification or reset link was used, or a
+    /// provider asserted it.
+    pub email_verified: bool,
     /// Absent for accounts created through OAuth.
     pub password_hash: Option<PasswordHash>,
     /// How the account was created.
@@ -193,6 +196,8 @@ impl User {
 pub struct NewUser {
     pub name: DisplayName,
     pub email: Email,
+    /// `false` for a password sign-up; what the provider asserted for an OAuth one.
+    pub email_verified: bool,
     pub password_hash: Option<PasswordHash>,
     pub provider: Provider,
     pub identity: Option<Identity>,
@@ -277,6 +282,7 @@ mod tests {
             id: UserId::new("u1"),
             name: DisplayName::parse("Ada").unwrap(),
             email: Email::parse("ada@example.com").unwrap(),
+            email_verified: false,
             password_hash: Some(PasswordHash::new("$argon2id$…")),
             provider: Provider::Local,
             identities: vec![identity(Provider::Github), identity(Provider::Github)],
