@@ -46,6 +46,26 @@ pub enum AuthError {
     /// The account has no identity of this provider.
     #[error("no such identity is linked")]
     NotLinked,
+    /// A mailed link's token is malformed, tampered with, expired, of another purpose, or
+    /// already used (deliberately one answer for all).
+    #[error("the link is invalid or has expired")]
+    InvalidToken,
+    /// The deployment requires a verified email and this account has not verified it.
+    #[error("email address not verified")]
+    EmailNotVerified,
+    /// A verification mail was asked for an address that is verified already.
+    #[error("email address already verified")]
+    EmailAlreadyVerified,
+    /// The account's quota of this kind of mail is spent; another may be asked after
+    /// `retry_after` at the latest.
+    #[error("too many mails requested")]
+    MailQuotaExceeded {
+        /// An upper bound on the wait.
+        retry_after: Duration,
+    },
+    /// Too many requests are being worked on in the background; retry shortly.
+    #[error("busy")]
+    Busy,
     /// The store could not be reached; the request may be retried.
     #[error("service unavailable")]
     Unavailable(#[source] BoxError),
@@ -58,7 +78,9 @@ impl AuthError {
     /// For [`AuthError::Locked`], the whole seconds to put in `Retry-After` (rounded up, ≥ 1).
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Self::Locked { retry_after } => Some(ceil_secs(*retry_after)),
+            Self::Locked { retry_after } | Self::MailQuotaExceeded { retry_after } => {
+                Some(ceil_secs(*retry_after))
+            }
             _ => None,
         }
     }

@@ -45,10 +45,11 @@ pub use oauth::{
 };
 pub use password::{Argon2Settings, PasswordHasher, Verified};
 pub use service::{
-    AuthService, Authenticated, LoginRequest, Reauthentication, SignupRequest, TokenUser,
-    DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,
+    AuthService, Authenticated, LoginRequest, MailPolicy, Reauthentication, ResetRequested,
+    SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,
 };
 pub use throttle::{LockoutPolicy, LockoutStatus};
 pub use token::{
-    Claims, IssuedToken, TokenError, TokenService, TokenSettings, MAX_LEEWAY_SECS, MIN_SECRET_BYTES,
+    Claims, IssuedToken, MailClaims, Purpose, TokenError, TokenService, TokenSettings,
+    MAX_LEEWAY_SECS, MIN_SECRET_BYTES,
 };

@@ -22,6 +22,7 @@ async fn seeded() -> (TestDb, MongoStores, UserId) {
         .create(NewUser {
             name: DisplayName::parse("Ada").unwrap(),
             email: Email::parse("ada@example.com").unwrap(),
+            email_verified: false,
             password_hash: Some(PasswordHash::new(
                 "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
             )),

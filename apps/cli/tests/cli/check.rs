@@ -13,6 +13,7 @@ fn user(email: &str, provider: Provider, now: time::OffsetDateTime) -> NewUser {
     NewUser {
         name: DisplayName::parse("Someone").unwrap(),
         email: Email::parse(email).unwrap(),
+        email_verified: provider != Provider::Local,
         password_hash: None,
         provider,
         identity: (provider != Provider::Local).then(|| Identity {

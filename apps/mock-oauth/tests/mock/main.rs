@@ -37,6 +37,7 @@ impl Harness {
         let users = Arc::new(MemoryUserRepository::new());
         let service = OAuthService::new(
             users.clone(),
+            Arc::new(altrion_storage::memory::MemorySessionRepository::new()),
             Arc::new(SystemClock),
             OAuthConfig::from_settings(PUBLIC, "http://127.0.0.1:3000", "", 5).unwrap(),
             Some(provider("GOOGLE", "GOOGLE_USERINFO_URL")),

@@ -12,13 +12,28 @@ pub(crate) struct Resolved {
     pub(crate) user: User,
     pub(crate) created: bool,
     pub(crate) linked: bool,
+    /// An unverified account with the profile's email was handed to this identity.
+    pub(crate) taken_over: bool,
+}
+
+impl Resolved {
+    fn signed_in(user: User) -> Self {
+        Self {
+            user,
+            created: false,
+            linked: false,
+            taken_over: false,
+        }
+    }
 }
 
 /// The identity rules of the design (§7):
 /// - a known identity signs its user in and changes nothing;
 /// - with `linking`, an unknown identity is added to that user;
-/// - otherwise a verified email is required, and if it belongs to an account the sign-in is
-///   refused with `account_exists` (the owner can link while signed in);
+/// - otherwise a verified email is required; if it belongs to an account that verified it, the
+///   sign-in is refused with `account_exists` (the owner can link while signed in); if that
+///   account never verified it, the verified owner takes it over (GoTrue's rule: the
+///   squatter's password, identities and tokens go);
 /// - else a new account is created.
 pub(crate) async fn resolve(
     users: &dyn UserRepository,
@@ -33,11 +48,7 @@ pub(crate) async fn resolve(
                 tracing::info!(%provider, user_id = %linking.id, "link refused: identity belongs to another user");
                 Err(OAuthError::AccountExists)
             }
-            _ => Ok(Resolved {
-                user,
-                created: false,
-                linked: false,
-            }),
+            _ => Ok(Resolved::signed_in(user)),
         };
     }
     let identity = Identity {
@@ -55,7 +66,10 @@ pub(crate) async fn resolve(
         tracing::info!(%provider, "sign-in refused: no verified email");
         return Err(OAuthError::EmailNotVerified);
     };
-    if users.find_by_email(&email).await?.is_some() {
+    if let Some(existing) = users.find_by_email(&email).await? {
+        if !existing.email_verified {
+            return take_over(users, &existing, &email, identity, now).await;
+        }
         tracing::info!(%provider, "sign-in refused: email belongs to an existing account");
         return Err(OAuthError::AccountExists);
     }
@@ -68,6 +82,7 @@ pub(crate) async fn resolve(
     let new = NewUser {
         name: DisplayName::lenient(profile.name.as_deref().unwrap_or(""), &fallback),
         email,
+        email_verified: true,
         password_hash: None,
         provider,
         identity: Some(identity),
@@ -78,9 +93,8 @@ pub(crate) async fn resolve(
         Ok(user) => {
             tracing::info!(%provider, user_id = %user.id, "account created through OAuth");
             Ok(Resolved {
-                user,
                 created: true,
-                linked: false,
+                ..Resolved::signed_in(user)
             })
         }
         // A concurrent callback for the same identity won the race: sign in as its user.
@@ -89,11 +103,7 @@ pub(crate) async fn resolve(
                 .find_by_identity(provider, &profile.subject)
                 .await?
                 .ok_or_else(|| OAuthError::internal("identity conflict without an owner"))?;
-            Ok(Resolved {
-                user,
-                created: false,
-                linked: false,
-            })
+            Ok(Resolved::signed_in(user))
         }
         // A local sign-up with this email landed in between.
         Err(RepoError::Conflict(ConflictKey::Email)) => Err(OAuthError::AccountExists),
@@ -115,9 +125,8 @@ async fn link(
         Ok(user) => {
             tracing::info!(%provider, user_id = %user.id, "identity linked");
             Ok(Resolved {
-                user,
-                created: false,
                 linked: true,
+                ..Resolved::signed_in(user)
             })
         }
         Err(RepoError::Conflict(_)) => Err(OAuthError::AccountExists),
@@ -128,5 +137,35 @@ async fn link(
             Err(OAuthError::InvalidState(StateProblem::Revoked))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Hands the unverified account `existing` to the verified identity, in one conditional write.
+/// When it does not match (verified meanwhile, or a concurrent callback of this identity took
+/// it over first), the identity's user, if any, is signed in; otherwise `account_exists`.
+async fn take_over(
+    users: &dyn UserRepository,
+    existing: &User,
+    email: &altrion_domain::Email,
+    identity: Identity,
+    now: Timestamp,
+) -> Result<Resolved, OAuthError> {
+    let provider = identity.provider;
+    let subject = identity.subject.clone();
+    match users.take_over(&existing.id, email, identity, now).await {
+        Ok(Some(user)) => {
+            tracing::warn!(event = "account_taken_over", %provider, user_id = %user.id, "unverified account taken over by the verified owner of its email");
+            return Ok(Resolved {
+                linked: true,
+                taken_over: true,
+                ..Resolved::signed_in(user)
+            });
+        }
+        Ok(None) | Err(RepoError::Conflict(ConflictKey::Identity)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match users.find_by_identity(provider, &subject).await? {
+        Some(user) => Ok(Resolved::signed_in(user)),
+        None => Err(OAuthError::AccountExists),
     }
 }

@@ -143,8 +143,12 @@ pub struct SignedIn {
     pub redirect_to: Url,
     /// A new account was created for this identity.
     pub created: bool,
-    /// The identity was linked to the signed-in user who started the flow.
+    /// The identity was linked to the signed-in user who started the flow, or took over an
+    /// unverified account with its email.
     pub linked: bool,
+    /// An account that never verified this email was handed to the identity: its password,
+    /// other identities, JWTs and sessions are gone.
+    pub taken_over: bool,
 }
 
 #[cfg(test)]

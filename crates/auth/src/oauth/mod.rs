@@ -16,6 +16,7 @@
 //! # use altrion_storage::memory::MemoryUserRepository;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let users = Arc::new(MemoryUserRepository::new());
+//! # let sessions = Arc::new(altrion_storage::memory::MemorySessionRepository::new());
 //! // At start-up, from `server.*` and `oauth.*` settings.
 //! let config = OAuthConfig::from_settings(
 //!     "https://api.example.com",  // server.public_url
@@ -30,7 +31,7 @@
 //!     token_url: "https://github.com/login/oauth/access_token".into(),
 //!     profile_url: "https://api.github.com".into(), // oauth.github.api_url
 //! };
-//! let oauth = OAuthService::new(users, Arc::new(SystemClock), config, None, Some(github))?;
+//! let oauth = OAuthService::new(users, sessions, Arc::new(SystemClock), config, None, Some(github))?;
 //!
 //! // GET /api/auth/github?redirect_to=/settings
 //! let (authorize_url, pending) = oauth.start(Provider::Github, Some("/settings"), None)?;
@@ -50,7 +51,7 @@ mod redirect;
 
 use std::{fmt, sync::Arc};
 
-use altrion_domain::{Clock, Provider, User, UserRepository};
+use altrion_domain::{Clock, Provider, SessionRepository, User, UserRepository};
 use oauth2::AccessToken;
 use url::Url;
 
@@ -70,6 +71,7 @@ pub use redirect::MAX_REDIRECT_LEN;
 #[derive(Clone)]
 pub struct OAuthService {
     users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
     clock: Arc<dyn Clock>,
     http: reqwest::Client,
     redirects: RedirectPolicy,
@@ -96,6 +98,7 @@ impl OAuthService {
     /// or the HTTP client cannot be built.
     pub fn new(
         users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
         clock: Arc<dyn Clock>,
         config: OAuthConfig,
         google: Option<ProviderConfig>,
@@ -115,6 +118,7 @@ impl OAuthService {
         let github = build(Provider::Github, github)?;
         Ok(Self {
             users,
+            sessions,
             clock,
             http: http_client(config.http_timeout)?,
             redirects: RedirectPolicy::new(config.frontend_url, &config.redirect_allowlist),
@@ -123,12 +127,17 @@ impl OAuthService {
         })
     }
 
-    /// The same service over another handle on the same user store (a server opens a database
+    /// The same service over other handles on the same stores (a server opens a database
     /// client per worker); providers, HTTP client and redirect policy stay shared.
     #[must_use]
-    pub fn with_users(&self, users: Arc<dyn UserRepository>) -> Self {
+    pub fn with_stores(
+        &self,
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+    ) -> Self {
         Self {
             users,
+            sessions,
             ..self.clone()
         }
     }
@@ -229,6 +238,11 @@ impl OAuthService {
             self.clock.now(),
         )
         .await?;
+        if resolved.taken_over {
+            // The squatter's sessions end with their JWTs (the take-over bumped the version).
+            let ended = self.sessions.delete_for_user(&resolved.user.id).await?;
+            tracing::info!(user_id = %resolved.user.id, sessions = ended, "squatter's sessions ended");
+        }
         let event = if resolved.linked {
             "identity_linked"
         } else {
@@ -240,6 +254,7 @@ impl OAuthService {
             redirect_to: flow.redirect_to,
             created: resolved.created,
             linked: resolved.linked,
+            taken_over: resolved.taken_over,
         })
     }
 

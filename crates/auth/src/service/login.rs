@@ -210,6 +210,11 @@ impl AuthService {
         needs_rehash: bool,
     ) -> Result<Authenticated, AuthError> {
         let user = self.settle_success(&user, password, needs_rehash).await?;
+        // Judged only after the password: an unverified account is no easier to probe.
+        if let Err(err) = self.ensure_verified(&user) {
+            tracing::info!(event = "login_failed", user_id = %user.id, reason = "email_not_verified", "login refused: email not verified");
+            return Err(err);
+        }
         let token = self.issue(&user)?;
         metrics::counter!("altrion_logins_total", "outcome" => "success").increment(1);
         tracing::info!(event = "login_succeeded", user_id = %user.id, method = "password", rehashed = needs_rehash, "logged in");

@@ -2,6 +2,7 @@
 
 mod account;
 mod login;
+mod recovery;
 mod signup;
 
 use std::{fmt, sync::Arc};
@@ -16,6 +17,7 @@ use time::Duration;
 use crate::{AuthError, ConfigError, IssuedToken, LockoutPolicy, PasswordHasher, TokenService};
 
 pub use login::MAX_LOGIN_PASSWORD_BYTES;
+pub use recovery::{MailPolicy, ResetRequested};
 
 /// `POST /api/auth/signup` input, as typed by the user (validated by [`AuthService::signup`]).
 #[derive(Clone, Deserialize)]
@@ -98,6 +100,8 @@ pub struct AuthService {
     tokens: TokenService,
     lockout: LockoutPolicy,
     reauth_window: Duration,
+    mail: Option<recovery::MailSetup>,
+    require_verified_email: bool,
 }
 
 impl AuthService {
@@ -122,6 +126,8 @@ impl AuthService {
             tokens,
             lockout,
             reauth_window: DEFAULT_REAUTH_WINDOW,
+            mail: None,
+            require_verified_email: false,
         })
     }
 

@@ -20,6 +20,7 @@ impl AuthService {
         let new_user = NewUser {
             name,
             email,
+            email_verified: false,
             password_hash: Some(password_hash),
             provider: Provider::Local,
             identity: None,
@@ -35,6 +36,7 @@ impl AuthService {
             Err(e) => return Err(e.into()),
         };
         let token = self.issue(&user)?;
+        self.welcome(&user).await;
         metrics::counter!("altrion_signups_total").increment(1);
         tracing::info!(event = "signup", user_id = %user.id, "signed up");
         Ok(Authenticated { user, token })

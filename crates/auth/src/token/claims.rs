@@ -88,6 +88,9 @@ pub enum TokenError {
     MissingClaim(String),
     #[error("token malformed")]
     Malformed,
+    /// A mailed token of another purpose (a verification token offered as a reset token).
+    #[error("token purpose not accepted")]
+    WrongPurpose,
     /// Signing failed (a bug or a broken crypto backend).
     #[error("token signing failed")]
     Signing,

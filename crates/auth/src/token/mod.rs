@@ -1,6 +1,7 @@
 //! HS256 access tokens: issuing with the injected clock's "now", and strict validation.
 
 mod claims;
+mod mail;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -19,8 +20,10 @@ use uuid::Uuid;
 
 use crate::ConfigError;
 use claims::RawClaims;
+use mail::MailKeys;
 
 pub use claims::{Claims, IssuedToken, TokenError};
+pub use mail::{MailClaims, Purpose};
 pub use settings::{TokenSettings, MAX_LEEWAY_SECS, MIN_SECRET_BYTES};
 
 /// Issues and verifies access tokens. Cheap to clone.
@@ -36,6 +39,7 @@ struct Inner {
     issuer: String,
     audience: String,
     ttl: Duration,
+    mail: MailKeys,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -98,6 +102,7 @@ impl TokenService {
 
         Ok(Self {
             inner: Arc::new(Inner {
+                mail: MailKeys::derive(secret, &settings.issuer),
                 encoding,
                 decoding,
                 validation,
@@ -151,6 +156,38 @@ impl TokenService {
     /// The configured token lifetime.
     pub fn ttl(&self) -> Duration {
         self.inner.ttl
+    }
+
+    /// Signs a token for a mailed link: `purpose`, the user's id, email and token version,
+    /// valid from `now` for `ttl`. It is not an access token, and [`verify`](Self::verify)
+    /// refuses it.
+    ///
+    /// # Errors
+    /// [`TokenError::Signing`] if the backend fails.
+    pub fn issue_mail_token(
+        &self,
+        purpose: Purpose,
+        user: &User,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> Result<String, TokenError> {
+        self.inner
+            .mail
+            .issue(purpose, user, now, ttl, &self.inner.issuer)
+    }
+
+    /// Checks a mailed token's signature, expiry (against the system clock), issuer, audience
+    /// and purpose. Whether it is still unused is the caller's to check against the user.
+    ///
+    /// # Errors
+    /// The [`TokenError`] naming the first check that failed; [`TokenError::WrongPurpose`] for
+    /// a valid token of the other purpose.
+    pub fn verify_mail_token(
+        &self,
+        purpose: Purpose,
+        token: &str,
+    ) -> Result<MailClaims, TokenError> {
+        self.inner.mail.verify(purpose, token)
     }
 }
 

@@ -1,15 +1,16 @@
 use std::sync::Arc;
 
 use altrion_auth::{
-    Argon2Settings, AuthError, AuthService, Authenticated, LockoutPolicy, LoginRequest,
+    Argon2Settings, AuthError, AuthService, Authenticated, LockoutPolicy, LoginRequest, MailPolicy,
     PasswordHasher, SignupRequest, TokenService, TokenSettings,
 };
 use altrion_domain::{
-    Clock, Email, Identity, NewUser, Provider, SessionId, SessionRecord, TestClock, User, UserId,
-    UserRepository,
+    Clock, Email, Identity, MailError, Mailer, NewUser, OutgoingMail, Provider, SessionId,
+    SessionRecord, TestClock, User, UserId, UserRepository,
 };
 use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
 use secrecy::SecretString;
+use tokio::sync::mpsc;
 
 pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 pub const PASSWORD: &str = "correct horse battery";
@@ -28,8 +29,63 @@ pub fn token_settings() -> TokenSettings {
     TokenSettings::with_secret(SecretString::from(SECRET))
 }
 
+/// Where mailed links point in these tests.
+pub const FRONTEND: &str = "http://app.test";
+
+/// A mailer that keeps what it is given, in order; or refuses everything when `refuse` is set.
+#[derive(Debug)]
+pub struct Outbox {
+    sent: mpsc::UnboundedSender<OutgoingMail>,
+    received: tokio::sync::Mutex<mpsc::UnboundedReceiver<OutgoingMail>>,
+    pub refuse: std::sync::atomic::AtomicBool,
+}
+
+impl Outbox {
+    fn new() -> Self {
+        let (sent, received) = mpsc::unbounded_channel();
+        Self {
+            sent,
+            received: tokio::sync::Mutex::new(received),
+            refuse: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The next message handed over, if one already was.
+    pub async fn try_next(&self) -> Option<OutgoingMail> {
+        self.received.lock().await.try_recv().ok()
+    }
+
+    /// The next message; fails the test if none was handed over.
+    pub async fn next(&self) -> OutgoingMail {
+        self.try_next().await.expect("a mail was sent")
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, mail: OutgoingMail) -> Result<(), MailError> {
+        if self.refuse.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(MailError::QueueFull);
+        }
+        self.sent.send(mail).map_err(|_| MailError::Closed)
+    }
+}
+
+/// The token of the first link in a mail's text.
+pub fn link_token(mail: &OutgoingMail) -> String {
+    let start = mail.text.find("?token=").expect("a link") + "?token=".len();
+    let rest = &mail.text[start..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    url::form_urlencoded::parse(format!("t={}", &rest[..end]).as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned()
+}
+
 pub struct TestApp {
     pub service: AuthService,
+    pub outbox: Arc<Outbox>,
     pub users: Arc<MemoryUserRepository>,
     pub sessions: Arc<MemorySessionRepository>,
     pub clock: TestClock,
@@ -69,6 +125,7 @@ impl TestApp {
     ) -> Self {
         let hasher = PasswordHasher::new(argon2).unwrap();
         let tokens = TokenService::new(&token_settings()).unwrap();
+        let outbox = Arc::new(Outbox::new());
         let service = AuthService::new(
             users.clone(),
             sessions.clone(),
@@ -77,9 +134,15 @@ impl TestApp {
             tokens.clone(),
             LockoutPolicy::default(),
         )
+        .unwrap()
+        .with_mail(
+            outbox.clone(),
+            MailPolicy::new(url::Url::parse(FRONTEND).unwrap()),
+        )
         .unwrap();
         Self {
             service,
+            outbox,
             users,
             sessions,
             clock,
@@ -134,6 +197,7 @@ impl TestApp {
             .create(NewUser {
                 name: altrion_domain::DisplayName::parse("Octo").unwrap(),
                 email: Email::parse(email).unwrap(),
+                email_verified: true,
                 password_hash: None,
                 provider: Provider::Github,
                 identity: Some(Identity {

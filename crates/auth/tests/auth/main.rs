@@ -12,6 +12,7 @@ mod oauth_google;
 mod oauth_logs;
 mod oauth_support;
 mod reauth;
+mod recovery;
 mod secrets;
 mod signup;
 mod tokens;

@@ -180,6 +180,7 @@ async fn a_provider_without_credentials_is_disabled() {
     github.client_secret = SecretString::from("");
     let service = OAuthService::new(
         app.users.clone(),
+        app.sessions.clone(),
         Arc::new(app.clock.clone()),
         config(Duration::from_secs(5)),
         None,
@@ -206,6 +207,7 @@ async fn an_enabled_provider_with_a_bad_endpoint_fails_at_start_up() {
 
     let err = OAuthService::new(
         app.users.clone(),
+        app.sessions.clone(),
         Arc::new(app.clock.clone()),
         config(Duration::from_secs(5)),
         Some(google),
@@ -291,6 +293,41 @@ impl UserRepository for FlakyUsers {
     async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
         self.inner.delete(id).await
     }
+    async fn claim_mail_quota(
+        &self,
+        id: &UserId,
+        kind: altrion_domain::MailKind,
+        quota: altrion_domain::MailQuota,
+    ) -> Result<bool, RepoError> {
+        self.inner.claim_mail_quota(id, kind, quota).await
+    }
+    async fn mark_email_verified(
+        &self,
+        id: &UserId,
+        email: &Email,
+        at: Timestamp,
+    ) -> Result<Option<User>, RepoError> {
+        self.inner.mark_email_verified(id, email, at).await
+    }
+    async fn reset_password(
+        &self,
+        id: &UserId,
+        hash: PasswordHash,
+        at: Timestamp,
+        version: i64,
+    ) -> Result<Option<User>, RepoError> {
+        self.inner.reset_password(id, hash, at, version).await
+    }
+    async fn take_over(
+        &self,
+        id: &UserId,
+        email: &Email,
+        identity: Identity,
+        at: Timestamp,
+    ) -> Result<Option<User>, RepoError> {
+        self.check()?;
+        self.inner.take_over(id, email, identity, at).await
+    }
     async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
         self.inner.bump_token_version(id, at).await
     }
@@ -313,6 +350,7 @@ async fn flaky_app() -> (OAuthTest, Arc<FlakyUsers>, OAuthService) {
     let users = Arc::new(FlakyUsers::default());
     let service = OAuthService::new(
         users.clone(),
+        app.sessions.clone(),
         Arc::new(app.clock.clone()),
         config(Duration::from_secs(5)),
         None,

@@ -126,9 +126,9 @@ async fn an_unverified_email_creates_nothing() {
 }
 
 #[tokio::test]
-async fn an_email_of_an_existing_account_is_not_merged() {
+async fn an_email_of_an_existing_verified_account_is_not_merged() {
     let app = OAuthTest::new().await;
-    let local = app.local_user("ada@gmail.com").await;
+    let local = app.verified_local_user("ada@gmail.com").await;
     app.google_token_ok().await;
     app.google_userinfo(google_ada()).await;
 
@@ -145,6 +145,63 @@ async fn an_email_of_an_existing_account_is_not_merged() {
         .unwrap();
     assert_eq!(stored.id, local.id);
     assert!(stored.identities.is_empty(), "no identity was attached");
+}
+
+/// Someone signed up with Ada's address and never verified it; Ada's verified Google sign-in
+/// takes the account over: the squatter's password, linked identities, JWTs and sessions go.
+#[tokio::test]
+async fn an_unverified_account_with_the_email_is_taken_over_by_its_verified_owner() {
+    use altrion_domain::{Clock as _, Identity, SessionRepository as _};
+    let app = OAuthTest::new().await;
+    let squatted = app.local_user("ada@gmail.com").await;
+    let now = app.clock.now();
+    let squatter_github = Identity {
+        provider: Provider::Github,
+        subject: "666".into(),
+        email: None,
+        email_verified: true,
+        linked_at: now,
+    };
+    app.users
+        .link_identity(&squatted.id, squatter_github, now, 0)
+        .await
+        .unwrap();
+    let session = altrion_domain::SessionRecord {
+        id: altrion_domain::SessionId::from_hex("ab".repeat(32)).unwrap(),
+        state: serde_json::Map::new(),
+        expires: now + time::Duration::hours(1),
+        last_modified: now,
+        created_at: now,
+        user_id: Some(squatted.id.clone()),
+    };
+    app.sessions.insert(session).await.unwrap();
+    app.google_token_ok().await;
+    app.google_userinfo(google_ada()).await;
+
+    let signed_in = app.sign_in(Provider::Google).await.unwrap();
+
+    assert!(signed_in.taken_over && signed_in.linked && !signed_in.created);
+    let user = signed_in.user;
+    assert_eq!(user.id, squatted.id);
+    assert_eq!(user.password_hash, None, "the squatter's password is gone");
+    assert_eq!(user.providers(), vec![Provider::Google]);
+    assert!(user.email_verified);
+    assert_eq!(
+        user.token_version,
+        squatted.token_version + 1,
+        "squatter JWTs die"
+    );
+    assert!(app
+        .sessions
+        .list_for_user(&user.id, now)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(app.users.len(), 1);
+    // Signing in again is an ordinary sign-in.
+    let again = app.sign_in(Provider::Google).await.unwrap();
+    assert!(!again.taken_over && !again.linked);
+    assert_eq!(again.user.id, squatted.id);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use altrion_auth::{
 use altrion_domain::{
     Clock, DisplayName, Email, NewUser, PasswordHash, Provider, TestClock, User, UserRepository,
 };
-use altrion_storage::memory::MemoryUserRepository;
+use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -31,6 +31,7 @@ pub struct OAuthTest {
     pub server: MockServer,
     pub service: OAuthService,
     pub users: Arc<MemoryUserRepository>,
+    pub sessions: Arc<MemorySessionRepository>,
     pub clock: TestClock,
 }
 
@@ -74,8 +75,10 @@ impl OAuthTest {
     pub async fn build(timeout: Duration, users: Arc<MemoryUserRepository>) -> Self {
         let server = MockServer::start().await;
         let clock = TestClock::starting_now();
+        let sessions = Arc::new(MemorySessionRepository::new());
         let service = OAuthService::new(
             users.clone(),
+            sessions.clone(),
             Arc::new(clock.clone()),
             config(timeout),
             Some(provider_config(&server, Provider::Google)),
@@ -86,6 +89,7 @@ impl OAuthTest {
             server,
             service,
             users,
+            sessions,
             clock,
         }
     }
@@ -117,12 +121,23 @@ impl OAuthTest {
         self.service.finish(provider, query, pending).await
     }
 
-    /// A password account, as signup would create it.
+    /// A password account whose owner verified the email.
+    pub async fn verified_local_user(&self, email: &str) -> User {
+        let user = self.local_user(email).await;
+        self.users
+            .mark_email_verified(&user.id, &user.email, self.clock.now())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// A password account, as signup would create it (email not verified).
     pub async fn local_user(&self, email: &str) -> User {
         self.users
             .create(NewUser {
                 name: DisplayName::parse("Ada").unwrap(),
                 email: Email::parse(email).unwrap(),
+                email_verified: false,
                 password_hash: Some(PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$x$y")),
                 provider: Provider::Local,
                 identity: None,

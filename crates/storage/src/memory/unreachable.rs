@@ -1,7 +1,7 @@
 use altrion_domain::{
-    Email, Identity, LoginAttempt, NewUser, PasswordHash, Provider, Readiness, RepoError,
-    SessionId, SessionRecord, SessionRepository, SessionUpdate, Timestamp, Touch, Unlinked, User,
-    UserId, UserRepository,
+    Email, Identity, LoginAttempt, MailKind, MailQuota, NewUser, PasswordHash, Provider, Readiness,
+    RepoError, SessionId, SessionRecord, SessionRepository, SessionUpdate, Timestamp, Touch,
+    Unlinked, User, UserId, UserRepository,
 };
 use async_trait::async_trait;
 
@@ -69,6 +69,40 @@ impl UserRepository for Unreachable {
         down()
     }
     async fn delete(&self, _: &UserId) -> Result<bool, RepoError> {
+        down()
+    }
+    async fn claim_mail_quota(
+        &self,
+        _: &UserId,
+        _: MailKind,
+        _: MailQuota,
+    ) -> Result<bool, RepoError> {
+        down()
+    }
+    async fn mark_email_verified(
+        &self,
+        _: &UserId,
+        _: &Email,
+        _: Timestamp,
+    ) -> Result<Option<User>, RepoError> {
+        down()
+    }
+    async fn reset_password(
+        &self,
+        _: &UserId,
+        _: PasswordHash,
+        _: Timestamp,
+        _: i64,
+    ) -> Result<Option<User>, RepoError> {
+        down()
+    }
+    async fn take_over(
+        &self,
+        _: &UserId,
+        _: &Email,
+        _: Identity,
+        _: Timestamp,
+    ) -> Result<Option<User>, RepoError> {
         down()
     }
 }

@@ -7,8 +7,8 @@ use std::{
 };
 
 use altrion_domain::{
-    ConflictKey, Email, Identity, LoginAttempt, NewUser, PasswordHash, Provider, RepoError,
-    Timestamp, Unlinked, User, UserId, UserRepository,
+    ConflictKey, Email, Identity, LoginAttempt, MailKind, MailQuota, NewUser, PasswordHash,
+    Provider, RepoError, Timestamp, Unlinked, User, UserId, UserRepository,
 };
 use async_trait::async_trait;
 
@@ -18,6 +18,8 @@ use super::lock;
 #[derive(Debug, Default)]
 pub struct MemoryUserRepository {
     users: Mutex<HashMap<UserId, User>>,
+    /// When each kind of mail was counted for each user, newest first.
+    mail_sent: Mutex<HashMap<(UserId, MailKind), Vec<Timestamp>>>,
     next_id: AtomicU64,
 }
 
@@ -70,6 +72,7 @@ impl UserRepository for MemoryUserRepository {
             id: UserId::new(format!("{n:024x}")),
             name: new.name,
             email: new.email,
+            email_verified: new.email_verified,
             password_hash: new.password_hash,
             provider: new.provider,
             identities: new.identity.into_iter().collect(),
@@ -221,6 +224,101 @@ impl UserRepository for MemoryUserRepository {
     }
 
     async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
+        lock(&self.mail_sent).retain(|(user, _), _| user != id);
         Ok(lock(&self.users).remove(id).is_some())
+    }
+
+    async fn claim_mail_quota(
+        &self,
+        id: &UserId,
+        kind: MailKind,
+        quota: MailQuota,
+    ) -> Result<bool, RepoError> {
+        // The users lock first, as every other method: the quota and the user's existence are
+        // judged together.
+        let users = lock(&self.users);
+        if !users.contains_key(id) {
+            return Ok(false);
+        }
+        let mut sent = lock(&self.mail_sent);
+        let times = sent.entry((id.clone(), kind)).or_default();
+        let max = usize::try_from(quota.max.max(1)).unwrap_or(usize::MAX);
+        let cutoff = quota.now - quota.window;
+        if times.get(max - 1).is_some_and(|&at| at > cutoff) {
+            return Ok(false);
+        }
+        times.insert(0, quota.now);
+        times.truncate(max);
+        Ok(true)
+    }
+
+    async fn mark_email_verified(
+        &self,
+        id: &UserId,
+        email: &Email,
+        at: Timestamp,
+    ) -> Result<Option<User>, RepoError> {
+        let mut users = lock(&self.users);
+        Ok(users
+            .get_mut(id)
+            .filter(|u| &u.email == email && !u.email_verified)
+            .map(|user| {
+                user.email_verified = true;
+                user.updated_at = at;
+                user.clone()
+            }))
+    }
+
+    async fn reset_password(
+        &self,
+        id: &UserId,
+        hash: PasswordHash,
+        at: Timestamp,
+        expected_token_version: i64,
+    ) -> Result<Option<User>, RepoError> {
+        let mut users = lock(&self.users);
+        Ok(users
+            .get_mut(id)
+            .filter(|u| u.token_version == expected_token_version)
+            .map(|user| {
+                user.password_hash = Some(hash);
+                user.email_verified = true;
+                user.token_version += 1;
+                user.failed_logins = 0;
+                user.locked_until = None;
+                user.updated_at = at;
+                user.clone()
+            }))
+    }
+
+    async fn take_over(
+        &self,
+        id: &UserId,
+        email: &Email,
+        identity: Identity,
+        at: Timestamp,
+    ) -> Result<Option<User>, RepoError> {
+        let mut users = lock(&self.users);
+        if !users
+            .get(id)
+            .is_some_and(|u| &u.email == email && !u.email_verified)
+        {
+            return Ok(None);
+        }
+        if users
+            .values()
+            .any(|u| &u.id != id && has_identity(u, identity.provider, &identity.subject))
+        {
+            return Err(RepoError::Conflict(ConflictKey::Identity));
+        }
+        let user = users.get_mut(id).ok_or(RepoError::NotFound)?;
+        user.password_hash = None;
+        user.identities = vec![identity];
+        user.email_verified = true;
+        user.token_version += 1;
+        user.failed_logins = 0;
+        user.locked_until = None;
+        user.updated_at = at;
+        Ok(Some(user.clone()))
     }
 }

@@ -1,8 +1,8 @@
 use std::{collections::HashMap, time::Duration};
 
 use altrion_domain::{
-    ConflictKey, Email, Identity, LoginAttempt, NewUser, PasswordHash, Provider, RepoError,
-    Timestamp, Unlinked, User, UserId, UserRepository,
+    ConflictKey, Email, Identity, LoginAttempt, MailKind, MailQuota, NewUser, PasswordHash,
+    Provider, RepoError, Timestamp, Unlinked, User, UserId, UserRepository,
 };
 use async_trait::async_trait;
 use mongodb::{
@@ -108,6 +108,23 @@ impl BatchRead for UsersById {
             })
             .collect())
     }
+}
+
+/// Matches a user whose `tokenVersion` is `version` (0 may be stored as no field at all).
+fn token_version_is(version: i64) -> Document {
+    match version {
+        0 => doc! {"$or": [{"tokenVersion": 0_i64}, {"tokenVersion": {"$exists": false}}]},
+        n => doc! {"tokenVersion": n},
+    }
+}
+
+/// Matches a user whose email is not verified; a missing flag is unverified only on `local`
+/// accounts (see the document module).
+fn email_unverified() -> Document {
+    doc! {"$or": [
+        {"emailVerified": false},
+        {"emailVerified": {"$exists": false}, "provider": Provider::Local.as_str()},
+    ]}
 }
 
 /// The ObjectId a user id names; ids that are not one belong to no stored user.
@@ -237,23 +254,13 @@ impl UserRepository for MongoUserRepository {
         };
         // Pushes only when this user lacks the identity and still has the token version; the
         // unique index refuses it when another user has it.
-        let mut filter = doc! {
+        let filter = doc! {
             "_id": oid,
             "identities": {"$not": {"$elemMatch": {
                 "provider": identity.provider.as_str(),
                 "subject": identity.subject.as_str(),
             }}},
-        };
-        match token_version {
-            // Version 0 may be stored as no field at all.
-            0 => filter.insert(
-                "$or",
-                vec![
-                    doc! {"tokenVersion": 0_i64},
-                    doc! {"tokenVersion": {"$exists": false}},
-                ],
-            ),
-            n => filter.insert("tokenVersion", n),
+            "$and": [token_version_is(token_version)],
         };
         let pushed = within(
             self.timeout,
@@ -348,9 +355,120 @@ impl UserRepository for MongoUserRepository {
         let result = within(self.timeout, self.users.delete_one(doc! {"_id": oid})).await?;
         Ok(result.deleted_count == 1)
     }
+
+    async fn claim_mail_quota(
+        &self,
+        id: &UserId,
+        kind: MailKind,
+        quota: MailQuota,
+    ) -> Result<bool, RepoError> {
+        let Some(oid) = object_id(id) else {
+            return Ok(false);
+        };
+        // `mailSent.<kind>` holds the latest `max` instants, newest first: the mail may go when
+        // the max-th newest is missing or has left the window. One conditional write, so no
+        // number of concurrent requests counts more than `max`.
+        let max = quota.max.max(1);
+        let field = format!("mailSent.{}", kind.as_str());
+        let cutoff = to_bson_date(quota.now - quota.window);
+        let oldest_counted = format!("{field}.{}", max - 1);
+        let result = within(
+            self.timeout,
+            self.users.update_one(
+                doc! {
+                    "_id": oid,
+                    "$or": [
+                        {&oldest_counted: {"$exists": false}},
+                        {&oldest_counted: {"$lte": cutoff}},
+                    ],
+                },
+                doc! {"$push": {&field: {
+                    "$each": [to_bson_date(quota.now)],
+                    "$position": 0_i32,
+                    "$slice": i64::from(max),
+                }}},
+            ),
+        )
+        .await?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn mark_email_verified(
+        &self,
+        id: &UserId,
+        email: &Email,
+        at: Timestamp,
+    ) -> Result<Option<User>, RepoError> {
+        let Some(oid) = object_id(id) else {
+            return Ok(None);
+        };
+        let filter = doc! {"_id": oid, "email": email.as_str(), "$and": [email_unverified()]};
+        let update = doc! {"$set": {"emailVerified": true, "updatedAt": to_bson_date(at)}};
+        self.modify_where(filter, update).await
+    }
+
+    async fn reset_password(
+        &self,
+        id: &UserId,
+        hash: PasswordHash,
+        at: Timestamp,
+        expected_token_version: i64,
+    ) -> Result<Option<User>, RepoError> {
+        let Some(oid) = object_id(id) else {
+            return Ok(None);
+        };
+        let filter = doc! {"_id": oid, "$and": [token_version_is(expected_token_version)]};
+        let update = doc! {
+            "$set": {"password": hash.as_str(), "emailVerified": true, "updatedAt": to_bson_date(at)},
+            "$inc": {"tokenVersion": 1_i64},
+            "$unset": {"failedLogins": "", "lockedUntil": ""},
+        };
+        self.modify_where(filter, update).await
+    }
+
+    async fn take_over(
+        &self,
+        id: &UserId,
+        email: &Email,
+        identity: Identity,
+        at: Timestamp,
+    ) -> Result<Option<User>, RepoError> {
+        // Only the unique index keeps an identity on one account: refused until it is in place.
+        self.gate.check()?;
+        let Some(oid) = object_id(id) else {
+            return Ok(None);
+        };
+        let filter = doc! {"_id": oid, "email": email.as_str(), "$and": [email_unverified()]};
+        let update = doc! {
+            "$set": {
+                "identities": [Bson::Document(identity_document(&identity))],
+                "emailVerified": true,
+                "updatedAt": to_bson_date(at),
+            },
+            "$inc": {"tokenVersion": 1_i64},
+            "$unset": {"password": "", "failedLogins": "", "lockedUntil": ""},
+        };
+        self.modify_where(filter, update).await
+    }
 }
 
 impl MongoUserRepository {
+    /// `update` on the user matching `filter`, returning it as stored afterwards.
+    async fn modify_where(
+        &self,
+        filter: Document,
+        update: Document,
+    ) -> Result<Option<User>, RepoError> {
+        let after = within(
+            self.timeout,
+            self.users
+                .find_one_and_update(filter, update)
+                .return_document(ReturnDocument::After),
+        )
+        .await?;
+        Ok(after.as_ref().map(user_from_document).transpose()?)
+    }
+
     /// The error for linking to a missing user: `Conflict` when someone else has the identity
     /// (checked first, as the fake does), else `NotFound`.
     async fn missing_user_or_conflict(&self, identity: &Identity) -> Result<User, RepoError> {

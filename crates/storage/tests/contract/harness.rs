@@ -245,6 +245,7 @@ pub fn local_user(address: &str, at: Timestamp) -> NewUser {
     NewUser {
         name: DisplayName::parse("Ada Lovelace").unwrap(),
         email: email(address),
+        email_verified: false,
         password_hash: Some(PasswordHash::new(
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
         )),
@@ -260,6 +261,7 @@ pub fn oauth_user(address: &str, provider: Provider, subject: &str, at: Timestam
     NewUser {
         name: DisplayName::parse("Grace Hopper").unwrap(),
         email: email(address),
+        email_verified: true,
         password_hash: None,
         provider,
         identity: Some(identity(provider, subject, at)),

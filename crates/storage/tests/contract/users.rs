@@ -1,7 +1,8 @@
 //! The `UserRepository` contract.
 
 use altrion_domain::{
-    ConflictKey, LoginAttempt, PasswordHash, Provider, RepoError, Unlinked, UserId,
+    ConflictKey, LoginAttempt, MailKind, MailQuota, PasswordHash, Provider, RepoError, Unlinked,
+    UserId,
 };
 use futures_util::future::join_all;
 use time::Duration;
@@ -27,7 +28,261 @@ contract!(all: [
     a_link_for_a_stale_token_version_writes_nothing,
     unknown_and_malformed_ids_are_not_found,
     concurrent_lookups_by_id_each_get_their_own_answer,
+    the_mail_quota_is_a_sliding_window_per_kind,
+    a_burst_of_mail_requests_counts_no_more_than_the_quota,
+    an_email_is_verified_once,
+    a_reset_lands_once_and_only_for_its_token_version,
+    a_take_over_replaces_every_way_in_of_an_unverified_account_only,
 ]);
+
+fn quota(now: time::OffsetDateTime, max: u32) -> MailQuota {
+    MailQuota {
+        now,
+        window: Duration::hours(1),
+        max,
+    }
+}
+
+async fn the_mail_quota_is_a_sliding_window_per_kind(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let claim = |at, kind| {
+        let users = ctx.users.clone();
+        let id = user.id.clone();
+        async move {
+            users
+                .claim_mail_quota(&id, kind, quota(at, 3))
+                .await
+                .unwrap()
+        }
+    };
+    let reset = MailKind::PasswordReset;
+    for minute in [0, 10, 20] {
+        assert!(
+            claim(now + Duration::minutes(minute), reset).await,
+            "{minute}"
+        );
+    }
+    assert!(!claim(now + Duration::minutes(30), reset).await);
+    // Counted separately per kind.
+    assert!(claim(now + Duration::minutes(30), MailKind::EmailVerification).await);
+    // An hour after the first, one slot is free again; then full until the second leaves.
+    assert!(!claim(now + Duration::minutes(59), reset).await);
+    assert!(claim(now + Duration::minutes(60), reset).await);
+    assert!(!claim(now + Duration::minutes(65), reset).await);
+    assert!(claim(now + Duration::minutes(70), reset).await);
+    // A missing user has no quota to spend.
+    let nobody = ctx
+        .users
+        .claim_mail_quota(
+            &UserId::new("ffffffffffffffffffffffff"),
+            reset,
+            quota(now, 3),
+        )
+        .await
+        .unwrap();
+    assert!(!nobody);
+    assert!(!ctx
+        .users
+        .claim_mail_quota(&UserId::new("not-an-id"), reset, quota(now, 3))
+        .await
+        .unwrap());
+}
+
+async fn a_burst_of_mail_requests_counts_no_more_than_the_quota(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let claims = (0..30).map(|_| {
+        let users = ctx.users.clone();
+        let id = user.id.clone();
+        async move {
+            users
+                .claim_mail_quota(&id, MailKind::PasswordReset, quota(now, 3))
+                .await
+                .unwrap()
+        }
+    });
+    let granted = join_all(claims).await.into_iter().filter(|g| *g).count();
+    assert_eq!(granted, 3);
+}
+
+async fn an_email_is_verified_once(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    assert!(!user.email_verified);
+    let other_email = ctx
+        .users
+        .mark_email_verified(&user.id, &email("eve@example.com"), now)
+        .await
+        .unwrap();
+    assert!(other_email.is_none());
+    let at = now + Duration::seconds(1);
+    let verified = ctx
+        .users
+        .mark_email_verified(&user.id, &user.email, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(verified.email_verified);
+    assert_eq!(verified.updated_at, at);
+    assert_eq!(
+        ctx.users.find_by_id(&user.id).await.unwrap().unwrap(),
+        verified
+    );
+    // The second use of the link matches nothing.
+    assert!(ctx
+        .users
+        .mark_email_verified(&user.id, &user.email, at)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(ctx
+        .users
+        .mark_email_verified(&UserId::new("not-an-id"), &user.email, at)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn a_reset_lands_once_and_only_for_its_token_version(ctx: Ctx) {
+    let now = ctx.now();
+    let user = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    let locking = LoginAttempt {
+        lock_until: Some(now + Duration::minutes(5)),
+        ..attempt(0, now)
+    };
+    assert!(ctx
+        .users
+        .claim_login_attempt(&user.id, locking)
+        .await
+        .unwrap());
+    let hash = |n: usize| PasswordHash::new(format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${n}"));
+    // Eight concurrent uses of one reset token (one token version): exactly one lands.
+    let resets = (0..8).map(|n| {
+        let users = ctx.users.clone();
+        let id = user.id.clone();
+        async move {
+            users
+                .reset_password(&id, hash(n), now, user.token_version)
+                .await
+                .unwrap()
+        }
+    });
+    let landed: Vec<_> = join_all(resets).await.into_iter().flatten().collect();
+    assert_eq!(landed.len(), 1);
+    let after = &landed[0];
+    assert_eq!(after.token_version, user.token_version + 1);
+    assert!(after.email_verified);
+    assert_eq!((after.failed_logins, after.locked_until), (0, None));
+    assert_eq!(
+        &ctx.users.find_by_id(&user.id).await.unwrap().unwrap(),
+        after
+    );
+    // A version moved by "log out everywhere" voids it as well.
+    let version = ctx.users.bump_token_version(&user.id, now).await.unwrap();
+    assert!(ctx
+        .users
+        .reset_password(&user.id, hash(9), now, version - 1)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(ctx
+        .users
+        .reset_password(&user.id, hash(9), now, version)
+        .await
+        .unwrap()
+        .is_some());
+}
+
+async fn a_take_over_replaces_every_way_in_of_an_unverified_account_only(ctx: Ctx) {
+    let now = ctx.now();
+    let squatted = ctx
+        .users
+        .create(local_user("ada@example.com", now))
+        .await
+        .unwrap();
+    // The squatter linked an account of their own.
+    let squatter_github = identity(Provider::Github, "666", now);
+    ctx.users
+        .link_identity(&squatted.id, squatter_github, now, 0)
+        .await
+        .unwrap();
+    let owner = identity(Provider::Google, "ada-sub", now);
+    let wrong_email = ctx
+        .users
+        .take_over(&squatted.id, &email("eve@example.com"), owner.clone(), now)
+        .await
+        .unwrap();
+    assert!(wrong_email.is_none());
+    let at = now + Duration::seconds(1);
+    let taken = ctx
+        .users
+        .take_over(&squatted.id, &squatted.email, owner.clone(), at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.password_hash, None);
+    assert_eq!(taken.identities, vec![owner.clone()]);
+    assert!(taken.email_verified);
+    assert_eq!(taken.token_version, squatted.token_version + 1);
+    assert!(ctx
+        .users
+        .find_by_identity(Provider::Github, "666")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        ctx.users.find_by_id(&squatted.id).await.unwrap().unwrap(),
+        taken
+    );
+    // Verified now: a second take-over matches nothing.
+    assert!(ctx
+        .users
+        .take_over(
+            &squatted.id,
+            &squatted.email,
+            identity(Provider::Github, "1", at),
+            at
+        )
+        .await
+        .unwrap()
+        .is_none());
+
+    // An identity another user holds is a conflict, and nothing changes.
+    let grace = ctx
+        .users
+        .create(local_user("grace@example.com", now))
+        .await
+        .unwrap();
+    let conflict = ctx
+        .users
+        .take_over(&grace.id, &grace.email, owner, at)
+        .await;
+    assert!(
+        matches!(conflict, Err(RepoError::Conflict(ConflictKey::Identity))),
+        "{conflict:?}"
+    );
+    assert_eq!(
+        ctx.users.find_by_id(&grace.id).await.unwrap().unwrap(),
+        grace
+    );
+}
 
 async fn create_then_find_by_id_email_and_identity(ctx: Ctx) {
     let now = ctx.now();

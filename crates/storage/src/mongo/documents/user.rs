@@ -1,6 +1,9 @@
-//! `users`: `{ _id: ObjectId, name, email, password?, provider, identities: [ { provider,
-//! subject, email?, emailVerified, linkedAt } ], avatarUrl?, tokenVersion, failedLogins?,
-//! lockedUntil?, createdAt, updatedAt, lastLoginAt? }`.
+//! `users`: `{ _id: ObjectId, name, email, emailVerified, password?, provider, identities: [ {
+//! provider, subject, email?, emailVerified, linkedAt } ], avatarUrl?, tokenVersion,
+//! failedLogins?, lockedUntil?, mailSent?: { passwordReset?: [Date], emailVerification?: [Date] },
+//! createdAt, updatedAt, lastLoginAt? }`. A missing `emailVerified` (documents written before
+//! verification existed) reads as `false` for `local` accounts and `true` for accounts created
+//! through a provider, which only ever created them from a verified email.
 
 use altrion_domain::{DisplayName, Email, Identity, NewUser, PasswordHash, Provider, User, UserId};
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
@@ -16,6 +19,7 @@ pub(in crate::mongo) fn new_user_document(id: ObjectId, new: &NewUser) -> Docume
         "_id": id,
         "name": new.name.as_str(),
         "email": new.email.as_str(),
+        "emailVerified": new.email_verified,
     };
     if let Some(hash) = &new.password_hash {
         doc.insert("password", hash.as_str());
@@ -90,13 +94,17 @@ pub(in crate::mongo) fn user_from_document(doc: &Document) -> Result<User, Mappi
         _ => return Err(fields.error("_id", "is not an ObjectId")),
     };
     let failed_logins = fields.opt_int("failedLogins")?.unwrap_or(0);
+    let provider_field = provider(&fields, "provider")?;
     Ok(User {
         id: UserId::new(id),
         name: DisplayName::parse(fields.str("name")?)
             .map_err(|_| fields.error("name", "is not a valid display name"))?,
         email: email(&fields, "email", fields.str("email")?)?,
+        email_verified: fields
+            .opt_bool("emailVerified")?
+            .unwrap_or(provider_field != Provider::Local),
         password_hash: fields.opt_str("password")?.map(PasswordHash::new),
-        provider: provider(&fields, "provider")?,
+        provider: provider_field,
         identities: fields
             .opt_array("identities")?
             .map(|items| items.iter().map(identity_from).collect())
@@ -124,6 +132,7 @@ mod tests {
         NewUser {
             name: DisplayName::parse("Ada Lovelace").unwrap(),
             email: Email::parse("ada@example.com").unwrap(),
+            email_verified: true,
             password_hash: None,
             provider: Provider::Github,
             identity: Some(Identity {
@@ -175,5 +184,16 @@ mod tests {
         doc.insert("tokenVersion", 4.0_f64);
         let user = user_from_document(&doc).unwrap();
         assert_eq!((user.failed_logins, user.token_version), (3, 4));
+    }
+
+    #[test]
+    fn documents_from_before_verification_read_as_their_provider_asserted() {
+        let mut doc = new_user_document(ObjectId::new(), &new_user());
+        doc.remove("emailVerified");
+        assert!(user_from_document(&doc).unwrap().email_verified);
+        doc.insert("provider", "local");
+        assert!(!user_from_document(&doc).unwrap().email_verified);
+        doc.insert("emailVerified", true);
+        assert!(user_from_document(&doc).unwrap().email_verified);
     }
 }
