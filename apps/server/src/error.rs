@@ -367,6 +367,23 @@ impl From<altrion_auth::AuthError> for ApiError {
                 "not_found",
                 "no identity of this provider is linked to the account",
             ),
+            E::InvalidToken => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_token",
+                "this link is invalid, expired or already used; ask for a new one",
+            ),
+            E::EmailNotVerified => Self::new(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "confirm your email address first: open the link we mailed you, or ask for a new one",
+            ),
+            E::EmailAlreadyVerified => Self::new(
+                StatusCode::CONFLICT,
+                "email_already_verified",
+                "this email address is verified already",
+            ),
+            E::MailQuotaExceeded { .. } => Self::rate_limited(retry_after.unwrap_or(1)),
+            E::Busy => Self::service_unavailable("too many mail requests pending"),
             E::Unavailable(source) => Self::service_unavailable(source),
             E::Internal(source) => Self::internal(source),
         }

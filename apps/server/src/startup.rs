@@ -9,10 +9,11 @@ use actix_web::{
     web, App, HttpServer,
 };
 use altrion_auth::{
-    Argon2Settings, AuthService, ConfigError, LockoutPolicy, OAuthConfig, OAuthService,
-    PasswordHasher, ProviderConfig, TokenService, TokenSettings,
+    Argon2Settings, AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig,
+    OAuthService, PasswordHasher, ProviderConfig, TokenService, TokenSettings,
 };
-use altrion_domain::{Clock, SystemClock};
+use altrion_domain::{Clock, Mailer, SystemClock};
+use altrion_mail::{MailQueue, MailWorker};
 use altrion_session::{
     derive_cookie_key, session_middleware, RepositorySessionStore, SessionCookieSettings,
 };
@@ -44,6 +45,8 @@ pub enum StartupError {
     Database(String),
     #[error("invalid security configuration: {0}")]
     Security(String),
+    #[error("mail: {0}")]
+    Mail(#[from] altrion_mail::MailConfigError),
 }
 
 impl From<ConfigError> for StartupError {
@@ -59,7 +62,12 @@ pub struct Application {
     /// `GET /metrics` on `METRICS_ADDR`, when set, and its port.
     metrics: Option<(Server, u16)>,
     database: Option<Database>,
+    /// The mail delivery task, drained at shutdown; `None` when the caller passed a mailer.
+    mail: Option<MailWorker>,
 }
+
+/// How long shutdown waits for queued mail to go out.
+const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,21 +84,41 @@ impl Application {
     /// [`StartupError`] when the database cannot be opened or the port cannot be bound.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let database = Database::open(&settings).await?;
+        let (mailer, worker) = mail_queue(&settings)?;
         let mut app = Self::build_over(
             settings,
             database.stores.clone(),
             database.connector.clone(),
+            mailer,
         )?;
         app.database = Some(database);
+        app.mail = Some(worker);
         Ok(app)
     }
 
-    /// Binds the listener over the given stores (tests pass in-memory fakes).
+    /// Binds the listener over the given stores (tests pass in-memory fakes), sending mail as
+    /// the settings say.
     ///
     /// # Errors
-    /// [`StartupError`] when a security setting is unusable or the address cannot be bound.
+    /// [`StartupError`] when a security or mail setting is unusable or the address cannot be
+    /// bound.
     pub fn build_with(settings: Settings, stores: Stores) -> Result<Self, StartupError> {
-        Self::build_over(settings, stores, None)
+        let (mailer, worker) = mail_queue(&settings)?;
+        let mut app = Self::build_over(settings, stores, None, mailer)?;
+        app.mail = Some(worker);
+        Ok(app)
+    }
+
+    /// As [`build_with`](Self::build_with), handing mail to `mailer` (tests capture it).
+    ///
+    /// # Errors
+    /// As [`build_with`](Self::build_with).
+    pub fn build_with_mailer(
+        settings: Settings,
+        stores: Stores,
+        mailer: Arc<dyn Mailer>,
+    ) -> Result<Self, StartupError> {
+        Self::build_over(settings, stores, None, mailer)
     }
 
     /// Binds the listener over `stores`; with a `connector`, each worker serves over a database
@@ -99,10 +127,11 @@ impl Application {
         settings: Settings,
         stores: Stores,
         connector: Option<MongoConnector>,
+        mailer: Arc<dyn Mailer>,
     ) -> Result<Self, StartupError> {
         raise_file_limit();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let auth = auth_service(&settings, &stores, &clock)?;
+        let auth = auth_service(&settings, &stores, &clock, mailer)?;
         let oauth = oauth_service(&settings, &stores, &clock)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
@@ -129,6 +158,7 @@ impl Application {
             server,
             metrics,
             database: None,
+            mail: None,
         })
     }
 
@@ -161,6 +191,10 @@ impl Application {
         if let Some(metrics) = metrics {
             metrics.stop(true).await;
         }
+        if let Some(mail) = self.mail {
+            let report = mail.shutdown(MAIL_DRAIN).await;
+            tracing::info!(?report, "mail queue drained");
+        }
         if let Some(database) = self.database {
             database.close().await;
         }
@@ -188,11 +222,23 @@ fn metrics_server(settings: &Settings) -> Result<Option<(Server, u16)>, StartupE
     Ok(Some((server, port)))
 }
 
+/// The mail queue: SMTP when `SMTP_URL` is set, else `.eml` files in the outbox directory.
+fn mail_queue(settings: &Settings) -> Result<(Arc<dyn Mailer>, MailWorker), StartupError> {
+    let options = settings.mail.mail_options();
+    match &options.smtp_url {
+        Some(_) => tracing::info!(?options, "mail over SMTP"),
+        None => tracing::info!(outbox = %options.outbox_dir.display(), "no SMTP_URL: mail is written to the outbox"),
+    }
+    let (queue, worker) = MailQueue::start(options)?;
+    Ok((Arc::new(queue), worker))
+}
+
 /// The use cases, configured from the settings.
 fn auth_service(
     settings: &Settings,
     stores: &Stores,
     clock: &Arc<dyn Clock>,
+    mailer: Arc<dyn Mailer>,
 ) -> Result<AuthService, StartupError> {
     let password = &settings.password;
     let hasher = PasswordHasher::new(&Argon2Settings {
@@ -225,7 +271,22 @@ fn auth_service(
         tokens,
         lockout,
     )?
-    .reauth_window(seconds(settings.auth.reauth_window_secs)))
+    .reauth_window(seconds(settings.auth.reauth_window_secs))
+    .require_verified_email(settings.auth.require_verified_email)
+    .with_mail(mailer, mail_policy(settings)?)?)
+}
+
+/// Where mailed links point and how long they work.
+fn mail_policy(settings: &Settings) -> Result<MailPolicy, StartupError> {
+    let frontend = url::Url::parse(&settings.server.frontend_url)
+        .map_err(|e| StartupError::Security(format!("FRONTEND_URL: {e}")))?;
+    let auth = &settings.auth;
+    Ok(MailPolicy {
+        reset_ttl: seconds(auth.reset_token_ttl_secs),
+        verification_ttl: seconds(auth.verification_token_ttl_secs),
+        per_account_per_hour: auth.mails_per_account_per_hour,
+        ..MailPolicy::new(frontend)
+    })
 }
 
 /// Google and GitHub sign-in; a provider without client id and secret is disabled.
@@ -265,6 +326,7 @@ fn oauth_service(
     }
     Ok(OAuthService::new(
         stores.users.clone(),
+        stores.sessions.clone(),
         clock.clone(),
         config,
         Some(google),
@@ -372,6 +434,7 @@ fn run(
     let limits = routes::Limits {
         credentials: ip_limit(settings, client_ip)?,
         oauth: ip_limit(settings, client_ip)?,
+        mail: ip_limit(settings, client_ip)?,
     };
     let flows = web::Data::new(FlowCookie::new(
         settings.session.secret.expose_secret().as_bytes(),

@@ -39,7 +39,9 @@ impl AppState {
             auth: self
                 .auth
                 .with_stores(stores.users.clone(), stores.sessions.clone()),
-            oauth: self.oauth.with_users(stores.users.clone()),
+            oauth: self
+                .oauth
+                .with_stores(stores.users.clone(), stores.sessions.clone()),
             clock: self.clock.clone(),
             stores,
         }

@@ -1,6 +1,7 @@
 // Altrion demo page: sign up, log in (JWT kept in localStorage), OAuth buttons, current user,
 // linking and unlinking providers (with re-authentication), the sessions a user is signed in
-// with (and ending one), changing the password, deleting the account, log out. No framework, no build step, no inline script (works under `script-src 'self'`).
+// with (and ending one), changing the password, deleting the account, password recovery and
+// email verification by mailed link, log out. No framework, no build step, no inline script (works under `script-src 'self'`).
 (function () {
   'use strict';
 
@@ -27,7 +28,7 @@
     invalid_state: 'The sign-in attempt expired or was started in another tab. Please try again.',
     provider_error: 'The sign-in provider reported an error. Please try again.',
     timeout: 'The sign-in provider did not answer in time. Please try again.',
-    email_not_verified: 'Your email address is not verified with that provider. Verify it there, then try again.',
+    email_not_verified: 'This email address is not verified yet. Open the link we mailed you (or, for Google or GitHub, verify it with the provider), then try again.',
     account_exists: 'An account with this email already exists. Log in with your password, then link the provider.',
     provider_disabled: 'Sign-in with this provider is not enabled on this server.',
     invalid_redirect: 'The sign-in was asked to return to an address that is not allowed.',
@@ -37,6 +38,8 @@
     reauthentication_required: 'Please confirm it is you: enter your current password (or sign in again if your account has none).',
     last_sign_in_method: 'This is your only way to sign in; link another one or set a password first.',
     session_not_found: 'That session has already ended.',
+    invalid_token: 'This link is invalid, has expired or was already used. Ask for a new one.',
+    email_already_verified: 'Your email address is already verified.',
     // Client-side conditions
     network: 'Cannot reach the server. Check your connection and try again.'
   };
@@ -219,6 +222,7 @@
     el.loading.hidden = state !== 'loading';
     el.signedOut.hidden = state !== 'signed-out';
     el.signedIn.hidden = state !== 'signed-in';
+    el.reset.hidden = state !== 'reset';
   }
 
   // One button per provider: "Link" when it is not linked yet, "Unlink" when it is.
@@ -275,6 +279,8 @@
       .join(', ');
     renderLinks(providers);
     renderSelfService(providers);
+    el.verifyBannerEmail.textContent = user.email;
+    el.verifyBanner.hidden = user.email_verified !== false;
     setState('signed-in');
     loadSessions();
   }
@@ -654,6 +660,123 @@
     });
   }
 
+  // ---- password recovery and email verification ----
+
+  function showForgot(open) {
+    el.forgotForm.hidden = !open;
+    el.loginForm.hidden = open;
+    el.signupForm.hidden = open;
+    if (open) {
+      el.forgotEmail.value = $('login-email').value;
+      el.forgotEmail.focus();
+    } else {
+      clearFieldErrors(el.forgotForm);
+      $('login-email').focus();
+    }
+  }
+
+  function onForgot(event) {
+    event.preventDefault();
+    var form = el.forgotForm;
+    clearMessage();
+    clearFieldErrors(form);
+    setBusy(form, true);
+    request('POST', '/api/auth/password/forgot', { json: { email: el.forgotEmail.value } }).then(function (result) {
+      setBusy(form, false);
+      if (result.ok) {
+        showForgot(false);
+        showNotice('If an account uses that address, a link to reset its password is on its way. It works once, for 30 minutes.');
+        return;
+      }
+      showError(result);
+      var first = showFieldErrors(form, result.error && result.error.fields);
+      if (first) {
+        first.focus();
+      }
+    });
+  }
+
+  function onReset(event) {
+    event.preventDefault();
+    var form = el.resetForm;
+    clearMessage();
+    clearFieldErrors(form);
+    setBusy(form, true);
+    var payload = { token: el.resetToken, password: el.resetPassword.value };
+    request('POST', '/api/auth/password/reset', { json: payload }).then(function (result) {
+      setBusy(form, false);
+      if (result.ok && result.body && result.body.token) {
+        el.resetToken = null;
+        form.reset();
+        setToken(result.body.token);
+        showUser(result.body.user);
+        showNotice('Your new password is set and you are signed in. Every other device is signed out.');
+        return;
+      }
+      showError(result);
+      if (result.error && result.error.code === 'invalid_token') {
+        el.resetToken = null;
+        form.reset();
+        showSignedOut();
+        showError(result);
+        showForgot(true);
+        return;
+      }
+      var first = showFieldErrors(form, result.error && result.error.fields);
+      if (first) {
+        first.focus();
+      }
+    });
+  }
+
+  function onResetCancel() {
+    el.resetToken = null;
+    el.resetForm.reset();
+    clearMessage();
+    loadCurrentUser();
+  }
+
+  function onResend() {
+    clearMessage();
+    el.verifyResend.disabled = true;
+    request('POST', '/api/auth/email/resend', authed()).then(function (result) {
+      el.verifyResend.disabled = false;
+      if (result.ok) {
+        showNotice('A new confirmation link is on its way to ' + el.verifyBannerEmail.textContent + '.');
+        return;
+      }
+      if (result.error && result.error.code === 'email_already_verified') {
+        el.verifyBanner.hidden = true;
+      }
+      showFailure(result);
+    });
+  }
+
+  function verifyEmail(token) {
+    return request('POST', '/api/auth/email/verify', { json: { token: token } }).then(function (result) {
+      return loadCurrentUser().then(function () {
+        if (result.ok) {
+          showNotice('Your email address is confirmed.');
+        } else {
+          showError(result);
+        }
+      });
+    });
+  }
+
+  // A mailed link opens {page}/reset-password?token=… or {page}/verify-email?token=…: read the
+  // token, take it out of the address bar (and of history), and say what to do next.
+  function consumeMailedLink() {
+    var match = window.location.pathname.match(/^(.*\/)(reset-password|verify-email)$/);
+    if (!match) {
+      return null;
+    }
+    var params = new URLSearchParams(window.location.search);
+    var token = params.get('token') || '';
+    window.history.replaceState(null, '', match[1]);
+    return { page: match[2], token: token };
+  }
+
   // On return from an OAuth provider the API redirects here, with ?error=<code> on failure.
   function consumeOAuthResult() {
     var params = new URLSearchParams(window.location.search);
@@ -702,6 +825,15 @@
     el.deleteStart = $('delete-start');
     el.deleteConfirmBox = $('delete-confirm-box');
     el.deleteCancel = $('delete-cancel');
+    el.forgotForm = $('forgot-form');
+    el.forgotEmail = $('forgot-email');
+    el.reset = $('view-reset');
+    el.resetForm = $('reset-form');
+    el.resetPassword = $('reset-password');
+    el.resetToken = null;
+    el.verifyBanner = $('verify-banner');
+    el.verifyBannerEmail = $('verify-banner-email');
+    el.verifyResend = $('verify-resend');
 
     el.signedInTitle.setAttribute('tabindex', '-1');
     $('oauth-google').href = apiUrl('/api/auth/google');
@@ -720,7 +852,33 @@
     el.deleteStart.addEventListener('click', onDeleteStart);
     el.deleteCancel.addEventListener('click', onDeleteCancel);
 
+    $('forgot-open').addEventListener('click', function () {
+      clearMessage();
+      showForgot(true);
+    });
+    $('forgot-cancel').addEventListener('click', function () {
+      showForgot(false);
+    });
+    el.forgotForm.addEventListener('submit', onForgot);
+    el.resetForm.addEventListener('submit', onReset);
+    $('reset-cancel').addEventListener('click', onResetCancel);
+    el.verifyResend.addEventListener('click', onResend);
+
     consumeOAuthResult();
+    var link = consumeMailedLink();
+    if (link && link.page === 'reset-password' && link.token) {
+      el.resetToken = link.token;
+      setState('reset');
+      el.resetPassword.focus();
+      return;
+    }
+    if (link && link.page === 'verify-email' && link.token) {
+      verifyEmail(link.token);
+      return;
+    }
+    if (link) {
+      showMessage('invalid_token', MESSAGES.invalid_token);
+    }
     loadCurrentUser();
   }
 

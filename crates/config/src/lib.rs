@@ -190,6 +190,14 @@ pub struct AuthSettings {
     /// How recent a sign-in must be to stand in for the password of an account without one
     /// when linking or unlinking a provider.
     pub reauth_window_secs: u64,
+    /// How long a mailed password-reset link works.
+    pub reset_token_ttl_secs: u64,
+    /// How long a mailed email-verification link works.
+    pub verification_token_ttl_secs: u64,
+    /// Mails of each kind one account receives per hour at most.
+    pub mails_per_account_per_hour: u32,
+    /// Login and `/api/auth/me` refuse accounts whose email is not verified.
+    pub require_verified_email: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -91,11 +91,21 @@ impl Settings {
                 named("session.ttl_secs")
             ));
         }
-        if self.auth.reauth_window_secs == 0 {
-            problems.push(format!(
-                "{} must be greater than 0",
-                named("auth.reauth_window_secs")
-            ));
+        for (key, value) in [
+            ("auth.reauth_window_secs", self.auth.reauth_window_secs),
+            ("auth.reset_token_ttl_secs", self.auth.reset_token_ttl_secs),
+            (
+                "auth.verification_token_ttl_secs",
+                self.auth.verification_token_ttl_secs,
+            ),
+            (
+                "auth.mails_per_account_per_hour",
+                u64::from(self.auth.mails_per_account_per_hour),
+            ),
+        ] {
+            if value == 0 {
+                problems.push(format!("{} must be greater than 0", named(key)));
+            }
         }
         if self.session.touch_after_secs >= self.session.ttl_secs {
             // A touch window as long as the session means no touch can ever happen: active

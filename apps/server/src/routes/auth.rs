@@ -20,6 +20,9 @@ pub struct UserBody {
     pub id: String,
     pub name: String,
     pub email: String,
+    /// Whether the owner proved the address: a mailed link was used, or the provider asserted
+    /// it.
+    pub email_verified: bool,
     /// How the account was created: `local`, `google` or `github`.
     #[schema(value_type = String, example = "local")]
     pub provider: Provider,
@@ -38,6 +41,7 @@ impl From<&User> for UserBody {
             id: user.id.to_string(),
             name: user.name.as_str().to_owned(),
             email: user.email.as_str().to_owned(),
+            email_verified: user.email_verified,
             provider: user.provider,
             providers: user.providers(),
             avatar_url: user.avatar_url.clone(),
@@ -74,6 +78,14 @@ impl From<Authenticated> for TokenBody {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct MeBody {
     user: UserBody,
+}
+
+impl MeBody {
+    pub(crate) fn of(user: &User) -> Self {
+        Self {
+            user: UserBody::from(user),
+        }
+    }
 }
 
 /// Sign-up input.
@@ -141,6 +153,7 @@ pub async fn signup(
         (status = 200, description = "Signed in", body = TokenBody),
         (status = 400, description = "`malformed_json`", body = ErrorResponse),
         (status = 401, description = "`invalid_credentials` — the same for unknown emails, wrong passwords and accounts without a password", body = ErrorResponse),
+        (status = 403, description = "`email_not_verified`: the password is right but the address is unverified (only with `APP__AUTH__REQUIRE_VERIFIED_EMAIL`)", body = ErrorResponse),
         (status = 413, description = "`payload_too_large`", body = ErrorResponse),
         (status = 415, description = "`unsupported_media_type`", body = ErrorResponse),
         (status = 422, description = "`validation_failed` (wrong JSON shape)", body = ErrorResponse),
@@ -164,13 +177,16 @@ pub async fn login(
     responses(
         (status = 200, description = "The signed-in user", body = MeBody),
         (status = 401, description = "`unauthorized`", body = ErrorResponse),
+        (status = 403, description = "`email_not_verified` (only with `APP__AUTH__REQUIRE_VERIFIED_EMAIL`)", body = ErrorResponse),
         (status = 503, description = "`service_unavailable`", body = ErrorResponse),
     )
 )]
-pub async fn me(caller: AuthenticatedUser) -> HttpResponse {
-    HttpResponse::Ok().json(MeBody {
-        user: UserBody::from(&caller.user),
-    })
+pub async fn me(
+    state: web::Data<AppState>,
+    caller: AuthenticatedUser,
+) -> Result<HttpResponse, ApiError> {
+    state.auth.ensure_verified(&caller.user)?;
+    Ok(HttpResponse::Ok().json(MeBody::of(&caller.user)))
 }
 
 /// Purges the session (cookie path); a bare JWT has nothing server-side to end.

@@ -8,6 +8,7 @@ mod health;
 mod oauth;
 pub(crate) mod openapi;
 mod page;
+mod recovery;
 
 use actix_governor::{Governor, GovernorConfig};
 use actix_web::{web, Resource};
@@ -55,12 +56,13 @@ pub type IpLimit = GovernorConfig<
     >,
 >;
 
-/// The per-IP limiters, each with buckets of its own: sign-up and login (`credentials`), and
-/// the OAuth start and callback (`oauth`).
+/// The per-IP limiters, each with buckets of its own: sign-up and login (`credentials`), the
+/// OAuth start and callback (`oauth`), and the requests that send mail (`mail`).
 #[derive(Clone)]
 pub struct Limits {
     pub credentials: IpLimit,
     pub oauth: IpLimit,
+    pub mail: IpLimit,
 }
 
 /// Declares the routes once: registers them in `configure` and lists them in `ROUTES`.
@@ -85,6 +87,9 @@ macro_rules! route_table {
 
 route_table! {
     get "/" => page::index;
+    // The pages the mailed links open.
+    get "/reset-password" => page::reset_password;
+    get "/verify-email" => page::verify_email;
     get "/app.js" => page::app_js;
     get "/style.css" => page::style;
     get "/api/health" => health::health;
@@ -99,6 +104,10 @@ route_table! {
     get "/api/auth/sessions" => account::sessions;
     delete "/api/auth/sessions/{id}" => account::revoke_session;
     post "/api/auth/password" => account::change_password;
+    post "/api/auth/password/forgot" => recovery::forgot, limited(mail);
+    post "/api/auth/password/reset" => recovery::reset, limited(credentials);
+    post "/api/auth/email/verify" => recovery::verify, limited(credentials);
+    post "/api/auth/email/resend" => recovery::resend, limited(mail);
     delete "/api/auth/account" => account::delete_account;
     delete "/api/auth/identities/{provider}" => oauth::unlink;
     get "/api/auth/{provider}" => oauth::start, limited(oauth);

@@ -8,7 +8,7 @@ use utoipa::{
     Modify, OpenApi, ToSchema,
 };
 
-use super::{account, auth, health, oauth, page};
+use super::{account, auth, health, oauth, page, recovery};
 use crate::error::FieldError;
 
 /// The error shape every failure has.
@@ -59,17 +59,19 @@ impl Modify for Security {
         description = "Accounts and sign-in: email + password with JWTs, Google and GitHub with server-side sessions. Every error is `{\"error\": {\"code\", \"message\"}}`; see docs/api.md."
     ),
     paths(
-        page::index, page::app_js, page::style,
+        page::index, page::reset_password, page::verify_email, page::app_js, page::style,
         health::health, health::ready, document,
         auth::signup, auth::login, auth::me, auth::logout, auth::logout_all,
         oauth::start, oauth::callback, oauth::link, oauth::unlink,
         account::sessions, account::revoke_session, account::change_password, account::delete_account,
+        recovery::forgot, recovery::reset, recovery::verify, recovery::resend,
     ),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Email + password and the current user"),
         (name = "oauth", description = "Login with Google and GitHub"),
         (name = "self-service", description = "Sessions, password change, account deletion"),
+        (name = "recovery", description = "Password recovery and email verification by mailed link"),
         (name = "probes", description = "Liveness, readiness and this document"),
     )
 )]

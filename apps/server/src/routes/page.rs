@@ -23,6 +23,18 @@ pub async fn index() -> HttpResponse {
     asset(INDEX, "text/html; charset=utf-8")
 }
 
+/// `GET /reset-password?token=…`: the demo page, which shows its new-password form.
+#[utoipa::path(get, path = "/reset-password", tag = "demo page", responses((status = 200, description = "The demo page, opened from a reset link")))]
+pub async fn reset_password() -> HttpResponse {
+    asset(INDEX, "text/html; charset=utf-8")
+}
+
+/// `GET /verify-email?token=…`: the demo page, which verifies the address.
+#[utoipa::path(get, path = "/verify-email", tag = "demo page", responses((status = 200, description = "The demo page, opened from a verification link")))]
+pub async fn verify_email() -> HttpResponse {
+    asset(INDEX, "text/html; charset=utf-8")
+}
+
 /// `GET /app.js`
 #[utoipa::path(get, path = "/app.js", tag = "demo page", responses((status = 200, description = "The demo page's `/app.js`")))]
 pub async fn app_js() -> HttpResponse {

@@ -4,6 +4,7 @@ use actix_web::cookie::{Cookie, CookieJar};
 use altrion_domain::{SessionRecord, SessionRepository, UserId};
 use altrion_storage::memory::MemorySessionRepository;
 
+use altrion_mail::testing::CapturingMailer;
 use altrion_server::{database::memory_stores, settings::Settings, state::Stores, Application};
 use reqwest::{Client, Response};
 use secrecy::ExposeSecret;
@@ -14,7 +15,12 @@ pub struct TestApp {
     pub client: Client,
     pub sessions: Arc<MemorySessionRepository>,
     pub cookie: CookieSigning,
+    /// Every mail the server sent.
+    pub mail: CapturingMailer,
 }
+
+/// How long a test waits for a mail before failing.
+const MAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How the server names and signs its session cookie, derived from its settings.
 pub struct CookieSigning {
@@ -63,7 +69,8 @@ async fn spawn(
     sessions: Arc<MemorySessionRepository>,
 ) -> TestApp {
     let cookie = CookieSigning::of(&settings);
-    let app = Application::build_with(settings, stores).unwrap();
+    let mail = CapturingMailer::new();
+    let app = Application::build_with_mailer(settings, stores, Arc::new(mail.clone())).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
@@ -75,6 +82,7 @@ async fn spawn(
         client,
         sessions,
         cookie,
+        mail,
     }
 }
 
@@ -162,6 +170,43 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
+
+    /// The next mail the server sends (fails the test after 10 s without one).
+    pub async fn next_mail(&self) -> altrion_domain::OutgoingMail {
+        tokio::time::timeout(MAIL_WAIT, self.mail.next())
+            .await
+            .expect("a mail within 10 s")
+    }
+
+    /// `POST path` with a JSON body and a Bearer token.
+    pub async fn post_json_as(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The `token` query parameter of the link in a mail.
+pub fn link_token(mail: &altrion_domain::OutgoingMail) -> String {
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|word| word.contains("?token="))
+        .expect("a link in the mail");
+    let url = url::Url::parse(link).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
 }
 
 /// Asserts the contract every failure honours and returns the body.

@@ -10,5 +10,6 @@ mod errors;
 mod health;
 mod mongo;
 mod oauth;
+mod recovery;
 mod self_service;
 mod sessions;

@@ -31,5 +31,6 @@ mod auth;
 mod cookie_session;
 mod oauth_login;
 mod oauth_return;
+mod recovery;
 mod screenshots;
 mod self_service;

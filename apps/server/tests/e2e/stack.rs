@@ -39,6 +39,8 @@ pub struct Stack {
     pub sessions: Arc<MemorySessionRepository>,
     pub http: Client,
     pub settings: Settings,
+    /// Every mail the API sent.
+    pub mail: altrion_mail::testing::CapturingMailer,
     served_by_api: bool,
 }
 
@@ -64,7 +66,10 @@ impl Stack {
         let sessions = Arc::new(MemorySessionRepository::new());
         let mut stores = memory_stores();
         stores.sessions = sessions.clone();
-        let app = Application::build_with(settings.clone(), stores).unwrap();
+        let mail = altrion_mail::testing::CapturingMailer::new();
+        let app =
+            Application::build_with_mailer(settings.clone(), stores, Arc::new(mail.clone()))
+                .unwrap();
         let api = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
 
@@ -81,6 +86,7 @@ impl Stack {
             sessions,
             http,
             settings,
+            mail,
             served_by_api,
         }
     }
@@ -164,6 +170,22 @@ impl Stack {
             .add(Cookie::new(name, String::from(key)));
         let signed = jar.get(name).unwrap().value().to_owned();
         (name.to_owned(), signed)
+    }
+
+    /// The next mail whose subject contains `subject` (earlier others are skipped); fails after
+    /// 10 s without one.
+    pub async fn next_mail(&self, subject: &str) -> altrion_domain::OutgoingMail {
+        let wait = async {
+            loop {
+                let mail = self.mail.next().await;
+                if mail.subject.contains(subject) {
+                    return mail;
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+            .await
+            .unwrap_or_else(|_| panic!("no mail about {subject:?} within 10 s"))
     }
 
     /// Session documents in the store, expired ones included.
