@@ -81,6 +81,14 @@ pub(crate) fn smtp_url(url: &SecretString) -> Result<Url, MailConfigError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(MailConfigError::Url("no host".into()));
     }
+    let tls = url.query_pairs().find(|(key, _)| key == "tls");
+    if url.scheme() == "smtp"
+        && tls.is_some_and(|(_, value)| !matches!(&*value, "required" | "opportunistic"))
+    {
+        return Err(MailConfigError::Url(
+            "tls= must be required or opportunistic".into(),
+        ));
+    }
     Ok(url)
 }
 
@@ -187,10 +195,12 @@ mod tests {
             with_url("https://mail.example.com").validate(),
             Err(MailConfigError::UrlScheme("https".into()))
         );
-        assert!(matches!(
-            with_url("not a url").validate(),
-            Err(MailConfigError::Url(_))
-        ));
+        for bad in ["not a url", "smtp://mail.example.com?tls=sometimes"] {
+            assert!(
+                matches!(with_url(bad).validate(), Err(MailConfigError::Url(_))),
+                "{bad}"
+            );
+        }
         let refused = with_url("smtp://user:hunter2@").validate().unwrap_err();
         assert!(!refused.to_string().contains("hunter2"), "{refused}");
     }

@@ -77,3 +77,18 @@ async fn start_refuses_a_bad_sender_and_a_bad_scheme() {
         MailConfigError::UrlScheme("http".into())
     );
 }
+
+#[tokio::test]
+async fn start_builds_starttls_and_implicit_tls_transports() {
+    for url in [
+        "smtp://user:pass@smtp.example.com:587?tls=required",
+        "smtps://smtp.example.com",
+    ] {
+        let (_queue, worker) = MailQueue::start(options(Some(url.into()), "unused".as_ref()))
+            .unwrap_or_else(|err| panic!("{url}: {err}"));
+        assert_eq!(
+            worker.shutdown(Duration::from_secs(30)).await,
+            MailReport::default()
+        );
+    }
+}
