@@ -4,7 +4,7 @@ CARGO ?= cargo
 CHROMIUM ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run mock-oauth test test-mongo unit e2e bench soak fuzz fmt fmt-check lint check-layers db-check db-cleanup db-migrate
+.PHONY: run mock-oauth test test-mongo unit e2e smtp bench soak fuzz fmt fmt-check lint check-layers db-check db-cleanup db-migrate
 
 ## run: start the server (development profile: embedded database in var/devdb, no setup)
 run:
@@ -14,13 +14,18 @@ run:
 mock-oauth:
 	$(CARGO) run -p altrion-mock-oauth --bin mock-oauth -- --port 9999
 
-## test: formatting, lints, the dependency rule, every test, and the browser tests when
-## Chromium is installed (CI installs it)
+## test: formatting, lints, the dependency rule, every test, the browser tests when
+## Chromium is installed and the SMTP tests when aiosmtpd is (CI installs both)
 test: fmt-check lint check-layers unit
 	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then \
 		$(MAKE) --no-print-directory e2e; \
 	else \
 		echo "e2e: skipped, Chromium not installed (apt-get install chromium chromium-driver)"; \
+	fi
+	@if python3 -c 'import aiosmtpd' 2>/dev/null; then \
+		$(MAKE) --no-print-directory smtp; \
+	else \
+		echo "smtp: skipped, aiosmtpd not installed (python3 -m pip install aiosmtpd)"; \
 	fi
 
 # Benchmarks are built by `lint` but not run here: `make bench` runs them in release.
@@ -38,6 +43,10 @@ test-mongo:
 ## e2e: the demo page in headless Chromium
 e2e:
 	$(CARGO) test -p altrion-server --features e2e --test e2e --locked
+
+## smtp: the mail queue against a real SMTP server (Python's aiosmtpd, tests/smtp_sink.py)
+smtp:
+	$(CARGO) test -p altrion-mail --features smtp-tests --test smtp --locked
 
 ## bench: criterion micro-benchmarks, then the HTTP load benchmark (release build, needs wrk)
 bench:
@@ -80,6 +89,7 @@ check-layers:
 	check altrion-auth 'mongodb|bson|actix.*|altrion-storage|altrion-session|altrion-server'; \
 	check altrion-session 'mongodb|bson|altrion-storage|altrion-auth|altrion-server'; \
 	check altrion-server 'altrion-mock-oauth|altrion-mongo-embedded'; \
+	check altrion-mail 'actix.*|mongodb|bson|altrion-(storage|auth|session|server|cli|config|mongo-embedded)'; \
 	check altrion-config 'actix.*|altrion-auth|altrion-session|altrion-server|altrion-mongo-embedded'; \
 	check altrion-cli 'actix-web|altrion-server|altrion-mock-oauth|altrion-mongo-embedded'; \
 	exit $$fail

@@ -3,15 +3,15 @@
 //! (conventional names such as `JWT_SECRET`, then `APP__SECTION__KEY`), validation that names
 //! each bad setting, and the options each component is built from.
 //!
-//! Depends on the storage crate (for its options) and on no HTTP crate, so the CLI links no
-//! web stack.
+//! Depends on the storage and mail crates (for their options) and on no HTTP crate, so the CLI
+//! links no web stack.
 
 mod load;
 mod validate;
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 pub use load::{dev_secrets, load, load_database, load_from, ENV_ALIASES};
@@ -69,6 +69,7 @@ pub struct Settings {
     pub password: PasswordSettings,
     pub rate_limit: RateLimitSettings,
     pub oauth: OAuthSettings,
+    pub mail: MailSettings,
     pub log: LogSettings,
 }
 
@@ -253,6 +254,42 @@ pub struct GithubSettings {
     pub token_url: String,
     /// Base of `/user` and `/user/emails`.
     pub api_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// `smtp://host:port` (plain), `smtp://…?tls=required` (STARTTLS) or `smtps://…`; may
+    /// carry `user:pass@`. Empty: messages are `.eml` files in `outbox_dir`.
+    pub smtp_url: SecretString,
+    /// Used when `smtp_url` carries no credentials; empty = none.
+    pub smtp_username: SecretString,
+    pub smtp_password: SecretString,
+    /// The sender mailbox, such as `Altrion <no-reply@example.com>`.
+    pub from: String,
+    pub outbox_dir: PathBuf,
+    /// Deadline of one SMTP attempt.
+    pub timeout_secs: u64,
+    /// Messages waiting for delivery; more are dropped (and counted).
+    pub queue_capacity: usize,
+    /// Attempts per message; only transient failures are retried.
+    pub max_attempts: u32,
+}
+
+impl MailSettings {
+    /// The mail queue's options from these settings.
+    pub fn mail_options(&self) -> altrion_mail::MailOptions {
+        let set =
+            |secret: &SecretString| (!secret.expose_secret().is_empty()).then(|| secret.clone());
+        let mut options = altrion_mail::MailOptions::new(self.from.clone(), &self.outbox_dir);
+        options.smtp_url = set(&self.smtp_url);
+        options.username = set(&self.smtp_username);
+        options.password = set(&self.smtp_password);
+        options.timeout = Duration::from_secs(self.timeout_secs);
+        options.queue_capacity = self.queue_capacity;
+        options.max_attempts = self.max_attempts;
+        options
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

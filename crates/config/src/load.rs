@@ -28,6 +28,8 @@ pub const ENV_ALIASES: &[(&str, &str)] = &[
     ("GITHUB_AUTH_URL", "oauth.github.auth_url"),
     ("GITHUB_TOKEN_URL", "oauth.github.token_url"),
     ("GITHUB_API_URL", "oauth.github.api_url"),
+    ("SMTP_URL", "mail.smtp_url"),
+    ("MAIL_FROM", "mail.from"),
 ];
 
 /// The variable that sets `key`: its conventional name, else `APP__SECTION__KEY`.

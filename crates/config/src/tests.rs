@@ -35,6 +35,8 @@ fn production(extra: &[(&str, &str)]) -> Vec<(&'static str, String)> {
         ("MONGODB_URI", "mongodb://db.internal:27017".into()),
         ("PUBLIC_URL", "https://api.example.com".into()),
         ("FRONTEND_URL", "https://app.example.com".into()),
+        ("SMTP_URL", "smtps://mailer:hunter2@smtp.example.com".into()),
+        ("MAIL_FROM", "Altrion <no-reply@example.com>".into()),
     ];
     for (k, v) in extra {
         pairs.retain(|(key, _)| key != k);
@@ -46,6 +48,8 @@ fn production(extra: &[(&str, &str)]) -> Vec<(&'static str, String)> {
             "PUBLIC_URL",
             "APP__SESSION__COOKIE_SECURE",
             "APP__PASSWORD__MEMORY_KIB",
+            "SMTP_URL",
+            "MAIL_FROM",
         ]
         .into_iter()
         .find(|s| s == k)
@@ -324,6 +328,11 @@ fn debug_output_redacts_secrets() {
     let settings = load(&[
         ("MONGODB_URI", "mongodb://admin:hunter2hunter2@db:27017"),
         ("GOOGLE_CLIENT_SECRET", "google-client-secret-value"),
+        (
+            "SMTP_URL",
+            "smtp://mailer:smtp-password-value@127.0.0.1:1025",
+        ),
+        ("APP__MAIL__SMTP_PASSWORD", "separate-smtp-password"),
     ])
     .unwrap();
     let debug = format!("{settings:?}");
@@ -332,9 +341,98 @@ fn debug_output_redacts_secrets() {
         STRONG_JWT,
         STRONG_SESSION,
         "google-client-secret-value",
+        "smtp-password-value",
+        "separate-smtp-password",
     ] {
         assert!(!debug.contains(secret), "{secret} leaked into Debug");
     }
+}
+
+#[test]
+fn production_refuses_to_start_without_smtp_or_with_a_localhost_sender() {
+    let settings = load_owned(&production(&[])).unwrap();
+    let options = settings.mail.mail_options();
+    assert_eq!(
+        options.smtp_url.unwrap().expose_secret(),
+        "smtps://mailer:hunter2@smtp.example.com"
+    );
+    assert_eq!(options.from, "Altrion <no-reply@example.com>");
+
+    let unset = problems(load_owned(&production(&[("SMTP_URL", "")])));
+    assert!(
+        unset.contains("SMTP_URL (mail.smtp_url) is not set"),
+        "{unset}"
+    );
+
+    let localhost = problems(load_owned(&production(&[(
+        "MAIL_FROM",
+        "Altrion <no-reply@localhost>",
+    )])));
+    assert!(
+        localhost.contains("MAIL_FROM (mail.from) must be a sender address in a real domain"),
+        "{localhost}"
+    );
+}
+
+#[test]
+fn development_mail_goes_to_the_outbox_and_the_aliases_set_smtp() {
+    let outbox = load(&[]).unwrap().mail.mail_options();
+    assert!(outbox.smtp_url.is_none());
+    assert_eq!(outbox.outbox_dir, Path::new("var/outbox"));
+    assert_eq!(outbox.from, "Altrion <no-reply@localhost>");
+    assert_eq!(
+        (
+            outbox.timeout.as_secs(),
+            outbox.queue_capacity,
+            outbox.max_attempts
+        ),
+        (10, 1000, 3)
+    );
+    assert_eq!(outbox.validate(), Ok(()));
+
+    let smtp = load(&[
+        ("SMTP_URL", "smtp://127.0.0.1:1025"),
+        ("MAIL_FROM", "Team <team@example.com>"),
+        ("APP__MAIL__SMTP_USERNAME", "mailer"),
+        ("APP__MAIL__QUEUE_CAPACITY", "5"),
+    ])
+    .unwrap()
+    .mail
+    .mail_options();
+    assert_eq!(
+        smtp.smtp_url.unwrap().expose_secret(),
+        "smtp://127.0.0.1:1025"
+    );
+    assert_eq!(smtp.from, "Team <team@example.com>");
+    assert_eq!(smtp.username.unwrap().expose_secret(), "mailer");
+    assert!(smtp.password.is_none(), "empty means unset");
+    assert_eq!(smtp.queue_capacity, 5);
+}
+
+#[test]
+fn every_profile_refuses_a_bad_sender_url_or_queue_capacity() {
+    for env in ["development", "test", "production"] {
+        let message = problems(load_owned(&[
+            ("APP_ENV", env.to_owned()),
+            ("MONGODB_URI", "mongodb://db.internal:27017".to_owned()),
+            ("MAIL_FROM", "not a mailbox".to_owned()),
+            ("APP__MAIL__QUEUE_CAPACITY", "0".to_owned()),
+        ]));
+        assert!(
+            message.contains("MAIL_FROM (mail.from) is invalid"),
+            "{env}: {message}"
+        );
+        assert!(
+            message
+                .contains("APP__MAIL__QUEUE_CAPACITY (mail.queue_capacity) must be greater than 0"),
+            "{env}: {message}"
+        );
+    }
+    let scheme = problems(load(&[("SMTP_URL", "https://user:pw@mail.example.com")]));
+    assert!(
+        scheme.contains("SMTP_URL (mail.smtp_url) is invalid") && !scheme.contains("pw@"),
+        "{scheme}"
+    );
 }
 
 /// Every variable `.env.example` mentions, commented or not.

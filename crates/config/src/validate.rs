@@ -1,6 +1,8 @@
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use altrion_mail::MailConfigError;
+
 use super::{load::variable_for, Environment, Settings, SettingsError};
 
 /// The shortest secret accepted for signing JWTs and cookies (HS256 wants 256 bits of key).
@@ -73,6 +75,9 @@ impl Settings {
             ),
             ("password.iterations", u64::from(self.password.iterations)),
             ("password.parallelism", u64::from(self.password.parallelism)),
+            ("mail.timeout_secs", self.mail.timeout_secs),
+            ("mail.queue_capacity", self.mail.queue_capacity as u64),
+            ("mail.max_attempts", u64::from(self.mail.max_attempts)),
         ] {
             if value == 0 {
                 problems.push(format!("{} must be greater than 0", named(key)));
@@ -177,6 +182,8 @@ impl Settings {
             }
         }
 
+        problems.extend(self.mail_problems());
+
         if production && !self.session.cookie_secure {
             problems.push(format!(
                 "{} must be true in production",
@@ -230,6 +237,42 @@ impl Settings {
             ));
         }
 
+        problems
+    }
+}
+
+impl Settings {
+    /// The mail settings' problems, but their zero limits (checked with the others).
+    fn mail_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let production = self.env == Environment::Production;
+        match self.mail.mail_options().validate() {
+            Err(err @ (MailConfigError::Url(_) | MailConfigError::UrlScheme(_))) => {
+                problems.push(format!("{} is invalid: {err}", named("mail.smtp_url")));
+            }
+            Err(err @ MailConfigError::From(_)) => {
+                problems.push(format!("{} is invalid: {err}", named("mail.from")));
+            }
+            _ => {}
+        }
+        if production && self.mail.smtp_url.expose_secret().trim().is_empty() {
+            problems.push(format!(
+                "{} is not set: production sends mail over SMTP, not to an outbox directory",
+                named("mail.smtp_url")
+            ));
+        }
+        let sender = self
+            .mail
+            .from
+            .trim()
+            .trim_end_matches('>')
+            .to_ascii_lowercase();
+        if production && sender.ends_with("@localhost") {
+            problems.push(format!(
+                "{} must be a sender address in a real domain in production, not @localhost",
+                named("mail.from")
+            ));
+        }
         problems
     }
 }

@@ -1,0 +1,242 @@
+//! One message's way out: building it, then sending it with retries, or writing it to the outbox.
+
+use std::{
+    path::PathBuf,
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use altrion_domain::OutgoingMail;
+use lettre::{
+    message::{header::ContentType, Mailbox},
+    transport::smtp::{self, authentication::Credentials},
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor,
+};
+use secrecy::ExposeSecret as _;
+
+use crate::options::{endpoint, smtp_url, MailConfigError, MailOptions};
+
+/// The longest wait between two attempts, however many there are.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+enum Transport {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// `scheme://host:port`, for logs.
+        endpoint: String,
+    },
+    Outbox {
+        transport: AsyncFileTransport<Tokio1Executor>,
+        dir: PathBuf,
+    },
+}
+
+/// Builds and delivers messages; owned by the delivery task.
+pub(crate) struct Delivery {
+    transport: Transport,
+    from: Mailbox,
+    timeout: Duration,
+    max_attempts: u32,
+    retry_backoff: Duration,
+}
+
+/// How one message ended.
+pub(crate) enum Outcome {
+    Sent,
+    Failed,
+}
+
+enum AttemptError {
+    Smtp(smtp::Error),
+    Outbox(lettre::transport::file::Error),
+    TimedOut,
+}
+
+impl AttemptError {
+    /// 4xx replies, timeouts and connection failures may pass; 5xx, TLS and local errors will not.
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::TimedOut => true,
+            Self::Outbox(_) => false,
+            Self::Smtp(err) => {
+                err.is_transient()
+                    || err.is_timeout()
+                    || !(err.is_permanent() || err.is_response() || err.is_client() || err.is_tls())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Smtp(err) => err.fmt(f),
+            Self::Outbox(err) => err.fmt(f),
+            Self::TimedOut => f.write_str("no answer within the SMTP timeout"),
+        }
+    }
+}
+
+impl Delivery {
+    /// Checks `options` and builds the transport; creates the outbox directory when used.
+    pub(crate) fn new(options: &MailOptions) -> Result<Self, MailConfigError> {
+        options.validate()?;
+        let transport = match &options.smtp_url {
+            Some(url) => {
+                let parsed = smtp_url(url)?;
+                let mut builder =
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                        .map_err(|err| MailConfigError::Transport(err.to_string()))?
+                        .timeout(Some(options.timeout));
+                if let (true, Some(user), Some(password)) = (
+                    parsed.username().is_empty(),
+                    &options.username,
+                    &options.password,
+                ) {
+                    builder = builder.credentials(Credentials::new(
+                        user.expose_secret().to_owned(),
+                        password.expose_secret().to_owned(),
+                    ));
+                }
+                Transport::Smtp {
+                    transport: builder.build(),
+                    endpoint: endpoint(&parsed),
+                }
+            }
+            None => {
+                prepare_outbox(&options.outbox_dir)?;
+                Transport::Outbox {
+                    transport: AsyncFileTransport::new(&options.outbox_dir),
+                    dir: options.outbox_dir.clone(),
+                }
+            }
+        };
+        Ok(Self {
+            transport,
+            from: options.mailbox()?,
+            timeout: options.timeout,
+            max_attempts: options.max_attempts,
+            retry_backoff: options.retry_backoff,
+        })
+    }
+
+    /// Delivers `mail`, retrying transient failures; logs the outcome, never the body.
+    pub(crate) async fn deliver(&self, mail: OutgoingMail) -> Outcome {
+        let recipient_domain = mail
+            .to
+            .as_str()
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let message = match self.build(mail) {
+            Ok(message) => message,
+            Err(err) => {
+                tracing::error!(%recipient_domain, error = %err, "mail not sent: cannot build the message");
+                return Outcome::Failed;
+            }
+        };
+        let raw = message.formatted();
+        let mut backoff = self.retry_backoff;
+        let mut attempt = 1;
+        loop {
+            let err = match self.attempt(message.envelope(), &raw).await {
+                Ok(()) => return Outcome::Sent,
+                Err(err) => err,
+            };
+            if !err.is_transient() || attempt >= self.max_attempts {
+                tracing::error!(
+                    %recipient_domain,
+                    server = %self.server(),
+                    attempts = attempt,
+                    error = %err,
+                    "mail not delivered"
+                );
+                return Outcome::Failed;
+            }
+            tracing::warn!(
+                %recipient_domain,
+                server = %self.server(),
+                attempt,
+                retry_in_ms = backoff.as_millis(),
+                error = %err,
+                "mail delivery failed; retrying"
+            );
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        envelope: &lettre::address::Envelope,
+        raw: &[u8],
+    ) -> Result<(), AttemptError> {
+        match &self.transport {
+            Transport::Smtp { transport, .. } => {
+                match tokio::time::timeout(self.timeout, transport.send_raw(envelope, raw)).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(err)) => Err(AttemptError::Smtp(err)),
+                    Err(_) => Err(AttemptError::TimedOut),
+                }
+            }
+            Transport::Outbox { transport, dir } => {
+                let id = transport
+                    .send_raw(envelope, raw)
+                    .await
+                    .map_err(AttemptError::Outbox)?;
+                let file = dir.join(format!("{id}.eml"));
+                tracing::info!(file = %file.display(), "mail written to the outbox");
+                Ok(())
+            }
+        }
+    }
+
+    fn build(&self, mail: OutgoingMail) -> Result<Message, String> {
+        let to: Mailbox = mail.to.as_str().parse().map_err(|err| format!("{err}"))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject)
+            .date_now()
+            .message_id(Some(message_id(self.from.email.domain())))
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.text)
+            .map_err(|err| err.to_string())
+    }
+
+    fn server(&self) -> String {
+        match &self.transport {
+            Transport::Smtp { endpoint, .. } => endpoint.clone(),
+            Transport::Outbox { dir, .. } => format!("outbox {}", dir.display()),
+        }
+    }
+}
+
+/// A Message-ID in the sender's domain, unique to this process and moment.
+fn message_id(domain: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("<{nanos:x}.{:x}.{n:x}@{domain}>", std::process::id())
+}
+
+/// Creates `dir` (mode 0700 on unix) if missing and proves it writable.
+fn prepare_outbox(dir: &std::path::Path) -> Result<(), MailConfigError> {
+    let fail = |err: std::io::Error| MailConfigError::Outbox {
+        dir: dir.to_path_buf(),
+        reason: err.to_string(),
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(fail)?;
+    let probe = dir.join(format!(".altrion-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)
+}
