@@ -236,7 +236,10 @@ fn prepare_outbox(dir: &std::path::Path) -> Result<(), MailConfigError> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).map_err(fail)?;
-    let probe = dir.join(format!(".altrion-write-test-{}", std::process::id()));
+    // Unique per call: queues started concurrently in one process must not share a probe.
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = dir.join(format!(".altrion-write-test-{}-{n}", std::process::id()));
     std::fs::write(&probe, b"").map_err(fail)?;
     std::fs::remove_file(&probe).map_err(fail)
 }

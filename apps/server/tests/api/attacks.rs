@@ -52,6 +52,7 @@ async fn a_token_forged_with_a_once_committed_secret_is_refused() {
         id: altrion_domain::UserId::new(body["user"]["id"].as_str().unwrap()),
         name: altrion_domain::DisplayName::parse("Ada").unwrap(),
         email: altrion_domain::Email::parse("ada@example.com").unwrap(),
+        email_verified: false,
         password_hash: None,
         provider: altrion_domain::Provider::Local,
         identities: vec![],

@@ -96,6 +96,8 @@ impl Backend {
                 client,
                 sessions,
                 cookie,
+                // This server mails through its own queue, into the test outbox.
+                mail: altrion_mail::testing::CapturingMailer::new(),
             },
             handle,
         )

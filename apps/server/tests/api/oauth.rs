@@ -288,7 +288,7 @@ async fn an_unverified_email_creates_no_account() {
 }
 
 #[tokio::test]
-async fn an_email_owned_by_a_password_account_is_not_merged() {
+async fn an_email_owned_by_a_verified_password_account_is_not_merged() {
     let h = spawn_with_mock(&[]).await;
     let signup = h
         .app
@@ -298,12 +298,61 @@ async fn an_email_owned_by_a_password_account_is_not_merged() {
         )
         .await;
     assert_eq!(signup.status().as_u16(), 201);
+    let token = crate::helpers::link_token(&h.app.next_mail().await);
+    let verified = h
+        .app
+        .post_json("/api/auth/email/verify", &json!({"token": token}))
+        .await;
+    assert_eq!(verified.status().as_u16(), 200);
 
     let (response, _) = h.sign_in("github", GRACE).await;
 
     assert_eq!(error_of(&response).as_deref(), Some("account_exists"));
     assert_eq!(h.users.len(), 1);
     assert!(h.app.sessions.is_empty());
+}
+
+/// A squatter signed up with Grace's address and never verified it: Grace's verified GitHub
+/// sign-in takes the account over, and the squatter's password and token stop working.
+#[tokio::test]
+async fn an_unverified_password_account_is_taken_over_by_the_verified_owner() {
+    let h = spawn_with_mock(&[]).await;
+    let squatter: Value = h
+        .app
+        .post_json(
+            "/api/auth/signup",
+            &json!({ "name": "Mallory", "email": "grace@example.com", "password": "a long passphrase" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let squatter_token = squatter["token"].as_str().unwrap();
+
+    let (response, _) = h.sign_in("github", GRACE).await;
+
+    assert_eq!(error_of(&response), None, "signed in");
+    assert_eq!(h.users.len(), 1);
+    let cookie = pair(&session_cookie(&response).expect("signed in with a session"));
+    let me: Value = h
+        .me(&cookie)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["id"], squatter["user"]["id"], "the same account");
+    assert_eq!(me["user"]["providers"], json!(["github"]));
+    assert_eq!(me["user"]["email_verified"], true);
+    let old_token = h.app.get_me(Some(squatter_token)).await;
+    assert_eq!(old_token.status().as_u16(), 401, "the squatter's JWT died");
+    let old_password = h
+        .app
+        .post_json(
+            "/api/auth/login",
+            &json!({ "email": "grace@example.com", "password": "a long passphrase" }),
+        )
+        .await;
+    assert_eq!(old_password.status().as_u16(), 401, "the squatter's password is gone");
 }
 
 #[tokio::test]

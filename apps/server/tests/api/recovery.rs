@@ -243,12 +243,8 @@ async fn requiring_verification_holds_login_and_me_until_verified() {
     )
     .await;
     let (token, verification) = ada(&app).await;
-    let login = || {
-        app.post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        )
-    };
+    let credentials = json!({"email": "ada@example.com", "password": PASSWORD});
+    let login = || app.post_json("/api/auth/login", &credentials);
     assert_error(login().await, 403, "email_not_verified").await;
     assert_error(app.get_me(Some(&token)).await, 403, "email_not_verified").await;
     let wrong = app

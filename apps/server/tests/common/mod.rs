@@ -32,6 +32,15 @@ pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
         ("APP__SERVER__WORKERS".to_owned(), "1".to_owned()),
         ("JWT_SECRET".to_owned(), jwt.clone()),
         ("SESSION_SECRET".to_owned(), session.clone()),
+        // Servers that mail through their own queue write into the system's temp dir, never
+        // into the source tree.
+        (
+            "APP__MAIL__OUTBOX_DIR".to_owned(),
+            std::env::temp_dir()
+                .join(format!("altrion-test-outbox-{}", std::process::id()))
+                .display()
+                .to_string(),
+        ),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());
