@@ -9,8 +9,8 @@ use actix_web::{
     web, App, HttpServer,
 };
 use altrion_auth::{
-    Argon2Settings, AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig,
-    OAuthService, PasswordHasher, ProviderConfig, TokenService, TokenSettings,
+    Argon2Settings, AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig, OAuthService,
+    PasswordHasher, ProviderConfig, TokenService, TokenSettings,
 };
 use altrion_domain::{Clock, Mailer, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
@@ -227,7 +227,9 @@ fn mail_queue(settings: &Settings) -> Result<(Arc<dyn Mailer>, MailWorker), Star
     let options = settings.mail.mail_options();
     match &options.smtp_url {
         Some(_) => tracing::info!(?options, "mail over SMTP"),
-        None => tracing::info!(outbox = %options.outbox_dir.display(), "no SMTP_URL: mail is written to the outbox"),
+        None => {
+            tracing::info!(outbox = %options.outbox_dir.display(), "no SMTP_URL: mail is written to the outbox")
+        }
     }
     let (queue, worker) = MailQueue::start(options)?;
     Ok((Arc::new(queue), worker))

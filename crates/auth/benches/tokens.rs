@@ -17,6 +17,7 @@ fn user() -> User {
         id: UserId::new("65f1c0a1b2c3d4e5f6a7b8c9"),
         name: DisplayName::parse("Ada Lovelace").unwrap(),
         email: Email::parse("ada@example.com").unwrap(),
+        email_verified: false,
         password_hash: Some(PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$x$y")),
         provider: Provider::Local,
         identities: Vec::new(),

@@ -8,7 +8,10 @@ use std::{
 
 use altrion_domain::OutgoingMail;
 use lettre::{
-    message::{header::ContentType, Mailbox},
+    message::{
+        header::{ContentTransferEncoding, ContentType},
+        Body, Mailbox,
+    },
     transport::smtp::{self, authentication::Credentials},
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor,
 };
@@ -202,7 +205,7 @@ impl Delivery {
             .date_now()
             .message_id(Some(message_id(self.from.email.domain())))
             .header(ContentType::TEXT_PLAIN)
-            .body(mail.text)
+            .body(text_body(mail.text))
             .map_err(|err| err.to_string())
     }
 
@@ -225,6 +228,26 @@ fn message_id(domain: &str) -> String {
     format!("<{nanos:x}.{:x}.{n:x}@{domain}>", std::process::id())
 }
 
+/// The longest line RFC 5322 allows, line end excluded.
+const MAX_LINE_BYTES: usize = 998;
+
+/// The text as 8-bit UTF-8 with CRLF line ends, so the body reads as written — links unbroken —
+/// in an `.eml` file and on the wire. lettre would choose quoted-printable for any line over 76
+/// characters (every mailed link is longer), which turns `token=` into `token=3D` and wraps the
+/// link. Text that 8bit cannot carry (a line over 998 bytes, NUL, a bare CR) gets lettre's own
+/// choice instead.
+fn text_body(text: String) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let fits = crlf
+        .split("\r\n")
+        .all(|line| line.len() <= MAX_LINE_BYTES && !line.contains(['\r', '\0']));
+    if fits {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
+    } else {
+        Body::new(text)
+    }
+}
+
 /// Creates `dir` (mode 0700 on unix) if missing and proves it writable.
 fn prepare_outbox(dir: &std::path::Path) -> Result<(), MailConfigError> {
     let fail = |err: std::io::Error| MailConfigError::Outbox {
@@ -242,4 +265,42 @@ fn prepare_outbox(dir: &std::path::Path) -> Result<(), MailConfigError> {
     let probe = dir.join(format!(".altrion-write-test-{}-{n}", std::process::id()));
     std::fs::write(&probe, b"").map_err(fail)?;
     std::fs::remove_file(&probe).map_err(fail)
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+
+    /// What the mailed links look like: a non-ASCII name and a ~500-character link line.
+    #[test]
+    fn long_link_lines_travel_as_written_in_8bit() {
+        let link = format!(
+            "http://localhost:8080/reset-password?token={}",
+            "e".repeat(450)
+        );
+        let body = text_body(format!("Hello Zoë,\n\n{link}\n"));
+        assert_eq!(body.encoding(), ContentTransferEncoding::EightBit);
+        let raw = String::from_utf8(body.into_vec()).unwrap_or_default();
+        assert_eq!(raw, format!("Hello Zoë,\r\n\r\n{link}\r\n"));
+    }
+
+    #[test]
+    fn what_8bit_cannot_carry_gets_an_encoding() {
+        for text in [
+            "x".repeat(MAX_LINE_BYTES + 1),
+            "a\rb".to_owned(),
+            "a\0b".to_owned(),
+        ] {
+            let body = text_body(text.clone());
+            assert_ne!(
+                body.encoding(),
+                ContentTransferEncoding::EightBit,
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            text_body("x".repeat(MAX_LINE_BYTES)).encoding(),
+            ContentTransferEncoding::EightBit
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! The bounded queue in front of the delivery task, and its graceful shutdown.
 
+use futures_util::FutureExt as _;
 use std::{
     fmt,
     sync::{
@@ -169,7 +170,16 @@ async fn run(
             }
         };
         let Some(mail) = mail else { break };
-        match delivery.deliver(mail).await {
+        // A panic while delivering one message (a bug in a transport) fails that message, not
+        // the queue: every later message would otherwise be refused as `Closed`.
+        let outcome = std::panic::AssertUnwindSafe(delivery.deliver(mail))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!("mail not sent: delivery panicked");
+                Outcome::Failed
+            });
+        match outcome {
             Outcome::Sent => {
                 counts.sent.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("altrion_mail_sent_total").increment(1);

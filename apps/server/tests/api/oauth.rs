@@ -334,12 +334,7 @@ async fn an_unverified_password_account_is_taken_over_by_the_verified_owner() {
     assert_eq!(error_of(&response), None, "signed in");
     assert_eq!(h.users.len(), 1);
     let cookie = pair(&session_cookie(&response).expect("signed in with a session"));
-    let me: Value = h
-        .me(&cookie)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = h.me(&cookie).await.json().await.unwrap();
     assert_eq!(me["user"]["id"], squatter["user"]["id"], "the same account");
     assert_eq!(me["user"]["providers"], json!(["github"]));
     assert_eq!(me["user"]["email_verified"], true);
@@ -352,7 +347,11 @@ async fn an_unverified_password_account_is_taken_over_by_the_verified_owner() {
             &json!({ "email": "grace@example.com", "password": "a long passphrase" }),
         )
         .await;
-    assert_eq!(old_password.status().as_u16(), 401, "the squatter's password is gone");
+    assert_eq!(
+        old_password.status().as_u16(),
+        401,
+        "the squatter's password is gone"
+    );
 }
 
 #[tokio::test]

@@ -61,7 +61,11 @@ async fn forgot_answers_alike_for_unknown_known_and_passwordless_emails() {
     // Only the real account got mail.
     let mail = app.next_mail().await;
     assert_eq!(mail.to.as_str(), "ada@example.com");
-    assert!(mail.text.contains("/reset-password?token="), "{}", mail.text);
+    assert!(
+        mail.text.contains("/reset-password?token="),
+        "{}",
+        mail.text
+    );
 }
 
 /// The answer never waits for the account lookup: with the database down it is still the
@@ -275,4 +279,47 @@ async fn the_pages_the_links_open_are_the_demo_page() {
             .starts_with("text/html"));
         assert_eq!(response.headers()["referrer-policy"], "no-referrer");
     }
+}
+
+/// Through the real mail queue, as `make run` sends it: the sign-up's verification mail lands
+/// in the outbox as 8-bit text, its link on one line as written (no quoted-printable `=3D`),
+/// even with a non-ASCII name. Stopping the server drains the queue, so the file is there.
+#[tokio::test]
+async fn the_outbox_holds_a_readable_verification_mail() {
+    let outbox = std::env::temp_dir().join(format!(
+        "altrion-outbox-test-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let settings = test_settings(&[("APP__MAIL__OUTBOX_DIR", outbox.to_str().unwrap())]);
+    let app = altrion_server::Application::build_with(settings, memory_stores()).unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    let served = tokio::spawn(app.run_until_stopped());
+    let signup = reqwest::Client::new()
+        .post(format!("{address}/api/auth/signup"))
+        .json(&json!({"name": "Zoë Ærø", "email": "zoe@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), 201);
+    handle.stop(true).await;
+    served.await.unwrap().unwrap();
+
+    let files: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(eml.contains("Content-Transfer-Encoding: 8bit"), "{eml}");
+    assert!(eml.contains("Hello Zoë Ærø,"), "{eml}");
+    let link = eml
+        .lines()
+        .find(|line| line.contains("/verify-email?token="))
+        .expect("the link on one line");
+    let token = link.split("token=").nth(1).unwrap().trim_end();
+    assert_eq!(token.split('.').count(), 3, "a whole JWT: {link}");
+    std::fs::remove_dir_all(&outbox).unwrap();
 }

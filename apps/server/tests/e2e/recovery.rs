@@ -31,7 +31,10 @@ fn mailed_link(mail: &altrion_domain::OutgoingMail, page: &str) -> (url::Url, St
 
 /// The page the stack serves, opened at `page?token=…` as a mailed link would.
 fn open_link(stack: &Stack, page: &str, token: &str) -> String {
-    let mut url = url::Url::parse(&stack.page_url()).unwrap().join(page).unwrap();
+    let mut url = url::Url::parse(&stack.page_url())
+        .unwrap()
+        .join(page)
+        .unwrap();
     url.query_pairs_mut().append_pair("token", token);
     url.to_string()
 }
@@ -53,16 +56,25 @@ async fn forgot_mail_reset_and_sign_in() {
     browser.fill("#forgot-email", EMAIL).await;
     browser.click("#forgot-submit").await;
     let notice = browser.wait_for_message("notice").await;
-    assert!(notice.contains("If an account uses that address"), "{notice}");
+    assert!(
+        notice.contains("If an account uses that address"),
+        "{notice}"
+    );
     assert!(browser.is_displayed("#login-form").await);
 
     let mail = stack.next_mail("Reset").await;
     assert_eq!(mail.to.as_str(), EMAIL);
     let (link, token) = mailed_link(&mail, "reset-password");
     let frontend = url::Url::parse(&stack.settings.server.frontend_url).unwrap();
-    assert_eq!(link.origin(), frontend.origin(), "the link points at the frontend");
+    assert_eq!(
+        link.origin(),
+        frontend.origin(),
+        "the link points at the frontend"
+    );
 
-    browser.goto(&open_link(&stack, "reset-password", &token)).await;
+    browser
+        .goto(&open_link(&stack, "reset-password", &token))
+        .await;
     browser.wait_for_state("reset").await;
     assert!(
         !browser.current_url().await.contains("token="),
@@ -84,7 +96,10 @@ async fn forgot_mail_reset_and_sign_in() {
     );
 
     let (status, _) = stack
-        .post_json("/api/auth/login", &json!({"email": EMAIL, "password": PASSWORD}))
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": EMAIL, "password": PASSWORD}),
+        )
         .await;
     assert_eq!(status, 401, "the old password fails");
     let me = stack
@@ -104,13 +119,20 @@ async fn forgot_mail_reset_and_sign_in() {
     // The same link again.
     browser.click("#logout").await;
     browser.wait_for_state("signed-out").await;
-    browser.goto(&open_link(&stack, "reset-password", &token)).await;
+    browser
+        .goto(&open_link(&stack, "reset-password", &token))
+        .await;
     browser.wait_for_state("reset").await;
-    browser.fill("#reset-password", "yet another passphrase").await;
+    browser
+        .fill("#reset-password", "yet another passphrase")
+        .await;
     browser.click("#reset-submit").await;
     let refused = browser.wait_for_message("invalid_token").await;
     assert!(refused.contains("already used"), "{refused}");
-    assert!(browser.is_displayed("#forgot-form").await, "offers a new link");
+    assert!(
+        browser.is_displayed("#forgot-form").await,
+        "offers a new link"
+    );
     browser.assert_clean_console().await;
     browser.close().await;
 }
@@ -133,10 +155,15 @@ async fn the_verification_banner_resend_and_link() {
     let notice = browser.wait_for_message("notice").await;
     assert!(notice.contains("new confirmation link"), "{notice}");
     let second = stack.next_mail("Confirm").await;
-    assert_ne!(mailed_link(&first, "verify-email").1, mailed_link(&second, "verify-email").1);
+    assert_ne!(
+        mailed_link(&first, "verify-email").1,
+        mailed_link(&second, "verify-email").1
+    );
 
     let (_, token) = mailed_link(&second, "verify-email");
-    browser.goto(&open_link(&stack, "verify-email", &token)).await;
+    browser
+        .goto(&open_link(&stack, "verify-email", &token))
+        .await;
     let confirmed = browser.wait_for_message("notice").await;
     assert!(confirmed.contains("confirmed"), "{confirmed}");
     browser.wait_for_state("signed-in").await;
@@ -144,7 +171,13 @@ async fn the_verification_banner_resend_and_link() {
     assert!(!browser.current_url().await.contains("token="));
 
     // The first link is spent too: the address is verified.
-    browser.goto(&open_link(&stack, "verify-email", &mailed_link(&first, "verify-email").1)).await;
+    browser
+        .goto(&open_link(
+            &stack,
+            "verify-email",
+            &mailed_link(&first, "verify-email").1,
+        ))
+        .await;
     browser.wait_for_message("invalid_token").await;
     browser.assert_clean_console().await;
     browser.close().await;

@@ -67,9 +67,8 @@ impl Stack {
         let mut stores = memory_stores();
         stores.sessions = sessions.clone();
         let mail = altrion_mail::testing::CapturingMailer::new();
-        let app =
-            Application::build_with_mailer(settings.clone(), stores, Arc::new(mail.clone()))
-                .unwrap();
+        let app = Application::build_with_mailer(settings.clone(), stores, Arc::new(mail.clone()))
+            .unwrap();
         let api = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
 

@@ -11,7 +11,13 @@ use altrion_mail::MailOptions;
 
 pub const FROM: &str = "Altrion <no-reply@example.com>";
 /// The secret part of every test body: it must reach the recipient and no log.
-pub const TOKEN: &str = "tok_9fQ2xV7LmZ";
+/// As long as a real mailed JWT (~400 characters), so the link line is far over 76.
+pub const TOKEN: &str = concat!(
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI2YjBmNjYwMDE5MDI5MjBlNmNhZjQyODgiLCJwdXJwb3Nl",
+    "IjoiZW1haWxfdmVyaWZpY2F0aW9uIiwidHYiOjAsImVtYWlsIjoid2FsazNAZXhhbXBsZS5jb20iLCJpYXQiOjE3OTYx",
+    "NzEyNjQsImV4cCI6MTc5NjI1NzY2NCwiaXNzIjoiYWx0cmlvbiIsImF1ZCI6ImFsdHJpb24tbWFpbCIsImp0aSI6IjdkNjEy",
+    "MTMxLWNhYTYtNGQ4Ny05ZGE0LTk5ZTk5NDFhNDdhZSJ9.gwHzqi2K48vVw64Drnh8zQ2cRADukdNg3TAACZ04L1s"
+);
 
 /// Options for `smtp_url` (`None`: the outbox in `outbox_dir`) with test-sized limits.
 pub fn options(smtp_url: Option<String>, outbox_dir: &std::path::Path) -> MailOptions {
@@ -113,6 +119,13 @@ pub fn assert_message(raw: &str, to: &str, subject: &str) {
         eml.header("Content-Type"),
         Some("text/plain; charset=utf-8")
     );
+    // 8bit: the link stays as written, readable in a raw `.eml` (no quoted-printable `=3D`).
+    assert_eq!(
+        eml.header("Content-Transfer-Encoding"),
+        Some("8bit"),
+        "{raw}"
+    );
+    assert!(raw.contains(&format!("verify?token={TOKEN}")), "{raw}");
     // SMTP framing may add a final line end; the text itself must arrive intact.
     assert_eq!(eml.body.trim_end(), body().trim_end());
 }
