@@ -108,15 +108,19 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     ) -> Result<Unlinked, RepoError>;
 
     /// Sets a new password hash and, in the same write, increments `token_version` (every JWT
-    /// issued before dies) and clears the lockout. Returns the user as stored afterwards.
+    /// issued before dies) and clears the lockout — in one conditional write that matches only
+    /// while the user still has `expected_token_version`, the version of the credential the
+    /// change was authorised with: a change racing "log out everywhere", a reset or a take-over
+    /// cannot land after it. Returns the user as stored afterwards.
     ///
     /// # Errors
-    /// [`RepoError::NotFound`] when the user does not exist.
+    /// [`RepoError::NotFound`] when the user does not exist or no longer has that version.
     async fn replace_password(
         &self,
         id: &UserId,
         hash: PasswordHash,
         at: Timestamp,
+        expected_token_version: i64,
     ) -> Result<User, RepoError>;
 
     /// Deletes the user; returns whether it existed.

@@ -10,7 +10,9 @@ impl AuthService {
     /// fresh proof of identity: the current password, checked under the lockout (a wrong one
     /// counts), or for an account without a password a recent sign-in. The new password obeys
     /// the sign-up rules. In one write the hash is replaced, the token version bumped (every
-    /// other JWT dies) and the lockout cleared; then every session of the user is deleted —
+    /// other JWT dies) and the lockout cleared — only while the user still has the token version
+    /// `user` was read with, so a change racing "log out everywhere", a reset or a take-over
+    /// loses (`Unauthorized`); then every session of the user is deleted —
     /// the caller renews the current one if it wants to stay signed in. Returns a new token.
     ///
     /// # Errors
@@ -36,7 +38,7 @@ impl AuthService {
         let hash = self.hasher.hash(&password).await?;
         let user = match self
             .users
-            .replace_password(&user.id, hash, self.clock.now())
+            .replace_password(&user.id, hash, self.clock.now(), user.token_version)
             .await
         {
             Ok(user) => user,

@@ -287,8 +287,9 @@ impl UserRepository for FlakyUsers {
         id: &UserId,
         hash: PasswordHash,
         at: Timestamp,
+        version: i64,
     ) -> Result<User, RepoError> {
-        self.inner.replace_password(id, hash, at).await
+        self.inner.replace_password(id, hash, at, version).await
     }
     async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
         self.inner.delete(id).await

@@ -408,3 +408,32 @@ async fn a_verification_link_dies_with_its_account() {
         Err(AuthError::InvalidToken)
     ));
 }
+
+/// A password change authorised by a credential that was revoked meanwhile (a take-over, a
+/// reset, "log out everywhere" landed between the check and the write) writes nothing: the
+/// write itself is conditional on the version the caller was read with.
+#[tokio::test]
+async fn a_password_change_racing_a_revocation_writes_nothing() {
+    let app = TestApp::new();
+    ada(&app).await;
+    let as_read = app.stored("ada@example.com").await;
+    app.service.logout_all(&as_read.id).await.unwrap();
+    let changed = app
+        .service
+        .change_password(
+            &as_read,
+            altrion_auth::Reauthentication {
+                password: Some(PASSWORD),
+                signed_in_at: None,
+            },
+            NEW_PASSWORD.into(),
+        )
+        .await;
+    assert!(
+        matches!(changed, Err(AuthError::Unauthorized)),
+        "{:?}",
+        changed.map(|_| ())
+    );
+    assert!(app.login("ada@example.com", PASSWORD).await.is_ok());
+    assert!(app.login("ada@example.com", NEW_PASSWORD).await.is_err());
+}

@@ -65,6 +65,7 @@ impl UserRepository for Unreachable {
         _: &UserId,
         _: PasswordHash,
         _: Timestamp,
+        _: i64,
     ) -> Result<User, RepoError> {
         down()
     }

@@ -212,15 +212,19 @@ impl UserRepository for MemoryUserRepository {
         id: &UserId,
         hash: PasswordHash,
         at: Timestamp,
+        expected_token_version: i64,
     ) -> Result<User, RepoError> {
-        self.modify(id, |user| {
-            user.password_hash = Some(hash);
-            user.token_version += 1;
-            user.failed_logins = 0;
-            user.locked_until = None;
-            user.updated_at = at;
-            user.clone()
-        })
+        let mut users = lock(&self.users);
+        let user = users
+            .get_mut(id)
+            .filter(|u| u.token_version == expected_token_version)
+            .ok_or(RepoError::NotFound)?;
+        user.password_hash = Some(hash);
+        user.token_version += 1;
+        user.failed_logins = 0;
+        user.locked_until = None;
+        user.updated_at = at;
+        Ok(user.clone())
     }
 
     async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {

@@ -334,18 +334,18 @@ impl UserRepository for MongoUserRepository {
         id: &UserId,
         hash: PasswordHash,
         at: Timestamp,
+        expected_token_version: i64,
     ) -> Result<User, RepoError> {
-        let after = self
-            .modify(
-                id,
-                doc! {
-                    "$set": {"password": hash.as_str(), "updatedAt": to_bson_date(at)},
-                    "$inc": {"tokenVersion": 1_i64},
-                    "$unset": {"failedLogins": "", "lockedUntil": ""},
-                },
-            )
-            .await?;
-        Ok(user_from_document(&after)?)
+        let oid = object_id(id).ok_or(RepoError::NotFound)?;
+        let filter = doc! {"_id": oid, "$and": [token_version_is(expected_token_version)]};
+        let update = doc! {
+            "$set": {"password": hash.as_str(), "updatedAt": to_bson_date(at)},
+            "$inc": {"tokenVersion": 1_i64},
+            "$unset": {"failedLogins": "", "lockedUntil": ""},
+        };
+        self.modify_where(filter, update)
+            .await?
+            .ok_or(RepoError::NotFound)
     }
 
     async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {

@@ -902,7 +902,7 @@ async fn replace_password_revokes_tokens_and_clears_the_lockout(ctx: Ctx) {
     let at = now + Duration::seconds(1);
     let after = ctx
         .users
-        .replace_password(&user.id, hash.clone(), at)
+        .replace_password(&user.id, hash.clone(), at, user.token_version)
         .await
         .unwrap();
     assert_eq!(after.password_hash, Some(hash));
@@ -918,11 +918,22 @@ async fn replace_password_revokes_tokens_and_clears_the_lockout(ctx: Ctx) {
             .replace_password(
                 &UserId::new("ffffffffffffffffffffffff"),
                 PasswordHash::new("x"),
-                at
+                at,
+                0
             )
             .await,
         Err(RepoError::NotFound)
     ));
+    // Authorised by a credential of the version before: it lost a race and writes nothing.
+    let stale = ctx
+        .users
+        .replace_password(&user.id, PasswordHash::new("stale"), at, user.token_version)
+        .await;
+    assert!(matches!(stale, Err(RepoError::NotFound)), "{stale:?}");
+    assert_eq!(
+        ctx.users.find_by_id(&user.id).await.unwrap().unwrap(),
+        after
+    );
 }
 
 async fn delete_removes_only_that_user(ctx: Ctx) {
