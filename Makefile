@@ -44,9 +44,11 @@ test-mongo:
 e2e:
 	$(CARGO) test -p altrion-server --features e2e --test e2e --locked
 
-## smtp: the mail queue against a real SMTP server (Python's aiosmtpd, tests/smtp_sink.py)
+## smtp: the mail queue, and the recovery flow through the server, against a real SMTP server
+## (Python's aiosmtpd, crates/mail/tests/smtp_sink.py)
 smtp:
 	$(CARGO) test -p altrion-mail --features smtp-tests --test smtp --locked
+	$(CARGO) test -p altrion-server --features smtp-tests --test smtp --locked
 
 ## bench: criterion micro-benchmarks, then the HTTP load benchmark (release build, needs wrk)
 bench:

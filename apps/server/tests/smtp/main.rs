@@ -1,0 +1,181 @@
+//! The whole recovery and verification flow over real SMTP: the server mails through its
+//! queue to an aiosmtpd process (`crates/mail/tests/smtp_sink.py`), the test reads each
+//! delivered message from the sink's output, follows its link's token and completes the flow.
+//!
+//! Needs `python3` with `aiosmtpd`; `make smtp` runs it (`--features smtp-tests`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::{process::Stdio, time::Duration};
+
+use altrion_server::{database::memory_stores, Application};
+use serde_json::{json, Value};
+use tokio::{
+    io::{AsyncBufReadExt as _, BufReader, Lines},
+    process::{Child, ChildStdout, Command},
+};
+
+/// Bounds a broken run; a healthy one reads each line in milliseconds.
+const DEADLINE: Duration = Duration::from_secs(30);
+const PASSWORD: &str = "correct horse battery";
+const NEW_PASSWORD: &str = "a brand new passphrase";
+
+/// The SMTP sink, read line by line (no polling); killed when dropped.
+struct Sink {
+    _child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    port: u16,
+}
+
+impl Sink {
+    async fn start() -> Self {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../crates/mail/tests/smtp_sink.py"
+        );
+        let mut child = Command::new("python3")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs (make smtp needs python3 with aiosmtpd)");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = Self::line(&mut lines).await;
+        let port = first.strip_prefix("PORT ").unwrap().parse().unwrap();
+        Self {
+            _child: child,
+            lines,
+            port,
+        }
+    }
+
+    async fn line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
+        tokio::time::timeout(DEADLINE, lines.next_line())
+            .await
+            .expect("the sink answers within 30 s")
+            .unwrap()
+            .expect("the sink is running")
+    }
+
+    /// The next message the sink accepted: its recipients and raw text.
+    async fn next_message(&mut self) -> (Vec<String>, String) {
+        let event: Value = serde_json::from_str(&Self::line(&mut self.lines).await).unwrap();
+        assert!(
+            event["reply"].as_str().unwrap().starts_with("250"),
+            "{event}"
+        );
+        let to = event["rcpt_tos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect();
+        (to, event["data"].as_str().unwrap().to_owned())
+    }
+}
+
+/// The `token` of the `{page}?token=` link in a raw message (8-bit text: the link is whole).
+fn token_of(raw: &str, page: &str) -> String {
+    let marker = format!("/{page}?token=");
+    let line = raw
+        .lines()
+        .find(|line| line.contains(&marker))
+        .unwrap_or_else(|| panic!("no {page} link in:\n{raw}"));
+    line.split(&marker).nth(1).unwrap().trim_end().to_owned()
+}
+
+async fn post(http: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
+    let response = http.post(url).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn sign_up_verify_forgot_and_reset_over_smtp() {
+    let mut sink = Sink::start().await;
+    let smtp_url = format!("smtp://127.0.0.1:{}", sink.port);
+    let settings = common::test_settings(&[
+        ("SMTP_URL", smtp_url.as_str()),
+        ("MAIL_FROM", "Altrion <no-reply@altrion.test>"),
+        ("FRONTEND_URL", "http://app.altrion.test"),
+    ]);
+    let app = Application::build_with(settings, memory_stores()).unwrap();
+    let api = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+
+    let (status, signed_up) = post(
+        &http,
+        format!("{api}/api/auth/signup"),
+        json!({"name": "Zoë", "email": "zoe@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (to, raw) = sink.next_message().await;
+    assert_eq!(to, ["zoe@example.com"]);
+    assert!(raw.contains("Subject: Confirm your email address"), "{raw}");
+    assert!(
+        raw.contains("http://app.altrion.test/verify-email?token="),
+        "{raw}"
+    );
+    let (status, verified) = post(
+        &http,
+        format!("{api}/api/auth/email/verify"),
+        json!({"token": token_of(&raw, "verify-email")}),
+    )
+    .await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["user"]["email_verified"], true);
+
+    let (status, _) = post(
+        &http,
+        format!("{api}/api/auth/password/forgot"),
+        json!({"email": "zoe@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let (to, raw) = sink.next_message().await;
+    assert_eq!(to, ["zoe@example.com"]);
+    assert!(
+        raw.contains("Subject: Reset your Altrion password"),
+        "{raw}"
+    );
+    let token = token_of(&raw, "reset-password");
+    let (status, reset) = post(
+        &http,
+        format!("{api}/api/auth/password/reset"),
+        json!({"token": token, "password": NEW_PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200, "{reset}");
+
+    let login = |password: &str| {
+        post(
+            &http,
+            format!("{api}/api/auth/login"),
+            json!({"email": "zoe@example.com", "password": password}),
+        )
+    };
+    assert_eq!(login(NEW_PASSWORD).await.0, 200);
+    assert_eq!(login(PASSWORD).await.0, 401);
+    let old = http
+        .get(format!("{api}/api/auth/me"))
+        .bearer_auth(signed_up["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status().as_u16(), 401, "the sign-up's JWT died");
+    let (status, again) = post(
+        &http,
+        format!("{api}/api/auth/password/reset"),
+        json!({"token": token, "password": "yet another passphrase"}),
+    )
+    .await;
+    assert_eq!(
+        (status, &again["error"]["code"]),
+        (400, &json!("invalid_token"))
+    );
+}
