@@ -8,7 +8,10 @@ use altrion_auth::{AuthError, Reauthentication};
 use altrion_domain::{Timestamp, User};
 use altrion_session::AuthSession;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    error::{ApiError, ErrorCode},
+    state::AppState,
+};
 
 /// The signed-in user of this request. Handlers that take it answer `401 unauthorized`
 /// to anonymous callers.
@@ -44,7 +47,7 @@ fn bearer(req: &HttpRequest) -> Option<Result<String, ApiError>> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
-        .ok_or_else(ApiError::unauthorized);
+        .ok_or_else(|| ErrorCode::Unauthorized.into());
     Some(token)
 }
 
@@ -67,7 +70,7 @@ impl FromRequest for AuthenticatedUser {
             }
             // An undecodable session is treated as no session.
             let Ok(Some(user_id)) = session.current_user() else {
-                return Err(ApiError::unauthorized());
+                return Err(ErrorCode::Unauthorized.into());
             };
             match state.auth.current_user(&user_id).await {
                 Ok(user) => Ok(Self {
@@ -77,7 +80,7 @@ impl FromRequest for AuthenticatedUser {
                 Err(AuthError::Unauthorized) => {
                     // The user is gone: drop the orphaned session.
                     session.log_out();
-                    Err(ApiError::unauthorized())
+                    Err(ErrorCode::Unauthorized.into())
                 }
                 Err(err) => Err(err.into()),
             }

@@ -1,7 +1,7 @@
 //! The one error type every handler returns, and the JSON shape every failure has:
 //! `{"error": {"code": "<stable_snake_case>", "message": "<human text>"}}`.
 
-use std::error::Error as StdError;
+use std::{borrow::Cow, error::Error as StdError};
 
 use actix_web::{
     error::{JsonPayloadError, PayloadError, QueryPayloadError},
@@ -18,13 +18,65 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Declares every error code once: its status, its stable string and its default message.
+macro_rules! error_codes {
+    ($($variant:ident => $status:ident, $code:literal, $message:literal;)+) => {
+        /// Every error the API answers with; `docs/api.md` lists them all (a test checks).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $($variant),+ }
+
+        impl ErrorCode {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            pub fn status(self) -> StatusCode {
+                match self { $(Self::$variant => StatusCode::$status),+ }
+            }
+
+            /// The stable snake_case string clients match on.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $code),+ }
+            }
+
+            /// The human-readable message used unless a more precise one is given.
+            pub fn default_message(self) -> &'static str {
+                match self { $(Self::$variant => $message),+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson => BAD_REQUEST, "malformed_json", "the request body is not valid JSON";
+    BadRequest => BAD_REQUEST, "bad_request", "the request could not be read";
+    InvalidToken => BAD_REQUEST, "invalid_token", "this link is invalid, expired or already used; ask for a new one";
+    InvalidCredentials => UNAUTHORIZED, "invalid_credentials", "email or password is incorrect";
+    Unauthorized => UNAUTHORIZED, "unauthorized", "authentication required";
+    ForbiddenOrigin => FORBIDDEN, "forbidden_origin", "this request comes from an origin that may not act with your session";
+    EmailNotVerified => FORBIDDEN, "email_not_verified", "confirm your email address first: open the link we mailed you, or ask for a new one";
+    ReauthenticationRequired => FORBIDDEN, "reauthentication_required", "confirm it is you: send your current password (or sign in again if your account has none)";
+    NotFound => NOT_FOUND, "not_found", "no such resource";
+    ProviderDisabled => NOT_FOUND, "provider_disabled", "login with this provider is not configured on this server";
+    MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed on this resource";
+    RequestTimeout => REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time";
+    EmailTaken => CONFLICT, "email_taken", "an account with this email already exists";
+    EmailAlreadyVerified => CONFLICT, "email_already_verified", "this email address is verified already";
+    LastSignInMethod => CONFLICT, "last_sign_in_method", "this is the account's last way to sign in; add another one first";
+    PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large";
+    UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "the request body must be JSON (Content-Type: application/json)";
+    ValidationFailed => UNPROCESSABLE_ENTITY, "validation_failed", "the request is not valid";
+    InvalidRedirect => UNPROCESSABLE_ENTITY, "invalid_redirect", "redirect_to must be on the frontend's origin or an allow-listed one";
+    RateLimited => TOO_MANY_REQUESTS, "rate_limited", "too many attempts; retry later";
+    Internal => INTERNAL_SERVER_ERROR, "internal", "an unexpected error occurred";
+    ServiceUnavailable => SERVICE_UNAVAILABLE, "service_unavailable", "the service is temporarily unavailable; retry shortly";
+}
+
 /// An HTTP failure with a stable machine-readable code.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    fields: Box<[FieldError]>,
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    fields: Vec<FieldError>,
     retry_after_secs: Option<u64>,
     /// Set when the error leaves through a middleware, where no later layer can add headers.
     request_id: Option<Box<str>>,
@@ -34,30 +86,44 @@ pub struct ApiError {
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: BodyInner<'a>,
+/// The body of every failure: what is sent, and what the OpenAPI document describes.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorResponse {
+    error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct BodyInner<'a> {
-    code: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    fields: &'a [FieldError],
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, snake_case; docs/api.md lists every code.
+    #[schema(example = "validation_failed")]
+    code: &'static str,
+    /// Human-readable; never carries internals.
+    message: String,
+    /// Only on `validation_failed` from the use cases.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<FieldError>,
 }
 
-impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
         Self {
-            status,
             code,
-            message: message.into(),
-            fields: Box::default(),
+            message: Cow::Borrowed(code.default_message()),
+            fields: Vec::new(),
             retry_after_secs: None,
             request_id: None,
             close: false,
             source: None,
+        }
+    }
+}
+
+impl ApiError {
+    /// `code` with a more precise message than its default.
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            message: Cow::Owned(message.into()),
+            ..Self::from(code)
         }
     }
 
@@ -65,58 +131,6 @@ impl ApiError {
     pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
         self.request_id = Some(id.into().into_boxed_str());
         self
-    }
-
-    pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
-    }
-
-    pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this method is not allowed on this resource",
-        )
-    }
-
-    pub fn malformed_json(detail: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("the request body is not valid JSON: {detail}"),
-        )
-    }
-
-    pub fn unsupported_media_type() -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the request body must be JSON (Content-Type: application/json)",
-        )
-    }
-
-    pub fn payload_too_large(limit: usize) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the request body exceeds {limit} bytes"),
-        )
-    }
-
-    /// The body did not arrive within the body timeout; the connection is closed.
-    pub fn request_timeout() -> Self {
-        Self {
-            close: true,
-            ..Self::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                "the request body did not arrive in time",
-            )
-        }
-    }
-
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
     /// One or more fields are invalid; each is listed under `fields`.
@@ -127,99 +141,16 @@ impl ApiError {
             .collect::<Vec<_>>()
             .join("; ");
         Self {
-            fields: fields.into_boxed_slice(),
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                message,
-            )
+            fields,
+            ..Self::with_message(ErrorCode::ValidationFailed, message)
         }
     }
 
-    /// The body is JSON but not of the expected shape.
-    pub fn validation_message(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            message,
-        )
-    }
-
-    /// The provider has no client id and secret configured.
-    pub fn provider_disabled(provider: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "provider_disabled",
-            format!("login with {provider} is not configured on this server"),
-        )
-    }
-
-    /// `redirect_to` is not an allowed return address.
-    pub fn invalid_redirect() -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_redirect",
-            "redirect_to must be on the frontend's origin or an allow-listed one",
-        )
-    }
-
-    pub fn invalid_credentials() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "email or password is incorrect",
-        )
-    }
-
-    pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "authentication required",
-        )
-    }
-
-    /// A cookie-authenticated, state-changing request from another site (CSRF).
-    pub fn forbidden_origin() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_origin",
-            "this request comes from an origin that may not act with your session",
-        )
-    }
-
-    pub fn reauthentication_required() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "reauthentication_required",
-            "confirm it is you: send your current password (or sign in again if your account has none)",
-        )
-    }
-
-    pub fn last_sign_in_method() -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "last_sign_in_method",
-            "this is the account's last way to sign in; add another one first",
-        )
-    }
-
-    pub fn email_taken() -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "email_taken",
-            "an account with this email already exists",
-        )
-    }
-
+    /// With `Retry-After`.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many attempts; retry later",
-            )
+            ..Self::from(ErrorCode::RateLimited)
         }
     }
 
@@ -227,35 +158,38 @@ impl ApiError {
     /// gate, whose reason (index names only) tells operators why the instance is unready.
     pub fn service_unavailable(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         let source = source.into();
-        let message = indexes_not_ready(&*source).map_or_else(
-            || "the service is temporarily unavailable; retry shortly".to_owned(),
-            |reason| format!("the service is temporarily unavailable: {reason}"),
-        );
+        let error = match indexes_not_ready(&*source) {
+            Some(reason) => Self::with_message(
+                ErrorCode::ServiceUnavailable,
+                format!("the service is temporarily unavailable: {reason}"),
+            ),
+            None => Self::from(ErrorCode::ServiceUnavailable),
+        };
         Self {
             source: Some(source),
             retry_after_secs: Some(5),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                message,
-            )
+            ..error
         }
     }
 
     pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self {
             source: Some(source.into()),
-            ..Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "an unexpected error occurred",
-            )
+            ..Self::from(ErrorCode::Internal)
+        }
+    }
+
+    /// The body did not arrive within the body timeout; the connection is closed.
+    pub fn request_timeout() -> Self {
+        Self {
+            close: true,
+            ..Self::from(ErrorCode::RequestTimeout)
         }
     }
 
     /// The stable code clients match on.
     pub fn code(&self) -> &'static str {
-        self.code
+        self.code.as_str()
     }
 }
 
@@ -264,8 +198,8 @@ impl std::fmt::Display for ApiError {
         write!(
             f,
             "{} ({}): {}",
-            self.code,
-            self.status.as_u16(),
+            self.code.as_str(),
+            self.code.status().as_u16(),
             self.message
         )
     }
@@ -305,14 +239,15 @@ fn chain(err: &(dyn StdError + 'static)) -> String {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.code.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
-            tracing::error!(code = self.code, cause = %chain(self), "request failed");
+        let status = self.code.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.code.as_str(), cause = %chain(self), "request failed");
         }
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(status);
         if self.close {
             response.force_close();
         }
@@ -322,11 +257,11 @@ impl ResponseError for ApiError {
         if let Some(id) = &self.request_id {
             response.insert_header((crate::request_id::REQUEST_ID_HEADER, &**id));
         }
-        response.json(Body {
-            error: BodyInner {
-                code: self.code,
-                message: &self.message,
-                fields: &self.fields,
+        response.json(ErrorResponse {
+            error: ErrorDetail {
+                code: self.code.as_str(),
+                message: self.message.to_string(),
+                fields: self.fields.clone(),
             },
         })
     }
@@ -336,7 +271,7 @@ impl From<RepoError> for ApiError {
     fn from(err: RepoError) -> Self {
         match err {
             RepoError::Unavailable(_) => Self::service_unavailable(err),
-            RepoError::NotFound => Self::not_found(),
+            RepoError::NotFound => ErrorCode::NotFound.into(),
             RepoError::Conflict(_) | RepoError::Other(_) => Self::internal(err),
         }
     }
@@ -346,46 +281,56 @@ impl From<altrion_auth::AuthError> for ApiError {
     fn from(err: altrion_auth::AuthError) -> Self {
         use altrion_auth::AuthError as E;
         let retry_after = err.retry_after_secs();
+        let code = match err {
+            E::Validation(fields) => {
+                return Self::validation(
+                    fields
+                        .into_iter()
+                        .map(|f| FieldError {
+                            field: f.field.to_owned(),
+                            message: f.message,
+                        })
+                        .collect(),
+                )
+            }
+            E::Locked { .. } | E::MailQuotaExceeded { .. } => {
+                return Self::rate_limited(retry_after.unwrap_or(1))
+            }
+            E::Busy => return Self::service_unavailable("too many mail requests pending"),
+            E::Unavailable(source) => return Self::service_unavailable(source),
+            E::Internal(source) => return Self::internal(source),
+            E::NotLinked => {
+                return Self::with_message(
+                    ErrorCode::NotFound,
+                    "no identity of this provider is linked to the account",
+                )
+            }
+            E::InvalidCredentials => ErrorCode::InvalidCredentials,
+            E::EmailTaken => ErrorCode::EmailTaken,
+            E::Unauthorized => ErrorCode::Unauthorized,
+            E::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
+            E::LastSignInMethod => ErrorCode::LastSignInMethod,
+            E::InvalidToken => ErrorCode::InvalidToken,
+            E::EmailNotVerified => ErrorCode::EmailNotVerified,
+            E::EmailAlreadyVerified => ErrorCode::EmailAlreadyVerified,
+        };
+        code.into()
+    }
+}
+
+/// The failures of starting an OAuth flow (start and link); the callback's failures are
+/// redirects, not errors.
+impl From<altrion_auth::OAuthError> for ApiError {
+    fn from(err: altrion_auth::OAuthError) -> Self {
+        use altrion_auth::OAuthError as E;
         match err {
-            E::Validation(fields) => Self::validation(
-                fields
-                    .into_iter()
-                    .map(|f| FieldError {
-                        field: f.field.to_owned(),
-                        message: f.message,
-                    })
-                    .collect(),
+            E::ProviderDisabled(provider) => Self::with_message(
+                ErrorCode::ProviderDisabled,
+                format!("login with {provider} is not configured on this server"),
             ),
-            E::InvalidCredentials => Self::invalid_credentials(),
-            E::EmailTaken => Self::email_taken(),
-            E::Locked { .. } => Self::rate_limited(retry_after.unwrap_or(1)),
-            E::Unauthorized => Self::unauthorized(),
-            E::ReauthenticationRequired => Self::reauthentication_required(),
-            E::LastSignInMethod => Self::last_sign_in_method(),
-            E::NotLinked => Self::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no identity of this provider is linked to the account",
-            ),
-            E::InvalidToken => Self::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_token",
-                "this link is invalid, expired or already used; ask for a new one",
-            ),
-            E::EmailNotVerified => Self::new(
-                StatusCode::FORBIDDEN,
-                "email_not_verified",
-                "confirm your email address first: open the link we mailed you, or ask for a new one",
-            ),
-            E::EmailAlreadyVerified => Self::new(
-                StatusCode::CONFLICT,
-                "email_already_verified",
-                "this email address is verified already",
-            ),
-            E::MailQuotaExceeded { .. } => Self::rate_limited(retry_after.unwrap_or(1)),
-            E::Busy => Self::service_unavailable("too many mail requests pending"),
+            E::InvalidRedirect => ErrorCode::InvalidRedirect.into(),
             E::Unavailable(source) => Self::service_unavailable(source),
-            E::Internal(source) => Self::internal(source),
+            other => Self::internal(other),
         }
     }
 }
@@ -394,35 +339,48 @@ impl From<altrion_auth::AuthError> for ApiError {
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     match err {
         JsonPayloadError::OverflowKnownLength { limit, .. }
-        | JsonPayloadError::Overflow { limit } => ApiError::payload_too_large(limit),
-        JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
+        | JsonPayloadError::Overflow { limit } => ApiError::with_message(
+            ErrorCode::PayloadTooLarge,
+            format!("the request body exceeds {limit} bytes"),
+        ),
+        JsonPayloadError::ContentType => ErrorCode::UnsupportedMediaType.into(),
         JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::validation_message(e.to_string())
+            ApiError::with_message(ErrorCode::ValidationFailed, e.to_string())
         }
-        JsonPayloadError::Deserialize(e) => ApiError::malformed_json(e),
-        JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::payload_too_large(0),
+        JsonPayloadError::Deserialize(e) => ApiError::with_message(
+            ErrorCode::MalformedJson,
+            format!("the request body is not valid JSON: {e}"),
+        ),
+        JsonPayloadError::Payload(PayloadError::Overflow) => ErrorCode::PayloadTooLarge.into(),
         JsonPayloadError::Payload(e) if crate::body_timeout::is_timed_out(&e) => {
             ApiError::request_timeout()
         }
-        other => ApiError::bad_request(format!("the request body could not be read: {other}")),
+        other => ApiError::with_message(
+            ErrorCode::BadRequest,
+            format!("the request body could not be read: {other}"),
+        ),
     }
     .into()
 }
 
 /// Maps query-string extractor failures onto the error contract.
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::validation_message(format!("invalid query string: {err}")).into()
+    ApiError::with_message(
+        ErrorCode::ValidationFailed,
+        format!("invalid query string: {err}"),
+    )
+    .into()
 }
 
 /// The default service: no route matched the path.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found())
+    Err(ErrorCode::NotFound.into())
 }
 
 /// The default service of each resource: the path matched, the method did not. `allow` lists
 /// the resource's methods (`Allow`, RFC 9110 §15.5.6).
 pub fn method_not_allowed(allow: &str) -> HttpResponse {
-    let mut response = ApiError::method_not_allowed().error_response();
+    let mut response = ApiError::from(ErrorCode::MethodNotAllowed).error_response();
     if let Ok(value) = header::HeaderValue::from_str(allow) {
         response.headers_mut().insert(header::ALLOW, value);
     }

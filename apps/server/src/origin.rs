@@ -12,7 +12,10 @@ use actix_web::{
     Error, ResponseError,
 };
 
-use crate::{cors::origin_of, error::ApiError};
+use crate::{
+    cors::origin_of,
+    error::{ApiError, ErrorCode},
+};
 
 /// The origins allowed to send cookie-authenticated writes, and the cookie to look for.
 #[derive(Debug, Clone)]
@@ -68,7 +71,7 @@ impl OriginPolicy {
                 origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).unwrap_or(""),
                 "cross-origin request with the session cookie refused"
             );
-            let response = ApiError::forbidden_origin().error_response();
+            let response = ApiError::from(ErrorCode::ForbiddenOrigin).error_response();
             return Ok(req.into_response(response).map_into_right_body());
         }
         Ok(next.call(req).await?.map_into_left_body())

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use crate::{
     authenticated::AuthenticatedUser,
     client_ip::ClientIp,
-    error::ApiError,
-    routes::{auth::TokenBody, openapi::ErrorResponse},
+    error::{ApiError, ErrorCode, ErrorResponse},
+    routes::auth::TokenBody,
     state::AppState,
 };
 
@@ -106,7 +106,7 @@ pub async fn revoke_session(
         .delete_by_public_id(&caller.user.id, &id)
         .await?;
     if !deleted {
-        return Err(ApiError::not_found());
+        return Err(ApiError::from(ErrorCode::NotFound));
     }
     tracing::info!(event = "session_revoked", user_id = %caller.user.id, "session revoked");
     Ok(HttpResponse::NoContent().finish())

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    authenticated::AuthenticatedUser, error::ApiError, routes::openapi::ErrorResponse,
-    state::AppState,
+    authenticated::AuthenticatedUser, error::ApiError, error::ErrorResponse, state::AppState,
 };
 
 /// A user as the API shows it: never the password hash, token version or counters.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::{error::ApiError, routes::openapi::ErrorResponse, state::AppState};
+use crate::{error::ApiError, error::ErrorResponse, state::AppState};
 
 /// How long readiness waits for the database before reporting it down.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -8,8 +8,11 @@ use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    authenticated::AuthenticatedUser, client_ip::ClientIp, error::ApiError, pending::FlowCookie,
-    routes::openapi::ErrorResponse, state::AppState,
+    authenticated::AuthenticatedUser,
+    client_ip::ClientIp,
+    error::{ApiError, ErrorCode, ErrorResponse},
+    pending::FlowCookie,
+    state::AppState,
 };
 
 /// `google` or `github`; anything else is not a route.
@@ -17,7 +20,7 @@ fn provider(name: &str) -> Result<Provider, ApiError> {
     match name {
         "google" => Ok(Provider::Google),
         "github" => Ok(Provider::Github),
-        _ => Err(ApiError::not_found()),
+        _ => Err(ApiError::from(ErrorCode::NotFound)),
     }
 }
 
@@ -28,15 +31,6 @@ fn found(location: &str) -> actix_web::HttpResponseBuilder {
 }
 
 /// Failures before anything was sent to the provider are the caller's: plain JSON errors.
-fn start_error(err: OAuthError) -> ApiError {
-    match err {
-        OAuthError::ProviderDisabled(provider) => ApiError::provider_disabled(provider.as_str()),
-        OAuthError::InvalidRedirect => ApiError::invalid_redirect(),
-        OAuthError::Unavailable(source) => ApiError::service_unavailable(source),
-        other => ApiError::internal(other),
-    }
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StartQuery {
@@ -68,8 +62,7 @@ pub async fn start(
     let provider = provider(&path)?;
     let (authorize, pending) = state
         .oauth
-        .start(provider, query.redirect_to.as_deref(), None)
-        .map_err(start_error)?;
+        .start(provider, query.redirect_to.as_deref(), None)?;
     let cookie = flows.carrying(&pending).map_err(ApiError::internal)?;
     Ok(found(authorize.as_str()).cookie(cookie).finish())
 }
@@ -121,7 +114,7 @@ pub async fn link(
     let body = body.into_inner();
     // Checked before the password so a typo in the URL costs no lockout attempt.
     if !state.oauth.enabled(provider) {
-        return Err(ApiError::provider_disabled(provider.as_str()));
+        return Err(OAuthError::ProviderDisabled(provider).into());
     }
     state
         .auth
@@ -130,10 +123,10 @@ pub async fn link(
             caller.reauthentication(body.password.as_deref()),
         )
         .await?;
-    let (authorize, pending) = state
-        .oauth
-        .start(provider, body.redirect_to.as_deref(), Some(&caller.user))
-        .map_err(start_error)?;
+    let (authorize, pending) =
+        state
+            .oauth
+            .start(provider, body.redirect_to.as_deref(), Some(&caller.user))?;
     let cookie = flows.carrying(&pending).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().cookie(cookie).json(LinkResponse {
         authorize_url: authorize.into(),

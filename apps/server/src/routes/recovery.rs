@@ -6,11 +6,8 @@ use utoipa::ToSchema;
 
 use crate::{
     authenticated::AuthenticatedUser,
-    error::ApiError,
-    routes::{
-        auth::{MeBody, TokenBody},
-        openapi::ErrorResponse,
-    },
+    error::{ApiError, ErrorResponse},
+    routes::auth::{MeBody, TokenBody},
     state::AppState,
 };
 
