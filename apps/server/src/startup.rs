@@ -469,9 +469,10 @@ fn run(
             .app_data(web::Data::new(client_ip))
             .app_data(json_config.clone())
             .app_data(query_config.clone())
-            .configure(|cfg| routes::configure(cfg, &limits))
+            .configure(|cfg| {
+                routes::configure(cfg, &limits, session_middleware(session_store, &cookie));
+            })
             .default_service(web::to(error::not_found))
-            .wrap(session_middleware(session_store, &cookie))
             .wrap(from_fn(move |req, next| origins.clone().check(req, next)))
             .wrap(crate::cors::cors(&frontend_url))
             .wrap(

@@ -11,6 +11,7 @@ mod page;
 mod recovery;
 
 use actix_governor::{Governor, GovernorConfig};
+use actix_session::SessionMiddleware;
 use actix_web::{web, Resource};
 
 pub use auth::UserBody;
@@ -66,26 +67,41 @@ pub struct Limits {
 }
 
 /// Declares the routes once: registers them in `configure` and lists them in `ROUTES`.
-/// `limited(name)` routes sit behind that per-IP rate limiter of [`Limits`].
+/// `limited(name)` routes sit behind that per-IP rate limiter of [`Limits`]. Only the routes
+/// under `with_session` run inside the session middleware: the page, its assets and the probes
+/// never load a session (no database read, no `503` in an outage).
 macro_rules! route_table {
-    ($($method:ident $path:literal => $handler:path $(, limited($limit:ident))?;)+) => {
+    (
+        without_session { $($m1:ident $p1:literal => $h1:path $(, limited($l1:ident))?;)+ }
+        with_session { $($m2:ident $p2:literal => $h2:path $(, limited($l2:ident))?;)+ }
+    ) => {
         /// Every registered route as (method, path).
-        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
+        pub const ROUTES: &[(&str, &str)] =
+            &[$((stringify!($m1), $p1),)+ $((stringify!($m2), $p2),)+];
 
-        /// Registers every route.
-        pub fn configure(cfg: &mut web::ServiceConfig, limits: &Limits) {
+        /// Registers every route; `sessions` wraps the ones that use the session.
+        pub fn configure<S>(cfg: &mut web::ServiceConfig, limits: &Limits, sessions: SessionMiddleware<S>)
+        where
+            S: actix_session::storage::SessionStore + 'static,
+        {
             $(
-                let route = resource($path, stringify!($method)).route(web::$method().to($handler));
-                $(
-                    let route = route.wrap(Governor::new(&limits.$limit));
-                )?
+                let route = resource($p1, stringify!($m1)).route(web::$m1().to($h1));
+                $( let route = route.wrap(Governor::new(&limits.$l1)); )?
                 cfg.service(route);
             )+
+            let mut scope = web::scope("");
+            $(
+                let route = resource($p2, stringify!($m2)).route(web::$m2().to($h2));
+                $( let route = route.wrap(Governor::new(&limits.$l2)); )?
+                scope = scope.service(route);
+            )+
+            cfg.service(scope.wrap(sessions));
         }
     };
 }
 
 route_table! {
+without_session {
     get "/" => page::index;
     // The pages the mailed links open.
     get "/reset-password" => page::reset_password;
@@ -95,6 +111,8 @@ route_table! {
     get "/api/health" => health::health;
     get "/api/ready" => health::ready;
     get "/api/openapi.json" => openapi::document;
+}
+with_session {
     post "/api/auth/signup" => auth::signup, limited(credentials);
     post "/api/auth/login" => auth::login, limited(credentials);
     get "/api/auth/me" => auth::me;
@@ -113,4 +131,5 @@ route_table! {
     get "/api/auth/{provider}" => oauth::start, limited(oauth);
     get "/api/auth/{provider}/callback" => oauth::callback, limited(oauth);
     post "/api/auth/{provider}/link" => oauth::link;
+}
 }

@@ -108,3 +108,43 @@ async fn an_embedded_database_needs_a_dev_db_build() {
         .expect("refused");
     assert!(err.to_string().contains("dev-db"), "{err}");
 }
+
+/// A signed-in browser loading the page, its assets and the probes reads no session: with the
+/// session store down they still answer, while a route that uses the session answers 503.
+#[tokio::test]
+async fn the_page_and_the_probes_never_load_the_session() {
+    let mut stores = memory_stores();
+    stores.sessions = Arc::new(Unreachable);
+    let app = crate::helpers::spawn_app_over(stores).await;
+    // A well-formed, signed session cookie, so the session middleware would look it up.
+    let key = actix_session::storage::generate_session_key();
+    let mut jar = actix_web::cookie::CookieJar::new();
+    jar.signed_mut(&app.cookie.key)
+        .add(actix_web::cookie::Cookie::new(
+            app.cookie.name,
+            String::from(key),
+        ));
+    let cookie = format!(
+        "{}={}",
+        app.cookie.name,
+        jar.get(app.cookie.name).unwrap().value()
+    );
+    for path in [
+        "/",
+        "/app.js",
+        "/style.css",
+        "/reset-password?token=t",
+        "/api/health",
+        "/api/ready",
+        "/api/openapi.json",
+    ] {
+        let response = app.get_with_cookie(path, &cookie).await;
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        assert!(
+            !response.headers().contains_key("set-cookie"),
+            "{path} touched the session"
+        );
+    }
+    let me = app.get_with_cookie("/api/auth/me", &cookie).await;
+    assert_error(me, 503, "service_unavailable").await;
+}
