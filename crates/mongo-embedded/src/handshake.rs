@@ -1,9 +1,17 @@
 //! The connection handshake: `hello` / `isMaster` for a standalone server.
 
-use crate::commands::ConnInfo;
 use crate::state::Shared;
 use crate::wire::{MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE, MAX_WRITE_BATCH_SIZE};
 use bson::{doc, Document};
+
+/// Per-connection facts some commands report.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// Server-assigned connection id.
+    pub id: i64,
+    /// Peer address as `ip:port`.
+    pub peer: String,
+}
 
 /// Highest wire version spoken (MongoDB 7.0).
 pub const MAX_WIRE_VERSION: i32 = 21;

@@ -20,28 +20,44 @@
 
 #![warn(missing_docs)]
 
-pub mod bson_check;
-pub mod commands;
-pub mod error;
-pub mod handshake;
-pub mod query;
-pub mod server;
-pub mod sort;
-pub mod state;
-pub mod storage;
-pub mod ttl;
-pub mod wire;
+mod bson_check;
+mod commands;
+mod error;
+mod handshake;
+mod path;
+mod query;
+mod server;
+mod sort;
+mod state;
+mod storage;
+mod ttl;
+mod wire;
 
 pub use error::{CmdError, Error};
 pub use server::{Server, ServerHandle, ServerOptions};
 pub use state::{Clock, Counters};
-pub use wire::{parse_message, Request, WireError};
+
+/// Whether `data` is one well-formed BSON document (the checks every incoming document goes
+/// through). Never panics; meant for fuzzing.
+pub fn fuzz_check_bson(data: &[u8]) -> bool {
+    bson_check::check(data).is_ok()
+}
+
+/// The records of the journal file at `path` (`None` when there is none), for durability tests
+/// that inspect what was written before an acknowledgement.
+///
+/// # Errors
+/// The I/O or decoding error reading the journal.
+#[doc(hidden)]
+pub fn read_journal(path: &std::path::Path) -> Result<Option<Vec<bson::Document>>, Error> {
+    Ok(storage::journal::Journal::read(path)?.map(|(_, records)| records))
+}
 
 /// Parses a raw wire message and, if it is valid, every BSON document in it.
 /// Never panics; meant for fuzzing.
 pub fn fuzz_parse(data: &[u8]) -> bool {
-    match parse_message(data) {
-        Ok((_, Request::Msg { command, .. })) => {
+    match wire::parse_message(data) {
+        Ok((_, wire::Request::Msg { command, .. })) => {
             let _ = query::matcher::Filter::parse(&command);
             let _ = query::update::Update::parse(&command);
             true

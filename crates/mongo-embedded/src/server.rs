@@ -1,10 +1,10 @@
 //! The TCP server: accept loop, per-connection request loop, TTL task, shutdown.
 
-use crate::commands::{self, ConnInfo};
 use crate::error::Error;
 use crate::state::{Clock, Counters, Shared};
 use crate::storage::Store;
 use crate::wire::{self, Request};
+use crate::{commands, handshake::ConnInfo};
 use bson::{doc, Bson, DateTime, Document};
 use std::net::SocketAddr;
 use std::path::PathBuf;

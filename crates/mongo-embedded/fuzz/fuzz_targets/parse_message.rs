@@ -5,5 +5,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = mongo_embedded::fuzz_parse(data);
-    let _ = mongo_embedded::bson_check::check(data);
+    let _ = mongo_embedded::fuzz_check_bson(data);
 });

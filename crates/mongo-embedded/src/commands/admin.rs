@@ -2,8 +2,9 @@
 //! listDatabases, dropDatabase, ...) and routing of the catalog commands.
 
 use super::collections;
-use super::{check_fields, opt_bool, opt_doc, ConnInfo, Outcome};
+use super::{check_fields, opt_bool, opt_doc, Outcome};
 use crate::error::{CmdError, CmdResult};
+use crate::handshake::ConnInfo;
 use crate::handshake::{MAX_WIRE_VERSION, VERSION};
 use crate::query::matcher::Filter;
 use crate::state::Shared;

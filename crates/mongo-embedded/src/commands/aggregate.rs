@@ -12,6 +12,7 @@ use crate::sort::spec::SortSpec;
 use crate::state::Shared;
 use bson::{doc, Bson, Document};
 
+#[cfg(test)]
 /// Runs pipeline stages over documents (no other collections visible).
 pub fn run_pipeline(docs: Vec<Document>, stages: &[Document]) -> CmdResult<Vec<Document>> {
     run_pipeline_with(docs, stages, &|_| Vec::new())

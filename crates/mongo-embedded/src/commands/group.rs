@@ -1,7 +1,7 @@
 //! The `$group` stage: group keys and accumulators.
 
 use crate::error::{CmdError, CmdResult};
-use crate::query::path::get_path;
+use crate::path::get_path;
 use crate::sort::compare::{bson_eq, cmp_bson, to_f64};
 use bson::{doc, Bson, Document};
 use std::cmp::Ordering;

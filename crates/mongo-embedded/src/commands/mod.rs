@@ -13,18 +13,9 @@ mod stages;
 pub mod update;
 
 use crate::error::{CmdError, CmdResult};
-use crate::handshake;
+use crate::handshake::{self, ConnInfo};
 use crate::state::Shared;
 use bson::{Bson, Document};
-
-/// Per-connection facts some commands report.
-#[derive(Debug, Clone)]
-pub struct ConnInfo {
-    /// Server-assigned connection id.
-    pub id: i64,
-    /// Peer address as `ip:port`.
-    pub peer: String,
-}
 
 /// Fields any command may carry (sessions, read/write concerns, API version...).
 const GENERIC_FIELDS: &[&str] = &[

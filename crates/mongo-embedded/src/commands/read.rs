@@ -2,8 +2,8 @@
 
 use super::{check_fields, coll_name, cursor, opt_bool, opt_doc, opt_i64};
 use crate::error::{CmdError, CmdResult};
+use crate::path::values_at;
 use crate::query::matcher::Filter;
-use crate::query::path::values_at;
 use crate::query::projection::Projection;
 use crate::sort::compare::bson_eq;
 use crate::sort::spec::SortSpec;

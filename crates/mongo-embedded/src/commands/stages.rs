@@ -3,7 +3,7 @@
 
 use super::group::{eval, validate_expr};
 use crate::error::{CmdError, CmdResult};
-use crate::query::path::get_path;
+use crate::path::get_path;
 use crate::query::projection::Projection;
 use crate::sort::compare::{bson_eq, to_f64};
 use bson::{Bson, Document};
@@ -148,7 +148,7 @@ pub type Foreign<'a> = &'a dyn Fn(&str) -> Vec<Document>;
 /// Flattened values at `path` (arrays contribute their elements; missing is null).
 fn lookup_keys(d: &Document, path: &str) -> Vec<Bson> {
     let mut out = Vec::new();
-    for v in crate::query::path::values_at(d, path) {
+    for v in crate::path::values_at(d, path) {
         match v {
             Bson::Array(a) => out.extend(a.iter().cloned()),
             other => out.push(other.clone()),

@@ -6,7 +6,7 @@
 use super::eval::op_matches as eval_op;
 use super::operators::parse_ops;
 use crate::error::{CmdError, CmdResult};
-use crate::query::path::values_at;
+use crate::path::values_at;
 use bson::{Bson, Document};
 
 pub use super::eval::op_matches;
@@ -195,6 +195,7 @@ impl Filter {
     }
 }
 
+#[cfg(test)]
 /// Compiles and evaluates a filter in one step (convenience for tests).
 pub fn matches(filter: &Document, doc: &Document) -> CmdResult<bool> {
     Ok(Filter::parse(filter)?.matches(doc))

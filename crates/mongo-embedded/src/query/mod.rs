@@ -1,8 +1,7 @@
-//! Query language: path resolution, filter matching, projection and update operators.
+//! Query language: filter matching, projection and update operators.
 
 mod eval;
 pub mod matcher;
 mod operators;
-pub mod path;
 pub mod projection;
 pub mod update;

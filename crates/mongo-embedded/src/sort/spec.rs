@@ -2,7 +2,7 @@
 
 use super::compare::cmp_bson;
 use crate::error::CmdError;
-use crate::query::path::values_at;
+use crate::path::values_at;
 use bson::{Bson, Document};
 use std::cmp::Ordering;
 

@@ -50,11 +50,6 @@ impl OpLog {
         self.records.is_empty()
     }
 
-    /// The journal records.
-    pub fn records(&self) -> &[Document] {
-        &self.records
-    }
-
     /// Splits into the records and the undo steps.
     pub fn into_parts(self) -> (Vec<Document>, Vec<Undo>) {
         (self.records, self.undo)

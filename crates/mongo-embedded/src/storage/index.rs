@@ -1,10 +1,10 @@
 //! Secondary indexes: ordered maps from key tuples to record ids.
 
 pub use super::multikey;
-pub use super::spec::{default_name, IndexSpec};
+pub use super::spec::IndexSpec;
 use crate::error::{CmdError, CmdResult};
+use crate::path::values_at;
 use crate::query::matcher::Filter;
-use crate::query::path::values_at;
 use crate::sort::compare::KeyValue;
 use bson::{Bson, Document};
 use std::collections::{BTreeMap, BTreeSet};

@@ -319,9 +319,6 @@ impl Quiesced<'_> {
     }
 }
 
-/// Shared handle type.
-pub type JournalRef = Arc<Journal>;
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

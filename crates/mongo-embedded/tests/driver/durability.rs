@@ -3,7 +3,6 @@
 //! journal can be written again.
 
 use crate::code_of;
-use mongo_embedded::storage::journal::Journal;
 use mongo_embedded::{Server, ServerOptions};
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::{Client, IndexModel};
@@ -19,7 +18,9 @@ async fn client_for(uri: &str) -> Client {
 }
 
 fn journal_ids(dir: &std::path::Path) -> Vec<Bson> {
-    let (_, recs) = Journal::read(&dir.join("journal.bin")).unwrap().unwrap();
+    let recs = mongo_embedded::read_journal(&dir.join("journal.bin"))
+        .unwrap()
+        .unwrap();
     recs.iter()
         .filter(|r| r.get_str("op") == Ok("put"))
         .filter_map(|r| r.get_document("doc").ok()?.get("_id").cloned())

@@ -233,7 +233,7 @@ pub(super) fn apply_op(
         }
         UpOp::Rename => {
             let Bson::String(to) = arg else { return Ok(()) };
-            let Some(v) = crate::query::path::get_path(doc, path).cloned() else {
+            let Some(v) = crate::path::get_path(doc, path).cloned() else {
                 return Ok(());
             };
             unset_path(doc, path);

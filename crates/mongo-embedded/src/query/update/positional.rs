@@ -4,8 +4,8 @@
 
 use super::paths::set_path;
 use crate::error::{CmdError, CmdResult};
+use crate::path::get_path;
 use crate::query::matcher::Filter;
-use crate::query::path::get_path;
 use bson::{Bson, Document};
 
 /// True when `path` has a positional component.
