@@ -111,6 +111,8 @@ pub struct DatabaseSettings {
     pub server_selection_timeout_ms: u64,
     /// Deadline of every database call; past it the request answers 503.
     pub operation_timeout_ms: u64,
+    /// Concurrent reads of one user or session by id share one query.
+    pub coalesce_reads: bool,
     pub retry_writes: bool,
     /// `majority`, or a number of nodes such as `1`.
     pub write_concern: String,
@@ -127,6 +129,7 @@ impl DatabaseSettings {
         options.server_selection_timeout = self.server_selection_timeout();
         options.retry_writes = self.retry_writes;
         options.operation_timeout = self.operation_timeout();
+        options.coalesce_reads = self.coalesce_reads;
         // A readiness probe answers within the operation deadline too.
         options.ping_timeout = options.ping_timeout.min(options.operation_timeout);
         // Validated with the settings, so the fallback is never taken.

@@ -5,6 +5,7 @@
 //! This crate owns the database: BSON documents and their mapping stay private here. It must not
 //! depend on HTTP or actix crates.
 
+mod coalesce;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 mod error;

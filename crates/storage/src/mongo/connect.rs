@@ -57,6 +57,8 @@ pub struct MongoOptions {
     pub ping_timeout: Duration,
     /// Deadline of every repository call; past it the call fails as unavailable.
     pub operation_timeout: Duration,
+    /// Concurrent reads by id share queries (see [`StoreLimits::coalesce_reads`]).
+    pub coalesce_reads: bool,
 }
 
 impl MongoOptions {
@@ -75,6 +77,7 @@ impl MongoOptions {
             write_timeout: Duration::from_secs(10),
             ping_timeout: Duration::from_secs(2),
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            coalesce_reads: true,
         }
     }
 
@@ -191,6 +194,7 @@ impl MongoConnector {
             limits: StoreLimits {
                 operation_timeout: options.operation_timeout,
                 gate: IndexGate::open(),
+                coalesce_reads: options.coalesce_reads,
             },
         })
     }

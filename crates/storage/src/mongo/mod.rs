@@ -3,7 +3,7 @@
 //! this module's boundary, for migrations and maintenance.
 
 pub(crate) mod admin;
-mod batch;
+mod by_ids;
 mod connect;
 mod documents;
 mod errors;
@@ -36,13 +36,18 @@ pub const SESSIONS: &str = "sessions";
 /// The deadline of every database call unless configured otherwise.
 pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What bounds the adapters: the deadline of every database call and the index gate.
+/// What bounds the adapters: the deadline of every database call, the index gate, and whether
+/// concurrent reads by id share queries.
 #[derive(Debug, Clone)]
 pub struct StoreLimits {
     /// Every call fails as unavailable past it.
     pub operation_timeout: Duration,
     /// Sign-up and identity linking are refused while it is closed.
     pub gate: IndexGate,
+    /// Concurrent `find_by_id` / `find_active` calls leave together in one `$in` query (see
+    /// `coalesce`); off, each is its own `find`. On by default: it halves the CPU per `/me`
+    /// request (docs/performance.md).
+    pub coalesce_reads: bool,
 }
 
 impl Default for StoreLimits {
@@ -50,6 +55,7 @@ impl Default for StoreLimits {
         Self {
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
             gate: IndexGate::open(),
+            coalesce_reads: true,
         }
     }
 }

@@ -12,24 +12,26 @@ use mongodb::{
 };
 
 use super::{
-    batch::{find_by_ids, Answer, BatchLimits, BatchRead, Batcher, QueryFailed},
+    by_ids::{find_by_ids, query_failed},
     documents::{
         object_to_document, session_document, session_from_document, to_bson_date, user_id_value,
     },
     gate::within,
     StoreLimits, SESSIONS,
 };
+use crate::coalesce::{Answer, BatchLimits, BatchRead, Batcher, QueryFailed};
 
 /// [`SessionRepository`] over the `sessions` collection. Every write is one conditional
 /// statement without upsert, so a deleted or expired session can never be written back;
 /// MongoDB's TTL index (`migrations/0002_sessions_indexes.json`) removes expired documents.
-/// Concurrent [`find_active`](SessionRepository::find_active) calls share queries: reads
-/// asked while one is running leave together in the next (`_id: {$in: …}`), never answered
-/// by a query sent before they were asked.
+/// With [`StoreLimits::coalesce_reads`], concurrent
+/// [`find_active`](SessionRepository::find_active) calls share queries: reads asked while one
+/// is running leave together in the next (`_id: {$in: …}`), never answered by a query sent
+/// before they were asked.
 #[derive(Debug, Clone)]
 pub struct MongoSessionRepository {
     sessions: Collection<Document>,
-    active: Batcher<ActiveSessions>,
+    active: Option<Batcher<ActiveSessions>>,
     /// Deadline of every database call.
     timeout: Duration,
 }
@@ -45,15 +47,17 @@ impl MongoSessionRepository {
     pub fn with_limits(database: &Database, limits: &StoreLimits) -> Self {
         let sessions = database.collection(SESSIONS);
         Self {
-            active: Batcher::new(
-                ActiveSessions {
-                    sessions: sessions.clone(),
-                },
-                BatchLimits {
-                    query_timeout: limits.operation_timeout,
-                    ..BatchLimits::default()
-                },
-            ),
+            active: limits.coalesce_reads.then(|| {
+                Batcher::new(
+                    ActiveSessions {
+                        sessions: sessions.clone(),
+                    },
+                    BatchLimits {
+                        query_timeout: limits.operation_timeout,
+                        ..BatchLimits::default()
+                    },
+                )
+            }),
             sessions,
             timeout: limits.operation_timeout,
         }
@@ -97,7 +101,7 @@ impl BatchRead for ActiveSessions {
         let filter = doc! {"expires": {"$gt": to_bson_date(earliest)}};
         let docs = find_by_ids(&self.sessions, ids, filter)
             .await
-            .map_err(QueryFailed::from_driver)?;
+            .map_err(query_failed)?;
         let by_id: HashMap<&str, &Document> = docs
             .iter()
             .filter_map(|doc| doc.get_str("_id").ok().map(|id| (id, doc)))
@@ -142,10 +146,13 @@ impl SessionRepository for MongoSessionRepository {
         id: &SessionId,
         now: Timestamp,
     ) -> Result<Option<SessionRecord>, RepoError> {
-        match self.active.read((id.clone(), now)).await {
-            Some(answer) => answer,
-            None => self.find_active_directly(id, now).await,
+        if let Some(active) = &self.active {
+            // `None`: the runtime is shutting down under the batch; read directly.
+            if let Some(answer) = active.read((id.clone(), now)).await {
+                return answer;
+            }
         }
+        self.find_active_directly(id, now).await
     }
 
     async fn update_state(&self, id: &SessionId, update: SessionUpdate) -> Result<bool, RepoError> {

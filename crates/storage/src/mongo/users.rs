@@ -12,21 +12,22 @@ use mongodb::{
 };
 
 use super::{
-    batch::{find_by_ids, Answer, BatchLimits, BatchRead, Batcher, QueryFailed},
+    by_ids::{find_by_ids, query_failed},
     documents::{identity_document, new_user_document, to_bson_date, user_from_document},
     gate::{within, IndexGate},
     StoreLimits, USERS,
 };
+use crate::coalesce::{Answer, BatchLimits, BatchRead, Batcher, QueryFailed};
 
 /// [`UserRepository`] over the `users` collection. Uniqueness of emails and identities is the
 /// unique indexes' job (`migrations/0001_users_indexes.json`): apply migrations first.
-/// Concurrent [`find_by_id`](UserRepository::find_by_id) calls share queries: reads
-/// asked while one is running leave together in the next (`_id: {$in: …}`), never answered
-/// by a query sent before they were asked.
+/// With [`StoreLimits::coalesce_reads`], concurrent [`find_by_id`](UserRepository::find_by_id)
+/// calls share queries: reads asked while one is running leave together in the next
+/// (`_id: {$in: …}`), never answered by a query sent before they were asked.
 #[derive(Debug, Clone)]
 pub struct MongoUserRepository {
     users: Collection<Document>,
-    by_id: Batcher<UsersById>,
+    by_id: Option<Batcher<UsersById>>,
     /// Deadline of every database call.
     timeout: Duration,
     /// Refuses writes that rely on a unique index until the indexes are in place.
@@ -43,15 +44,17 @@ impl MongoUserRepository {
     pub fn with_limits(database: &Database, limits: &StoreLimits) -> Self {
         let users = database.collection(USERS);
         Self {
-            by_id: Batcher::new(
-                UsersById {
-                    users: users.clone(),
-                },
-                BatchLimits {
-                    query_timeout: limits.operation_timeout,
-                    ..BatchLimits::default()
-                },
-            ),
+            by_id: limits.coalesce_reads.then(|| {
+                Batcher::new(
+                    UsersById {
+                        users: users.clone(),
+                    },
+                    BatchLimits {
+                        query_timeout: limits.operation_timeout,
+                        ..BatchLimits::default()
+                    },
+                )
+            }),
             users,
             timeout: limits.operation_timeout,
             gate: limits.gate.clone(),
@@ -92,7 +95,7 @@ impl BatchRead for UsersById {
         let ids_bson = ids.iter().map(|&id| Bson::ObjectId(id));
         let docs = find_by_ids(&self.users, ids_bson, doc! {})
             .await
-            .map_err(QueryFailed::from_driver)?;
+            .map_err(query_failed)?;
         let by_id: HashMap<ObjectId, &Document> = docs
             .iter()
             .filter_map(|doc| doc.get_object_id("_id").ok().map(|id| (id, doc)))
@@ -156,10 +159,13 @@ impl UserRepository for MongoUserRepository {
         let Some(oid) = object_id(id) else {
             return Ok(None);
         };
-        match self.by_id.read(oid).await {
-            Some(answer) => answer,
-            None => self.find_one(doc! {"_id": oid}).await,
+        if let Some(by_id) = &self.by_id {
+            // `None`: the runtime is shutting down under the batch; read directly.
+            if let Some(answer) = by_id.read(oid).await {
+                return answer;
+            }
         }
+        self.find_one(doc! {"_id": oid}).await
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {

@@ -10,6 +10,7 @@ use altrion_domain::{SessionRepository, UserRepository};
 use altrion_storage::{
     migrations,
     mongo::{MongoSessionRepository, MongoUserRepository},
+    StoreLimits,
 };
 use futures_util::future::join_all;
 use mongodb::{
@@ -26,19 +27,47 @@ use crate::harness::{
 #[tokio::test]
 async fn embedded_concurrent_reads_by_id_share_queries() {
     let server = start_embedded().await;
-    concurrent_reads_by_id_share_queries(&server.uri()).await;
+    let (users, sessions) = concurrent_reads_by_id(&server.uri(), true).await;
     server.shutdown().await.expect("mongo-embedded stops");
+    // All the reads are queued before the test task yields (one-thread runtime), so the first
+    // query carries them all; at most the two query slots start.
+    assert!(
+        (1..=2).contains(&users),
+        "{READS} user reads took {users} finds"
+    );
+    assert!(
+        (1..=2).contains(&sessions),
+        "{READS} session reads took {sessions} finds"
+    );
+}
+
+#[tokio::test]
+async fn embedded_without_coalescing_each_read_is_its_own_query() {
+    let server = start_embedded().await;
+    let (users, sessions) = concurrent_reads_by_id(&server.uri(), false).await;
+    server.shutdown().await.expect("mongo-embedded stops");
+    assert_eq!((users, sessions), (READS, READS));
 }
 
 #[tokio::test]
 #[ignore = "needs MONGODB_TEST_URI"]
 async fn real_mongodb_concurrent_reads_by_id_share_queries() {
-    concurrent_reads_by_id_share_queries(&real_mongodb_uri()).await;
+    let (users, sessions) = concurrent_reads_by_id(&real_mongodb_uri(), true).await;
+    assert!(
+        (1..=2).contains(&users),
+        "{READS} user reads took {users} finds"
+    );
+    assert!(
+        (1..=2).contains(&sessions),
+        "{READS} session reads took {sessions} finds"
+    );
 }
 
 const READS: usize = 50;
 
-async fn concurrent_reads_by_id_share_queries(uri: &str) {
+/// `READS` concurrent reads of one user, then of one session, with coalescing on or off;
+/// returns how many `find`s each burst sent (every read answered correctly either way).
+async fn concurrent_reads_by_id(uri: &str, coalesce_reads: bool) -> (usize, usize) {
     let finds = Arc::new(AtomicUsize::new(0));
     let mut options = ClientOptions::parse(uri).await.unwrap();
     options.command_event_handler = Some(EventHandler::callback({
@@ -55,8 +84,12 @@ async fn concurrent_reads_by_id_share_queries(uri: &str) {
         .unwrap()
         .database(&unique_db_name());
     migrations::apply(&db).await.unwrap();
-    let users = MongoUserRepository::new(&db);
-    let sessions = MongoSessionRepository::new(&db);
+    let limits = StoreLimits {
+        coalesce_reads,
+        ..StoreLimits::default()
+    };
+    let users = MongoUserRepository::with_limits(&db, &limits);
+    let sessions = MongoSessionRepository::with_limits(&db, &limits);
     let now = clock_now();
     let user = users
         .create(local_user("ada@example.com", now))
@@ -80,14 +113,5 @@ async fn concurrent_reads_by_id_share_queries(uri: &str) {
         .all(|s| matches!(s, Ok(Some(r)) if r.id == record.id)));
 
     db.drop().await.unwrap();
-    // All the reads are queued before the test task yields (one-thread runtime), so the first
-    // query carries them all; at most the two query slots start.
-    assert!(
-        (1..=2).contains(&user_finds),
-        "{READS} user reads took {user_finds} finds"
-    );
-    assert!(
-        (1..=2).contains(&session_finds),
-        "{READS} session reads took {session_finds} finds"
-    );
+    (user_finds, session_finds)
 }

@@ -87,7 +87,18 @@ where
     Fut: Future<Output = ()>,
 {
     let server = start_embedded().await;
-    on_mongodb(&server.uri(), scenario).await;
+    on_mongodb(&server.uri(), true, scenario).await;
+    server.shutdown().await.expect("mongo-embedded stops");
+}
+
+/// As [`embedded`], with read coalescing off: the direct read paths keep the same contract.
+pub async fn embedded_uncoalesced<F, Fut>(scenario: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let server = start_embedded().await;
+    on_mongodb(&server.uri(), false, scenario).await;
     server.shutdown().await.expect("mongo-embedded stops");
 }
 
@@ -107,7 +118,7 @@ where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()>,
 {
-    on_mongodb(&real_mongodb_uri(), scenario).await;
+    on_mongodb(&real_mongodb_uri(), true, scenario).await;
 }
 
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
@@ -151,14 +162,18 @@ where
 }
 
 /// Runs `scenario` on the migrated stores of a fresh database on `uri`.
-pub async fn on_mongodb<F, Fut>(uri: &str, scenario: F)
+pub async fn on_mongodb<F, Fut>(uri: &str, coalesce_reads: bool, scenario: F)
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()>,
 {
     with_fresh_database(uri, |db| async move {
         migrations::apply(&db).await.expect("migrations apply");
-        let stores = MongoStores::from_database(db.clone(), Duration::from_secs(2));
+        let limits = altrion_storage::StoreLimits {
+            coalesce_reads,
+            ..altrion_storage::StoreLimits::default()
+        };
+        let stores = MongoStores::with_limits(db.clone(), Duration::from_secs(2), &limits);
         scenario(Ctx {
             users: stores.users,
             sessions: stores.sessions,
@@ -204,6 +219,10 @@ macro_rules! contract {
         mod embedded {
             $( #[tokio::test]
             async fn $scenario() { crate::harness::embedded(super::$scenario).await; } )*
+        }
+        mod embedded_uncoalesced {
+            $( #[tokio::test]
+            async fn $scenario() { crate::harness::embedded_uncoalesced(super::$scenario).await; } )*
         }
         mod real_mongodb {
             $( #[tokio::test]

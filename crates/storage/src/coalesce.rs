@@ -1,11 +1,14 @@
-//! Coalescing of concurrent point reads into one query.
+//! Coalescing of concurrent point reads into one query — generic, with no knowledge of the
+//! store: a [`BatchRead`] says how to answer many keys with one query (the MongoDB adapters
+//! send `_id: {$in: [...]}`), a [`Batcher`] decides when.
 //!
-//! `GET /api/auth/me` reads one user by `_id` (and, with a cookie, one session) on every
+//! `GET /api/auth/me` reads one user by id (and, with a cookie, one session) on every
 //! request. Under load many of these reads wait at the same moment, and sending each as its own
-//! `find` makes the database round trip — driver, socket, server — the whole cost of the
+//! query makes the database round trip — driver, socket, server — the whole cost of the
 //! request. A [`Batcher`] keeps at most [`BatchLimits::max_in_flight`] queries running per
-//! collection; reads asked for meanwhile queue and leave together in the next query
-//! (`_id: {$in: [...]}`, at most [`BatchLimits::max_batch`] keys), duplicates included once.
+//! collection; reads asked for meanwhile queue and leave together in the next query (at most
+//! [`BatchLimits::max_batch`] keys). `StoreLimits::coalesce_reads` turns it off: each read is
+//! then its own query.
 //!
 //! Freshness is that of a plain `find`: a read is only ever answered by a query sent *after*
 //! it was asked, so it sees every write that completed before it began. Nothing is cached.
@@ -23,14 +26,7 @@ use std::{
 
 use altrion_domain::RepoError;
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
-use mongodb::{
-    bson::{Bson, Document},
-    Collection,
-};
 use tokio::sync::oneshot;
-
-use super::is_unavailable;
 
 /// One kind of point read that can be answered for many callers by one query.
 #[async_trait]
@@ -58,11 +54,12 @@ pub(crate) struct QueryFailed {
 }
 
 impl QueryFailed {
-    /// Classifies a driver error as [`repo_error`](super::errors::repo_error) does for reads.
-    pub(crate) fn from_driver(err: mongodb::error::Error) -> Self {
+    /// A failed query; `unavailable` when the store could not be reached in time (the API
+    /// answers 503), else an unexpected failure.
+    pub(crate) fn new(unavailable: bool, source: impl StdError + Send + Sync + 'static) -> Self {
         Self {
-            unavailable: is_unavailable(&err),
-            source: Arc::new(err),
+            unavailable,
+            source: Arc::new(source),
         }
     }
 
@@ -111,28 +108,6 @@ impl Default for BatchLimits {
             query_timeout: Duration::from_secs(30),
         }
     }
-}
-
-/// The documents of `collection` with one of these `_id`s that also match `filter`, in one
-/// `find` (equality for a single id, `$in` for several; duplicates are sent once).
-pub(crate) async fn find_by_ids(
-    collection: &Collection<Document>,
-    ids: impl IntoIterator<Item = Bson>,
-    filter: Document,
-) -> mongodb::error::Result<Vec<Document>> {
-    let mut distinct: Vec<Bson> = Vec::new();
-    for id in ids {
-        if !distinct.contains(&id) {
-            distinct.push(id);
-        }
-    }
-    let id = match <[Bson; 1]>::try_from(distinct) {
-        Ok([one]) => one,
-        Err(many) => Bson::Document(mongodb::bson::doc! {"$in": many}),
-    };
-    let mut query = mongodb::bson::doc! {"_id": id};
-    query.extend(filter);
-    collection.find(query).await?.try_collect().await
 }
 
 /// Queues reads of one kind and answers them in batches; cheap to clone (shared queue).
