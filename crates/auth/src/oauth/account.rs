@@ -45,7 +45,8 @@ pub(crate) async fn resolve(
     if let Some(user) = users.find_by_identity(provider, &profile.subject).await? {
         return match linking {
             Some(linking) if linking.id != user.id => {
-                tracing::info!(%provider, user_id = %linking.id, "link refused: identity belongs to another user");
+                // `finish` logs the outcome once; this says which kind of `account_exists`.
+                tracing::debug!(%provider, user_id = %linking.id, "link refused: identity belongs to another user");
                 Err(OAuthError::AccountExists)
             }
             _ => Ok(Resolved::signed_in(user)),
@@ -63,14 +64,13 @@ pub(crate) async fn resolve(
     }
 
     let Some(email) = profile.email.clone().filter(|_| profile.email_verified) else {
-        tracing::info!(%provider, "sign-in refused: no verified email");
         return Err(OAuthError::EmailNotVerified);
     };
     if let Some(existing) = users.find_by_email(&email).await? {
         if !existing.email_verified {
             return take_over(users, &existing, &email, identity, now).await;
         }
-        tracing::info!(%provider, "sign-in refused: email belongs to an existing account");
+        tracing::debug!(%provider, "sign-in refused: email belongs to a verified account");
         return Err(OAuthError::AccountExists);
     }
     let fallback = email
@@ -90,13 +90,10 @@ pub(crate) async fn resolve(
         created_at: now,
     };
     match users.create(new).await {
-        Ok(user) => {
-            tracing::info!(%provider, user_id = %user.id, "account created through OAuth");
-            Ok(Resolved {
-                created: true,
-                ..Resolved::signed_in(user)
-            })
-        }
+        Ok(user) => Ok(Resolved {
+            created: true,
+            ..Resolved::signed_in(user)
+        }),
         // A concurrent callback for the same identity won the race: sign in as its user.
         Err(RepoError::Conflict(ConflictKey::Identity)) => {
             let user = users
@@ -117,25 +114,18 @@ async fn link(
     identity: Identity,
     now: Timestamp,
 ) -> Result<Resolved, OAuthError> {
-    let provider = identity.provider;
     match users
         .link_identity(&linking.id, identity, now, linking.token_version)
         .await
     {
-        Ok(user) => {
-            tracing::info!(%provider, user_id = %user.id, "identity linked");
-            Ok(Resolved {
-                linked: true,
-                ..Resolved::signed_in(user)
-            })
-        }
+        Ok(user) => Ok(Resolved {
+            linked: true,
+            ..Resolved::signed_in(user)
+        }),
         Err(RepoError::Conflict(_)) => Err(OAuthError::AccountExists),
         // The user logged out everywhere (or was deleted) since the link started: the pending
         // link died with their tokens, decided by the write itself.
-        Err(RepoError::NotFound) => {
-            tracing::warn!(user_id = %linking.id, "pending link cancelled by log out everywhere");
-            Err(OAuthError::InvalidState(StateProblem::Revoked))
-        }
+        Err(RepoError::NotFound) => Err(OAuthError::InvalidState(StateProblem::Revoked)),
         Err(e) => Err(e.into()),
     }
 }

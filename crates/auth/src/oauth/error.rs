@@ -109,7 +109,6 @@ impl From<RepoError> for OAuthError {
 /// Maps a reqwest failure: timeouts are their own code, everything else is the provider's.
 pub(crate) fn from_http(what: &str, error: &reqwest::Error) -> OAuthError {
     if error.is_timeout() {
-        tracing::warn!(call = what, "OAuth provider call timed out");
         OAuthError::Timeout
     } else {
         // reqwest's Display names the URL (from config) but never headers or bodies.

@@ -196,8 +196,21 @@ impl OAuthService {
         pending: Option<PendingLogin>,
     ) -> Result<SignedIn, OAuthError> {
         let result = self.finish_inner(provider, query, pending).await;
-        if let Err(error) = &result {
-            tracing::info!(%provider, code = error.code(), %error, "OAuth sign-in failed");
+        // The one log line of a failed sign-in: `warn` when the provider or the store failed,
+        // `info` when the user or the request did.
+        match &result {
+            Err(
+                error @ (OAuthError::Provider(_)
+                | OAuthError::Timeout
+                | OAuthError::Unavailable(_)
+                | OAuthError::Internal(_)),
+            ) => {
+                tracing::warn!(event = "oauth_failed", %provider, code = error.code(), error = %chain(error), "OAuth sign-in failed")
+            }
+            Err(error) => {
+                tracing::info!(event = "oauth_failed", %provider, code = error.code(), %error, "OAuth sign-in failed")
+            }
+            Ok(_) => {}
         }
         result
     }
@@ -272,4 +285,16 @@ impl OAuthService {
         }
         .ok_or(OAuthError::ProviderDisabled(provider))
     }
+}
+
+/// An error and its causes, as one line.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
 }

@@ -130,17 +130,14 @@ async fn get_json<T: DeserializeOwned>(
         .map_err(|e| from_http("profile", &e))?;
     let status = response.status();
     if !status.is_success() {
-        tracing::warn!(%status, path, "profile endpoint refused");
         return Err(OAuthError::provider(format!("{path} answered {status}")));
     }
     let body = response
         .bytes()
         .await
         .map_err(|e| from_http("profile", &e))?;
-    serde_json::from_slice(&body).map_err(|e| {
-        tracing::warn!(path, error = %e, "profile endpoint answer unreadable");
-        OAuthError::provider(format!("{path} answer unreadable: {e}"))
-    })
+    serde_json::from_slice(&body)
+        .map_err(|e| OAuthError::provider(format!("{path} answer unreadable: {e}")))
 }
 
 /// Google's `sub` is at most 255 ASCII characters.
