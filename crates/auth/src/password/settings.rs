@@ -1,13 +1,11 @@
 use argon2::Params;
-use serde::Deserialize;
 
 use crate::ConfigError;
 
 /// argon2id cost parameters and the cap on concurrent hash/verify operations.
 ///
 /// Defaults are OWASP's minimum for argon2id (m = 19456 KiB, t = 2, p = 1).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Argon2Settings {
     /// Memory cost in KiB (`m`); each in-flight operation holds this much memory.
     pub memory_kib: u32,
