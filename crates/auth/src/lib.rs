@@ -42,7 +42,7 @@ pub use oauth::{
     CallbackQuery, LinkingUser, OAuthConfig, OAuthError, OAuthService, PendingLogin,
     ProviderConfig, SignedIn,
 };
-pub use password::{Argon2Settings, PasswordHasher, Verified};
+pub use password::{Argon2Settings, PasswordHasher, Verified, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
 pub use service::{
     AuthService, Authenticated, LoginRequest, MailPolicy, Reauthentication, ResetRequested,
     SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,

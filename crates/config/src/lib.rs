@@ -153,19 +153,19 @@ impl DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtSettings {
-    /// HMAC key for HS256; at least 32 bytes.
+    /// HMAC key for HS256; at least [`altrion_auth::MIN_SECRET_BYTES`].
     pub secret: SecretString,
     pub issuer: String,
     pub audience: String,
     pub ttl_secs: u64,
-    /// Clock skew tolerated when checking `exp`/`nbf`; at most 30.
+    /// Clock skew tolerated when checking `exp`/`nbf`; at most [`altrion_auth::MAX_LEEWAY_SECS`].
     pub leeway_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
-    /// Signs the session cookie; at least 32 bytes.
+    /// Signs the session cookie; at least [`altrion_auth::MIN_SECRET_BYTES`].
     pub secret: SecretString,
     /// Idle lifetime: a session unused this long expires.
     pub ttl_secs: u64,

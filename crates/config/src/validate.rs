@@ -1,15 +1,10 @@
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use altrion_auth::{MAX_LEEWAY_SECS, MIN_SECRET_BYTES, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
 use altrion_mail::MailConfigError;
 
 use super::{load::variable_for, Environment, Settings, SettingsError};
-
-/// The shortest secret accepted for signing JWTs and cookies (HS256 wants 256 bits of key).
-const MIN_SECRET_BYTES: usize = 32;
-/// OWASP's argon2id floor; production refuses anything weaker.
-const OWASP_MEMORY_KIB: u32 = 19_456;
-const OWASP_ITERATIONS: u32 = 2;
 
 fn named(key: &str) -> String {
     format!("{} ({key})", variable_for(key))
@@ -45,8 +40,11 @@ impl Settings {
 
         problems.extend(self.database_problems());
 
-        if self.jwt.leeway_secs > 30 {
-            problems.push(format!("{} must be at most 30", named("jwt.leeway_secs")));
+        if self.jwt.leeway_secs > MAX_LEEWAY_SECS {
+            problems.push(format!(
+                "{} must be at most {MAX_LEEWAY_SECS}",
+                named("jwt.leeway_secs")
+            ));
         }
         for (key, value) in [
             ("jwt.ttl_secs", self.jwt.ttl_secs),
@@ -282,23 +280,25 @@ impl Settings {
 const PUBLISHED: [&str; 3] = ["dev-only", "test-only", "change-me"];
 
 /// What is wrong with a signing secret, if anything.
-fn secret_problem(secret: &SecretString, production: bool) -> Option<&'static str> {
+fn secret_problem(secret: &SecretString, production: bool) -> Option<String> {
     let value = secret.expose_secret();
     if value.is_empty() {
-        return Some("is not set");
+        return Some("is not set".to_owned());
     }
     if value.len() < MIN_SECRET_BYTES {
-        return Some("must be at least 32 bytes");
+        return Some(format!("must be at least {MIN_SECRET_BYTES} bytes"));
     }
     if PUBLISHED.iter().any(|mark| value.contains(mark)) {
-        return Some("is a published example value; generate one with `openssl rand -base64 48`");
+        return Some(
+            "is a published example value; generate one with `openssl rand -base64 48`".to_owned(),
+        );
     }
     if production {
         let mut distinct: Vec<char> = value.chars().collect();
         distinct.sort_unstable();
         distinct.dedup();
         if distinct.len() < 12 {
-            return Some("is too predictable (too few distinct characters)");
+            return Some("is too predictable (too few distinct characters)".to_owned());
         }
     }
     None

@@ -1,8 +1,7 @@
 use secrecy::SecretString;
 use time::Duration;
 
-/// The shortest accepted HMAC secret, in bytes (the SHA-256 output size).
-pub const MIN_SECRET_BYTES: usize = 32;
+pub use altrion_domain::MIN_SECRET_BYTES;
 /// The largest accepted clock-skew allowance.
 pub const MAX_LEEWAY_SECS: u64 = 30;
 
