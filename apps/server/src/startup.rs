@@ -47,6 +47,8 @@ pub enum StartupError {
     Security(String),
     #[error("mail: {0}")]
     Mail(#[from] altrion_mail::MailConfigError),
+    #[error(transparent)]
+    Settings(#[from] altrion_config::SettingsError),
 }
 
 impl From<ConfigError> for StartupError {

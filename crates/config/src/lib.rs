@@ -7,6 +7,7 @@
 //! links no web stack.
 
 mod load;
+mod uri;
 mod validate;
 
 use std::{path::PathBuf, time::Duration};
@@ -15,6 +16,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 pub use load::{dev_secrets, load, load_database, load_from, ENV_ALIASES};
+pub use uri::DatabaseUri;
 
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -99,9 +101,9 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// `mongodb://…`, `mongodb+srv://…`, `embedded:<dir>` (in-process, persisted in `<dir>`),
-    /// `embedded:` (in-process, in memory) or `memory:` (in-memory fakes, no database at all).
-    /// Secret because connection strings carry credentials.
+    /// `mongodb://…`, `mongodb+srv://…`, `embedded:<dir>`, `embedded:` or `memory:`; see
+    /// [`DatabaseUri`] and [`DatabaseSettings::target`]. Secret because connection strings carry
+    /// credentials.
     pub uri: SecretString,
     pub name: String,
     /// Port of the in-process embedded server; 0 picks a free port.

@@ -267,6 +267,30 @@ fn every_profile_refuses_short_secrets_and_bad_values() {
 }
 
 #[test]
+fn the_database_uri_names_mongodb_an_embedded_directory_or_memory() {
+    let target = |uri: &str| load(&[("MONGODB_URI", uri)]).map(|s| s.database.target().unwrap());
+    assert!(matches!(
+        target("embedded:var/devdb").unwrap(),
+        DatabaseUri::Embedded(Some(dir)) if dir == Path::new("var/devdb")
+    ));
+    assert!(matches!(
+        target("embedded:").unwrap(),
+        DatabaseUri::Embedded(None)
+    ));
+    assert!(matches!(target("memory:").unwrap(), DatabaseUri::Memory));
+    for uri in [
+        "mongodb://u:hunter2@db/",
+        "mongodb+srv://cluster0.example.net",
+    ] {
+        let DatabaseUri::Mongo(secret) = target(uri).unwrap() else {
+            panic!("{uri}")
+        };
+        assert_eq!(secret.expose_secret(), uri);
+        assert!(!format!("{:?}", target(uri).unwrap()).contains("hunter2"));
+    }
+}
+
+#[test]
 fn conventional_names_and_app_overrides() {
     let settings = load(&[("PORT", "9000"), ("APP__JWT__TTL_SECS", "600")]).unwrap();
     assert_eq!(settings.server.port, 9000);

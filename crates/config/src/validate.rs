@@ -4,9 +4,10 @@ use url::Url;
 use altrion_auth::{MAX_LEEWAY_SECS, MIN_SECRET_BYTES, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
 use altrion_mail::MailConfigError;
 
-use super::{load::variable_for, Environment, Settings, SettingsError};
+use super::{load::variable_for, DatabaseUri, Environment, Settings, SettingsError};
 
-fn named(key: &str) -> String {
+/// `VARIABLE (section.key)`, how every problem names its setting.
+pub(super) fn named(key: &str) -> String {
     format!("{} ({key})", variable_for(key))
 }
 
@@ -202,23 +203,20 @@ impl Settings {
     pub(super) fn database_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let production = self.env == Environment::Production;
-        let uri = self.database.uri.expose_secret();
-        if uri.trim().is_empty() {
-            problems.push(format!("{} is not set", named("database.uri")));
-        } else if production && (uri.starts_with("embedded:") || uri.starts_with("memory:")) {
-            problems.push(format!(
-                "{} must point at a MongoDB deployment in production, not {:?}",
-                named("database.uri"),
-                uri.split(':').next().unwrap_or_default()
-            ));
-        } else if !["mongodb://", "mongodb+srv://", "embedded:", "memory:"]
-            .iter()
-            .any(|scheme| uri.starts_with(scheme))
-        {
-            problems.push(format!(
-                "{} must start with mongodb://, mongodb+srv://, embedded: or memory:",
-                named("database.uri")
-            ));
+        match self.database.parse_uri() {
+            Err(problem) => problems.push(problem),
+            Ok(uri) if production && !matches!(uri, DatabaseUri::Mongo(_)) => {
+                problems.push(format!(
+                    "{} must point at a MongoDB deployment in production, not {:?}",
+                    named("database.uri"),
+                    if let DatabaseUri::Memory = uri {
+                        "memory"
+                    } else {
+                        "embedded"
+                    }
+                ));
+            }
+            Ok(_) => {}
         }
         if self.database.name.is_empty() || self.database.name.contains(['/', '.', ' ', '$']) {
             problems.push(format!(
