@@ -77,6 +77,7 @@ impl Settings {
             ("mail.timeout_secs", self.mail.timeout_secs),
             ("mail.queue_capacity", self.mail.queue_capacity as u64),
             ("mail.max_attempts", u64::from(self.mail.max_attempts)),
+            ("oauth.http_timeout_secs", self.oauth.http_timeout_secs),
         ] {
             if value == 0 {
                 problems.push(format!("{} must be greater than 0", named(key)));
@@ -154,16 +155,10 @@ impl Settings {
                 Err(err) => problems.push(format!("{} is not a URL: {err}", named(key))),
             }
         }
-        for origin in self
-            .oauth
-            .redirect_allowlist
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-        {
-            if Url::parse(origin).is_err() {
+        for origin in self.oauth.allowlist() {
+            if !Url::parse(origin).is_ok_and(|url| matches!(url.scheme(), "http" | "https")) {
                 problems.push(format!(
-                    "{} has an entry that is not a URL: {origin:?}",
+                    "{} has an entry that is not an http(s) URL: {origin:?}",
                     named("oauth.redirect_allowlist")
                 ));
             }
