@@ -275,24 +275,22 @@ const PUBLISHED: [&str; 3] = ["dev-only", "test-only", "change-me"];
 /// What is wrong with a signing secret, if anything.
 fn secret_problem(secret: &SecretString, production: bool) -> Option<String> {
     let value = secret.expose_secret();
-    if value.is_empty() {
-        return Some("is not set".to_owned());
-    }
-    if value.len() < MIN_SECRET_BYTES {
+    let distinct = || {
+        value
+            .chars()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let problem = if value.is_empty() {
+        "is not set"
+    } else if value.len() < MIN_SECRET_BYTES {
         return Some(format!("must be at least {MIN_SECRET_BYTES} bytes"));
-    }
-    if PUBLISHED.iter().any(|mark| value.contains(mark)) {
-        return Some(
-            "is a published example value; generate one with `openssl rand -base64 48`".to_owned(),
-        );
-    }
-    if production {
-        let mut distinct: Vec<char> = value.chars().collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() < 12 {
-            return Some("is too predictable (too few distinct characters)".to_owned());
-        }
-    }
-    None
+    } else if PUBLISHED.iter().any(|mark| value.contains(mark)) {
+        "is a published example value; generate one with `openssl rand -base64 48`"
+    } else if production && distinct() < 12 {
+        "is too predictable (too few distinct characters)"
+    } else {
+        return None;
+    };
+    Some(problem.to_owned())
 }
