@@ -51,41 +51,28 @@ pub(crate) struct Authorization {
 
 impl ProviderClient {
     pub(crate) fn new(provider: Provider, config: &ProviderConfig) -> Result<Self, ConfigError> {
-        let ([auth, token, profile, redirect], scopes): (_, &'static [&'static str]) =
-            match provider {
-                Provider::Google => (
-                    [
-                        "google.auth_url",
-                        "google.token_url",
-                        "google.profile_url",
-                        "google.redirect_url",
-                    ],
-                    &["openid", "email", "profile"],
-                ),
-                Provider::Github => (
-                    [
-                        "github.auth_url",
-                        "github.token_url",
-                        "github.profile_url",
-                        "github.redirect_url",
-                    ],
-                    &["read:user", "user:email"],
-                ),
-                Provider::Local => {
-                    return Err(ConfigError::invalid(
-                        "oauth",
-                        "local is not an OAuth provider",
-                    ))
-                }
-            };
+        let scopes: &'static [&'static str] = match provider {
+            Provider::Google => &["openid", "email", "profile"],
+            Provider::Github => &["read:user", "user:email"],
+            Provider::Local => {
+                return Err(ConfigError::invalid(
+                    "oauth",
+                    "local is not an OAuth provider",
+                ))
+            }
+        };
+        let url = |setting, raw: &str| {
+            http_url(raw)
+                .map_err(|reason| ConfigError::invalid(setting, format!("{provider}: {reason}")))
+        };
         let client = BasicClient::new(ClientId::new(config.client_id.trim().to_owned()))
             .set_client_secret(ClientSecret::new(
                 config.client_secret.expose_secret().to_owned(),
             ))
-            .set_auth_uri(AuthUrl::from_url(http_url(auth, &config.auth_url)?))
-            .set_token_uri(TokenUrl::from_url(http_url(token, &config.token_url)?))
-            .set_redirect_uri(RedirectUrl::from_url(http_url(
-                redirect,
+            .set_auth_uri(AuthUrl::from_url(url("auth_url", &config.auth_url)?))
+            .set_token_uri(TokenUrl::from_url(url("token_url", &config.token_url)?))
+            .set_redirect_uri(RedirectUrl::from_url(url(
+                "redirect_url",
                 &config.redirect_url,
             )?))
             // client_id and client_secret in the form body: both providers accept it, and
@@ -95,7 +82,7 @@ impl ProviderClient {
             provider,
             client,
             scopes,
-            profile_url: http_url(profile, &config.profile_url)?,
+            profile_url: url("profile_url", &config.profile_url)?,
         })
     }
 
