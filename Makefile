@@ -92,7 +92,7 @@ check-layers:
 	check altrion-session 'mongodb|bson|altrion-storage|altrion-auth|altrion-server'; \
 	check altrion-server 'altrion-mock-oauth|altrion-mongo-embedded'; \
 	check altrion-mail 'actix.*|mongodb|bson|altrion-(storage|auth|session|server|cli|config|mongo-embedded)'; \
-	check altrion-config 'actix.*|altrion-auth|altrion-session|altrion-server|altrion-mongo-embedded'; \
+	check altrion-config 'actix.*|altrion-session|altrion-server|altrion-mongo-embedded'; \
 	check altrion-cli 'actix-web|altrion-server|altrion-mock-oauth|altrion-mongo-embedded'; \
 	exit $$fail
 

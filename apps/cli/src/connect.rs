@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use altrion_config::DatabaseSettings;
+use altrion_config::{DatabaseSettings, DatabaseUri};
 use altrion_domain::Readiness;
 use altrion_storage::{mongo::MongoReadiness, Database};
 use anyhow::{bail, Context};
@@ -18,44 +18,6 @@ use secrecy::ExposeSecret;
 
 /// The CLI waits at most this long for a server, whatever the server's own timeouts are.
 const MAX_WAIT: Duration = Duration::from_secs(3);
-
-/// The database the settings point at.
-#[derive(Debug)]
-pub enum Target {
-    /// A `mongodb://` or `mongodb+srv://` deployment.
-    Uri(String),
-    /// The running server's embedded database on this loopback port.
-    Embedded { port: u16, uri: String },
-}
-
-impl Target {
-    pub fn from_settings(settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        let uri = settings.uri.expose_secret();
-        if uri.starts_with("mongodb://") || uri.starts_with("mongodb+srv://") {
-            return Ok(Self::Uri(uri.to_owned()));
-        }
-        if uri.starts_with("embedded:") {
-            if settings.embedded_port == 0 {
-                bail!(
-                    "MONGODB_URI={uri} with MONGODB_EMBEDDED_PORT=0: the server's embedded database \
-                     listens on a random port the CLI cannot know. Set MONGODB_EMBEDDED_PORT to a \
-                     fixed port for both, or set MONGODB_URI to a MongoDB deployment."
-                );
-            }
-            return Ok(Self::Embedded {
-                port: settings.embedded_port,
-                uri: uri.to_owned(),
-            });
-        }
-        if uri.starts_with("memory:") {
-            bail!(
-                "MONGODB_URI=memory: runs the server on in-memory stores; there is no database \
-                 for the CLI. Set MONGODB_URI to a MongoDB deployment."
-            );
-        }
-        bail!("MONGODB_URI must start with mongodb://, mongodb+srv:// or embedded:");
-    }
-}
 
 /// `scheme://hosts` of a connection string, without credentials, path or options.
 fn describe(uri: &str) -> String {
@@ -66,26 +28,14 @@ fn describe(uri: &str) -> String {
 }
 
 /// Connects and pings, so an unreachable database fails here, clearly and within seconds.
-pub async fn connect(target: &Target, settings: &DatabaseSettings) -> anyhow::Result<Database> {
-    let uri = match target {
-        Target::Uri(uri) => uri.clone(),
-        Target::Embedded { port, uri } => {
-            let port = *port;
-            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            let listening = tokio::task::spawn_blocking(move || {
-                TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok()
-            })
-            .await
-            .unwrap_or(false);
-            if !listening {
-                bail!(
-                    "nothing listens on 127.0.0.1:{port}, where the server's embedded database \
-                     (MONGODB_URI={uri}) would be: start the server with `make run`, or set \
-                     MONGODB_URI to a MongoDB deployment"
-                );
-            }
-            format!("mongodb://127.0.0.1:{port}/?directConnection=true")
-        }
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Database> {
+    let uri = match settings.target()? {
+        DatabaseUri::Mongo(uri) => uri.expose_secret().to_owned(),
+        DatabaseUri::Embedded(_) => embedded(settings).await?,
+        DatabaseUri::Memory => bail!(
+            "MONGODB_URI=memory: runs the server on in-memory stores; there is no database \
+             for the CLI. Set MONGODB_URI to a MongoDB deployment."
+        ),
     };
 
     // The server's options, with a short wait: an operator should hear about an unreachable
@@ -110,6 +60,34 @@ pub async fn connect(target: &Target, settings: &DatabaseSettings) -> anyhow::Re
         )
         })?;
     Ok(db)
+}
+
+/// The running server's embedded database, on its fixed loopback port.
+async fn embedded(settings: &DatabaseSettings) -> anyhow::Result<String> {
+    // An `embedded:` URI names a directory, never credentials.
+    let uri = settings.uri.expose_secret();
+    let port = settings.embedded_port;
+    if port == 0 {
+        bail!(
+            "MONGODB_URI={uri} with MONGODB_EMBEDDED_PORT=0: the server's embedded database \
+             listens on a random port the CLI cannot know. Set MONGODB_EMBEDDED_PORT to a \
+             fixed port for both, or set MONGODB_URI to a MongoDB deployment."
+        );
+    }
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listening = tokio::task::spawn_blocking(move || {
+        TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok()
+    })
+    .await
+    .unwrap_or(false);
+    if !listening {
+        bail!(
+            "nothing listens on 127.0.0.1:{port}, where the server's embedded database \
+             (MONGODB_URI={uri}) would be: start the server with `make run`, or set \
+             MONGODB_URI to a MongoDB deployment"
+        );
+    }
+    Ok(format!("mongodb://127.0.0.1:{port}/?directConnection=true"))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (`embedded:<dir>`, `embedded:` for memory) or the in-memory fakes (`memory:`), and keeps the
 //! index migrations applied.
 
-use std::{sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 #[cfg(feature = "dev-db")]
 use altrion_storage::embedded::EmbeddedDatabase;
@@ -13,7 +13,11 @@ use altrion_storage::{
 };
 use secrecy::ExposeSecret;
 
-use crate::{settings::Settings, state::Stores, StartupError};
+use crate::{
+    settings::{DatabaseUri, Settings},
+    state::Stores,
+    StartupError,
+};
 
 /// The stores and, for `embedded:` URIs, the database server running inside this process.
 pub struct Database {
@@ -37,25 +41,25 @@ impl Database {
     /// (in the background, retrying while the database is unreachable).
     ///
     /// # Errors
-    /// [`StartupError::Database`] when the URI is unusable or the embedded server cannot start
-    /// (for example another process holds its folder).
+    /// [`StartupError::Settings`] when the URI is unusable, [`StartupError::Database`] when the
+    /// database cannot be reached or the embedded server cannot start (for example another
+    /// process holds its folder).
     pub async fn open(settings: &Settings) -> Result<Self, StartupError> {
         let db = &settings.database;
-        let uri = db.uri.expose_secret();
-        if uri.starts_with("memory:") {
-            tracing::warn!("MONGODB_URI=memory: — in-memory stores, nothing is persisted");
-            return Ok(Self {
-                stores: memory_stores(),
-                connector: None,
-                embedded: None,
-            });
-        }
-        let (uri, embedded) = match uri.strip_prefix("embedded:") {
-            Some(dir) => {
+        let (uri, embedded) = match db.target()? {
+            DatabaseUri::Memory => {
+                tracing::warn!("MONGODB_URI=memory: — in-memory stores, nothing is persisted");
+                return Ok(Self {
+                    stores: memory_stores(),
+                    connector: None,
+                    embedded: None,
+                });
+            }
+            DatabaseUri::Embedded(dir) => {
                 let database = start_embedded(dir, db.embedded_port).await?;
                 (database.uri(), Some(database))
             }
-            None => (uri.to_owned(), None),
+            DatabaseUri::Mongo(uri) => (uri.expose_secret().to_owned(), None),
         };
         // Closed until the migrations have succeeded: until then `/api/ready` answers 503 and
         // sign-ups and linking are refused, since only the unique indexes keep them unique.
@@ -87,8 +91,7 @@ impl Database {
 
 /// Starts the development database in-process (`embedded:<dir>`, `embedded:` for memory).
 #[cfg(feature = "dev-db")]
-async fn start_embedded(dir: &str, port: u16) -> Result<Embedded, StartupError> {
-    let dir = (!dir.is_empty()).then(|| std::path::PathBuf::from(dir));
+async fn start_embedded(dir: Option<PathBuf>, port: u16) -> Result<Embedded, StartupError> {
     let database = EmbeddedDatabase::start(dir.as_deref(), port)
         .await
         .map_err(|e| StartupError::Database(format!("embedded database: {e}")))?;
@@ -102,7 +105,7 @@ async fn start_embedded(dir: &str, port: u16) -> Result<Embedded, StartupError> 
 
 /// A build without the `dev-db` feature (any release build) has no embedded database.
 #[cfg(not(feature = "dev-db"))]
-async fn start_embedded(_dir: &str, _port: u16) -> Result<Embedded, StartupError> {
+async fn start_embedded(_dir: Option<PathBuf>, _port: u16) -> Result<Embedded, StartupError> {
     Err(StartupError::Database(
         "MONGODB_URI=embedded:… needs the development database, which this build does not \
          contain (it is built only with the `dev-db` feature, as `make run` does): point \

@@ -1,6 +1,6 @@
 //! Builds the server: binds the listener, assembles the app, runs until a signal arrives.
 
-use std::{net::TcpListener, sync::Arc};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_governor::GovernorConfigBuilder;
 use actix_web::{
@@ -8,18 +8,14 @@ use actix_web::{
     middleware::{from_fn, DefaultHeaders},
     web, App, HttpServer,
 };
-use altrion_auth::{
-    Argon2Settings, AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig, OAuthService,
-    PasswordHasher, ProviderConfig, TokenService, TokenSettings,
-};
-use altrion_domain::{Clock, Mailer, SystemClock};
+use altrion_auth::{AuthService, ConfigError, OAuthService, PasswordHasher, TokenService};
+use altrion_domain::{Clock, Mailer, Provider, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
 use altrion_session::{
     derive_cookie_key, session_middleware, RepositorySessionStore, SessionCookieSettings,
 };
 use altrion_storage::MongoConnector;
 use secrecy::ExposeSecret;
-use time::Duration;
 
 use crate::{
     body_timeout,
@@ -47,6 +43,8 @@ pub enum StartupError {
     Security(String),
     #[error("mail: {0}")]
     Mail(#[from] altrion_mail::MailConfigError),
+    #[error(transparent)]
+    Settings(#[from] altrion_config::SettingsError),
 }
 
 impl From<ConfigError> for StartupError {
@@ -67,7 +65,7 @@ pub struct Application {
 }
 
 /// How long shutdown waits for queued mail to go out.
-const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+const MAIL_DRAIN: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -242,53 +240,17 @@ fn auth_service(
     clock: &Arc<dyn Clock>,
     mailer: Arc<dyn Mailer>,
 ) -> Result<AuthService, StartupError> {
-    let password = &settings.password;
-    let hasher = PasswordHasher::new(&Argon2Settings {
-        memory_kib: password.memory_kib,
-        iterations: password.iterations,
-        parallelism: password.parallelism,
-        max_concurrent: match password.max_concurrent {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        },
-    })?;
-    let tokens = TokenService::new(&TokenSettings {
-        secret: settings.jwt.secret.clone(),
-        issuer: settings.jwt.issuer.clone(),
-        audience: settings.jwt.audience.clone(),
-        ttl: seconds(settings.jwt.ttl_secs),
-        leeway_secs: settings.jwt.leeway_secs,
-    })?;
-    let limits = &settings.rate_limit;
-    let lockout = LockoutPolicy {
-        threshold: limits.lockout_threshold,
-        base_delay: seconds(limits.lockout_base_delay_secs),
-        max_delay: seconds(limits.lockout_max_delay_secs),
-    };
     Ok(AuthService::new(
         stores.users.clone(),
         stores.sessions.clone(),
         clock.clone(),
-        hasher,
-        tokens,
-        lockout,
+        PasswordHasher::new(&settings.password.argon2())?,
+        TokenService::new(&settings.jwt.tokens())?,
+        settings.rate_limit.lockout(),
     )?
-    .reauth_window(seconds(settings.auth.reauth_window_secs))
+    .reauth_window(settings.auth.reauth_window())
     .require_verified_email(settings.auth.require_verified_email)
-    .with_mail(mailer, mail_policy(settings)?)?)
-}
-
-/// Where mailed links point and how long they work.
-fn mail_policy(settings: &Settings) -> Result<MailPolicy, StartupError> {
-    let frontend = url::Url::parse(&settings.server.frontend_url)
-        .map_err(|e| StartupError::Security(format!("FRONTEND_URL: {e}")))?;
-    let auth = &settings.auth;
-    Ok(MailPolicy {
-        reset_ttl: seconds(auth.reset_token_ttl_secs),
-        verification_ttl: seconds(auth.verification_token_ttl_secs),
-        per_account_per_hour: auth.mails_per_account_per_hour,
-        ..MailPolicy::new(frontend)
-    })
+    .with_mail(mailer, settings.mail_policy()?)?)
 }
 
 /// Google and GitHub sign-in; a provider without client id and secret is disabled.
@@ -298,26 +260,13 @@ fn oauth_service(
     clock: &Arc<dyn Clock>,
 ) -> Result<OAuthService, StartupError> {
     let oauth = &settings.oauth;
-    let config = OAuthConfig::from_settings(
-        &settings.server.public_url,
-        &settings.server.frontend_url,
-        &oauth.redirect_allowlist,
-        oauth.http_timeout_secs,
-    )?;
-    let google = ProviderConfig {
-        client_id: oauth.google.client_id.clone(),
-        client_secret: oauth.google.client_secret.clone(),
-        auth_url: oauth.google.auth_url.clone(),
-        token_url: oauth.google.token_url.clone(),
-        profile_url: oauth.google.userinfo_url.clone(),
-    };
-    let github = ProviderConfig {
-        client_id: oauth.github.client_id.clone(),
-        client_secret: oauth.github.client_secret.clone(),
-        auth_url: oauth.github.auth_url.clone(),
-        token_url: oauth.github.token_url.clone(),
-        profile_url: oauth.github.api_url.clone(),
-    };
+    let public_url = &settings.server.public_url;
+    let google = oauth
+        .google
+        .provider(callback_url(public_url, Provider::Google));
+    let github = oauth
+        .github
+        .provider(callback_url(public_url, Provider::Github));
     for (name, provider) in [("Google", &google), ("GitHub", &github)] {
         if !provider.is_complete() {
             tracing::info!(
@@ -330,10 +279,17 @@ fn oauth_service(
         stores.users.clone(),
         stores.sessions.clone(),
         clock.clone(),
-        config,
+        oauth.oauth_config(&settings.server)?,
         Some(google),
         Some(github),
     )?)
+}
+
+/// Where `provider` sends the browser back: `GET /api/auth/{provider}/callback` under
+/// `public_url`, keeping any path prefix.
+fn callback_url(public_url: &str, provider: Provider) -> String {
+    let base = public_url.trim().trim_end_matches('/');
+    format!("{base}/api/auth/{provider}/callback")
 }
 
 /// Raises the soft limit on open files to the hard one: every connection is a descriptor, and
@@ -343,10 +299,6 @@ fn raise_file_limit() {
         Ok(limit) => tracing::debug!(limit, "open-file limit"),
         Err(err) => tracing::warn!(error = %err, "cannot raise the open-file limit"),
     }
-}
-
-fn seconds(secs: u64) -> Duration {
-    Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 /// The state one worker serves with: over a database client of its own when there is a
@@ -368,7 +320,7 @@ fn worker_state(
 }
 
 /// How often idle per-IP buckets are dropped.
-const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// A per-IP limiter with the configured quota and buckets of its own. The replenishment
 /// period is computed in nanoseconds, so every `u32` per-minute rate is representable.
@@ -377,7 +329,7 @@ const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 fn ip_limit(settings: &Settings, client_ip: ClientIp) -> Result<routes::IpLimit, StartupError> {
     let limits = &settings.rate_limit;
     let config = GovernorConfigBuilder::default()
-        .period(std::time::Duration::from_nanos(
+        .period(Duration::from_nanos(
             60_000_000_000 / u64::from(limits.per_ip_per_minute.max(1)),
         ))
         .burst_size(limits.per_ip_burst.max(1))
@@ -423,12 +375,12 @@ fn run(
     let cookie = SessionCookieSettings {
         name: settings.session.cookie_name().to_owned(),
         secure: settings.session.cookie_secure,
-        ttl: seconds(settings.session.ttl_secs),
+        ttl: settings.session.ttl(),
         key: derive_cookie_key(settings.session.secret.expose_secret().as_bytes())
             .map_err(|e| StartupError::Security(e.to_string()))?,
     };
-    let touch_after = seconds(settings.session.touch_after_secs);
-    let absolute_ttl = seconds(settings.session.absolute_ttl_secs);
+    let touch_after = settings.session.touch_after();
+    let absolute_ttl = settings.session.absolute_ttl();
     let client_ip = ClientIp {
         trusted_hops: settings.rate_limit.trusted_proxy_hops,
         ipv6_prefix_len: settings.rate_limit.ipv6_prefix_len,
@@ -453,7 +405,7 @@ fn run(
         .limit(settings.server.body_limit_bytes)
         .error_handler(error::json_error);
     let query_config = web::QueryConfig::default().error_handler(error::query_error);
-    let body_timeout = std::time::Duration::from_secs(settings.server.body_timeout_secs);
+    let body_timeout = Duration::from_secs(settings.server.body_timeout_secs);
     let mut server = HttpServer::new(move || {
         let state = worker_state(&state, connector.as_ref());
         let session_store = RepositorySessionStore::new(
@@ -548,6 +500,18 @@ mod tests {
         assert_eq!(limiter.len(), 100_000);
         prune(&limiter);
         assert!(limiter.is_empty());
+    }
+
+    #[test]
+    fn callback_urls_are_absolute_and_keep_a_path_prefix() {
+        assert_eq!(
+            callback_url("https://api.example.com/", Provider::Google),
+            "https://api.example.com/api/auth/google/callback"
+        );
+        assert_eq!(
+            callback_url("https://example.com/backend", Provider::Github),
+            "https://example.com/backend/api/auth/github/callback"
+        );
     }
 
     #[test]

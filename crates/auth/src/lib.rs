@@ -14,7 +14,7 @@
 //! # use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
 //! # fn main() -> Result<(), ConfigError> {
 //! # let secret = secrecy::SecretString::from("an-example-secret-of-at-least-32-bytes");
-//! // At start-up, from the app's settings (each struct is `Deserialize` with defaults).
+//! // At start-up; each settings struct has defaults (`Default`, `with_secret`).
 //! let hasher = PasswordHasher::new(&Argon2Settings::default())?;
 //! let tokens = TokenService::new(&TokenSettings::with_secret(secret))?;
 //! let auth = AuthService::new(
@@ -30,7 +30,6 @@
 //! # }
 //! ```
 
-mod duration;
 mod error;
 pub mod oauth;
 mod password;
@@ -43,7 +42,7 @@ pub use oauth::{
     CallbackQuery, LinkingUser, OAuthConfig, OAuthError, OAuthService, PendingLogin,
     ProviderConfig, SignedIn,
 };
-pub use password::{Argon2Settings, PasswordHasher, Verified};
+pub use password::{Argon2Settings, PasswordHasher, Verified, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
 pub use service::{
     AuthService, Authenticated, LoginRequest, MailPolicy, Reauthentication, ResetRequested,
     SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,

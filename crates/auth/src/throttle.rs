@@ -6,22 +6,18 @@
 //! lock nor keeps the victim out for longer than `max_delay` after the last counted failure.
 
 use altrion_domain::Timestamp;
-use serde::Deserialize;
 use time::Duration;
 
 use crate::ConfigError;
 
 /// When and for how long an account stops accepting password logins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
     /// The consecutive failure that first locks the account.
     pub threshold: u32,
     /// The lock after the `threshold`-th failure; doubles with each further failure.
-    #[serde(deserialize_with = "crate::duration::deserialize")]
     pub base_delay: Duration,
     /// The longest lock.
-    #[serde(deserialize_with = "crate::duration::deserialize")]
     pub max_delay: Duration,
 }
 
@@ -172,14 +168,5 @@ mod tests {
             "max_delay"
         );
         assert!(base.validate().is_ok());
-    }
-
-    #[test]
-    fn deserializes_with_defaults_and_readable_durations() {
-        let p: LockoutPolicy =
-            serde_json::from_str(r#"{"threshold": 3, "max_delay": "1h"}"#).unwrap();
-        assert_eq!(p.threshold, 3);
-        assert_eq!(p.base_delay, Duration::seconds(1));
-        assert_eq!(p.max_delay, Duration::hours(1));
     }
 }

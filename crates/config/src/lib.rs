@@ -3,18 +3,21 @@
 //! (conventional names such as `JWT_SECRET`, then `APP__SECTION__KEY`), validation that names
 //! each bad setting, and the options each component is built from.
 //!
-//! Depends on the storage and mail crates (for their options) and on no HTTP crate, so the CLI
-//! links no web stack.
+//! Depends on the storage, mail and auth crates (it builds their options and settings) and on
+//! no web framework, the session crate or the server, so the CLI links no web server.
 
+mod components;
 mod load;
+mod uri;
 mod validate;
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use load::{dev_secrets, load, load_database, load_from, ENV_ALIASES};
+pub use uri::DatabaseUri;
 
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -99,9 +102,9 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// `mongodb://…`, `mongodb+srv://…`, `embedded:<dir>` (in-process, persisted in `<dir>`),
-    /// `embedded:` (in-process, in memory) or `memory:` (in-memory fakes, no database at all).
-    /// Secret because connection strings carry credentials.
+    /// `mongodb://…`, `mongodb+srv://…`, `embedded:<dir>`, `embedded:` or `memory:`; see
+    /// [`DatabaseUri`] and [`DatabaseSettings::target`]. Secret because connection strings carry
+    /// credentials.
     pub uri: SecretString,
     pub name: String,
     /// Port of the in-process embedded server; 0 picks a free port.
@@ -120,52 +123,22 @@ pub struct DatabaseSettings {
     pub migrate_on_start: bool,
 }
 
-impl DatabaseSettings {
-    /// The driver options for `uri` (the resolved connection string) from these settings.
-    pub fn mongo_options(&self, uri: String) -> altrion_storage::MongoOptions {
-        let mut options = altrion_storage::MongoOptions::new(uri, self.name.clone());
-        options.app_name = self.app_name.clone();
-        options.connect_timeout = self.connect_timeout();
-        options.server_selection_timeout = self.server_selection_timeout();
-        options.retry_writes = self.retry_writes;
-        options.operation_timeout = self.operation_timeout();
-        options.coalesce_reads = self.coalesce_reads;
-        // A readiness probe answers within the operation deadline too.
-        options.ping_timeout = options.ping_timeout.min(options.operation_timeout);
-        // Validated with the settings, so the fallback is never taken.
-        options.write_concern = self.write_concern.parse().unwrap_or(options.write_concern);
-        options
-    }
-
-    pub fn connect_timeout(&self) -> Duration {
-        Duration::from_millis(self.connect_timeout_ms)
-    }
-
-    pub fn server_selection_timeout(&self) -> Duration {
-        Duration::from_millis(self.server_selection_timeout_ms)
-    }
-
-    pub fn operation_timeout(&self) -> Duration {
-        Duration::from_millis(self.operation_timeout_ms)
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtSettings {
-    /// HMAC key for HS256; at least 32 bytes.
+    /// HMAC key for HS256; at least [`altrion_auth::MIN_SECRET_BYTES`].
     pub secret: SecretString,
     pub issuer: String,
     pub audience: String,
     pub ttl_secs: u64,
-    /// Clock skew tolerated when checking `exp`/`nbf`; at most 30.
+    /// Clock skew tolerated when checking `exp`/`nbf`; at most [`altrion_auth::MAX_LEEWAY_SECS`].
     pub leeway_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
-    /// Signs the session cookie; at least 32 bytes.
+    /// Signs the session cookie; at least [`altrion_auth::MIN_SECRET_BYTES`].
     pub secret: SecretString,
     /// Idle lifetime: a session unused this long expires.
     pub ttl_secs: u64,
@@ -277,22 +250,6 @@ pub struct MailSettings {
     pub queue_capacity: usize,
     /// Attempts per message; only transient failures are retried.
     pub max_attempts: u32,
-}
-
-impl MailSettings {
-    /// The mail queue's options from these settings.
-    pub fn mail_options(&self) -> altrion_mail::MailOptions {
-        let set =
-            |secret: &SecretString| (!secret.expose_secret().is_empty()).then(|| secret.clone());
-        let mut options = altrion_mail::MailOptions::new(self.from.clone(), &self.outbox_dir);
-        options.smtp_url = set(&self.smtp_url);
-        options.username = set(&self.smtp_username);
-        options.password = set(&self.smtp_password);
-        options.timeout = Duration::from_secs(self.timeout_secs);
-        options.queue_capacity = self.queue_capacity;
-        options.max_attempts = self.max_attempts;
-        options
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

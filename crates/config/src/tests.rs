@@ -267,6 +267,78 @@ fn every_profile_refuses_short_secrets_and_bad_values() {
 }
 
 #[test]
+fn the_database_uri_names_mongodb_an_embedded_directory_or_memory() {
+    let target = |uri: &str| load(&[("MONGODB_URI", uri)]).map(|s| s.database.target().unwrap());
+    assert!(matches!(
+        target("embedded:var/devdb").unwrap(),
+        DatabaseUri::Embedded(Some(dir)) if dir == Path::new("var/devdb")
+    ));
+    assert!(matches!(
+        target("embedded:").unwrap(),
+        DatabaseUri::Embedded(None)
+    ));
+    assert!(matches!(target("memory:").unwrap(), DatabaseUri::Memory));
+    for uri in [
+        "mongodb://u:hunter2@db/",
+        "mongodb+srv://cluster0.example.net",
+    ] {
+        let DatabaseUri::Mongo(secret) = target(uri).unwrap() else {
+            panic!("{uri}")
+        };
+        assert_eq!(secret.expose_secret(), uri);
+        assert!(!format!("{:?}", target(uri).unwrap()).contains("hunter2"));
+    }
+}
+
+#[test]
+fn each_component_is_built_from_its_settings() {
+    let settings = load(&[
+        ("FRONTEND_URL", "http://localhost:3000/app"),
+        (
+            "APP__OAUTH__REDIRECT_ALLOWLIST",
+            " https://a.example.com , ,http://b.example.com:8000",
+        ),
+        ("APP__JWT__TTL_SECS", "600"),
+        ("APP__RATE_LIMIT__LOCKOUT_MAX_DELAY_SECS", "3600"),
+    ])
+    .unwrap();
+    let argon2 = settings.password.argon2();
+    assert_eq!((argon2.memory_kib, argon2.iterations), (19_456, 2));
+    assert!(argon2.max_concurrent >= 1, "0 means one per core");
+    assert_eq!(settings.jwt.tokens().ttl, time::Duration::minutes(10));
+    assert_eq!(
+        settings.rate_limit.lockout().max_delay,
+        time::Duration::hours(1)
+    );
+    assert_eq!(settings.mail_policy().unwrap().frontend_url.path(), "/app");
+    let oauth = settings.oauth.oauth_config(&settings.server).unwrap();
+    assert_eq!(oauth.redirect_allowlist.len(), 2);
+    assert_eq!(oauth.http_timeout, std::time::Duration::from_secs(10));
+    let github = settings.oauth.github.provider("http://api/callback".into());
+    assert_eq!(github.profile_url, "https://api.github.com");
+    assert_eq!(github.redirect_url, "http://api/callback");
+}
+
+#[test]
+fn oauth_values_are_checked_with_the_others() {
+    let message = problems(load(&[
+        (
+            "APP__OAUTH__REDIRECT_ALLOWLIST",
+            "https://ok.example.com,javascript:x",
+        ),
+        ("APP__OAUTH__HTTP_TIMEOUT_SECS", "0"),
+    ]));
+    assert!(
+        message.contains("(oauth.redirect_allowlist) has an entry that is not an http(s) URL"),
+        "{message}"
+    );
+    assert!(
+        message.contains("(oauth.http_timeout_secs) must be greater than 0"),
+        "{message}"
+    );
+}
+
+#[test]
 fn conventional_names_and_app_overrides() {
     let settings = load(&[("PORT", "9000"), ("APP__JWT__TTL_SECS", "600")]).unwrap();
     assert_eq!(settings.server.port, 9000);

@@ -1,17 +1,13 @@
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use altrion_auth::{MAX_LEEWAY_SECS, MIN_SECRET_BYTES, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
 use altrion_mail::MailConfigError;
 
-use super::{load::variable_for, Environment, Settings, SettingsError};
+use super::{load::variable_for, DatabaseUri, Environment, Settings, SettingsError};
 
-/// The shortest secret accepted for signing JWTs and cookies (HS256 wants 256 bits of key).
-const MIN_SECRET_BYTES: usize = 32;
-/// OWASP's argon2id floor; production refuses anything weaker.
-const OWASP_MEMORY_KIB: u32 = 19_456;
-const OWASP_ITERATIONS: u32 = 2;
-
-fn named(key: &str) -> String {
+/// `VARIABLE (section.key)`, how every problem names its setting.
+pub(super) fn named(key: &str) -> String {
     format!("{} ({key})", variable_for(key))
 }
 
@@ -45,8 +41,11 @@ impl Settings {
 
         problems.extend(self.database_problems());
 
-        if self.jwt.leeway_secs > 30 {
-            problems.push(format!("{} must be at most 30", named("jwt.leeway_secs")));
+        if self.jwt.leeway_secs > MAX_LEEWAY_SECS {
+            problems.push(format!(
+                "{} must be at most {MAX_LEEWAY_SECS}",
+                named("jwt.leeway_secs")
+            ));
         }
         for (key, value) in [
             ("jwt.ttl_secs", self.jwt.ttl_secs),
@@ -78,6 +77,7 @@ impl Settings {
             ("mail.timeout_secs", self.mail.timeout_secs),
             ("mail.queue_capacity", self.mail.queue_capacity as u64),
             ("mail.max_attempts", u64::from(self.mail.max_attempts)),
+            ("oauth.http_timeout_secs", self.oauth.http_timeout_secs),
         ] {
             if value == 0 {
                 problems.push(format!("{} must be greater than 0", named(key)));
@@ -155,16 +155,10 @@ impl Settings {
                 Err(err) => problems.push(format!("{} is not a URL: {err}", named(key))),
             }
         }
-        for origin in self
-            .oauth
-            .redirect_allowlist
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-        {
-            if Url::parse(origin).is_err() {
+        for origin in self.oauth.allowlist() {
+            if !Url::parse(origin).is_ok_and(|url| matches!(url.scheme(), "http" | "https")) {
                 problems.push(format!(
-                    "{} has an entry that is not a URL: {origin:?}",
+                    "{} has an entry that is not an http(s) URL: {origin:?}",
                     named("oauth.redirect_allowlist")
                 ));
             }
@@ -204,23 +198,20 @@ impl Settings {
     pub(super) fn database_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let production = self.env == Environment::Production;
-        let uri = self.database.uri.expose_secret();
-        if uri.trim().is_empty() {
-            problems.push(format!("{} is not set", named("database.uri")));
-        } else if production && (uri.starts_with("embedded:") || uri.starts_with("memory:")) {
-            problems.push(format!(
-                "{} must point at a MongoDB deployment in production, not {:?}",
-                named("database.uri"),
-                uri.split(':').next().unwrap_or_default()
-            ));
-        } else if !["mongodb://", "mongodb+srv://", "embedded:", "memory:"]
-            .iter()
-            .any(|scheme| uri.starts_with(scheme))
-        {
-            problems.push(format!(
-                "{} must start with mongodb://, mongodb+srv://, embedded: or memory:",
-                named("database.uri")
-            ));
+        match self.database.parse_uri() {
+            Err(problem) => problems.push(problem),
+            Ok(uri) if production && !matches!(uri, DatabaseUri::Mongo(_)) => {
+                problems.push(format!(
+                    "{} must point at a MongoDB deployment in production, not {:?}",
+                    named("database.uri"),
+                    if let DatabaseUri::Memory = uri {
+                        "memory"
+                    } else {
+                        "embedded"
+                    }
+                ));
+            }
+            Ok(_) => {}
         }
         if self.database.name.is_empty() || self.database.name.contains(['/', '.', ' ', '$']) {
             problems.push(format!(
@@ -282,24 +273,24 @@ impl Settings {
 const PUBLISHED: [&str; 3] = ["dev-only", "test-only", "change-me"];
 
 /// What is wrong with a signing secret, if anything.
-fn secret_problem(secret: &SecretString, production: bool) -> Option<&'static str> {
+fn secret_problem(secret: &SecretString, production: bool) -> Option<String> {
     let value = secret.expose_secret();
-    if value.is_empty() {
-        return Some("is not set");
-    }
-    if value.len() < MIN_SECRET_BYTES {
-        return Some("must be at least 32 bytes");
-    }
-    if PUBLISHED.iter().any(|mark| value.contains(mark)) {
-        return Some("is a published example value; generate one with `openssl rand -base64 48`");
-    }
-    if production {
-        let mut distinct: Vec<char> = value.chars().collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() < 12 {
-            return Some("is too predictable (too few distinct characters)");
-        }
-    }
-    None
+    let distinct = || {
+        value
+            .chars()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let problem = if value.is_empty() {
+        "is not set"
+    } else if value.len() < MIN_SECRET_BYTES {
+        return Some(format!("must be at least {MIN_SECRET_BYTES} bytes"));
+    } else if PUBLISHED.iter().any(|mark| value.contains(mark)) {
+        "is a published example value; generate one with `openssl rand -base64 48`"
+    } else if production && distinct() < 12 {
+        "is too predictable (too few distinct characters)"
+    } else {
+        return None;
+    };
+    Some(problem.to_owned())
 }

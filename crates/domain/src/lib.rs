@@ -27,5 +27,9 @@ pub use session::{
 };
 pub use user::{DisplayName, Identity, NameError, NewUser, Provider, User, UserId};
 
+/// The shortest signing secret accepted (JWT key, session-cookie key), in bytes: 256 bits, the
+/// SHA-256 output size. The auth and session crates enforce it, config names the setting.
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// Instants in the domain; always UTC with millisecond precision (what MongoDB stores).
 pub type Timestamp = time::OffsetDateTime;

@@ -11,7 +11,7 @@ use actix_web::cookie::{Key, SameSite};
 use time::Duration;
 
 /// The shortest session secret [`derive_cookie_key`] accepts.
-pub const MIN_SECRET_BYTES: usize = 32;
+pub use altrion_domain::MIN_SECRET_BYTES;
 
 /// What the app decides about the session cookie.
 #[derive(Clone)]

@@ -3,21 +3,11 @@
 //! a loopback port so `mongosh`, drivers and `altrion db …` can reach it while the app runs.
 //! Not a production database: production settings refuse `embedded:` URIs.
 
-use std::{
-    fmt,
-    path::{Path, PathBuf},
-};
+use std::{fmt, path::Path};
 
 use mongo_embedded::{Server, ServerHandle, ServerOptions};
 
 use crate::StorageError;
-
-/// What an `embedded:` URI asks for: `Some(Some(dir))` for `embedded:<dir>`, `Some(None)` for
-/// `embedded:` (in memory), `None` for any other URI.
-pub fn embedded_dir(uri: &str) -> Option<Option<PathBuf>> {
-    let rest = uri.strip_prefix("embedded:")?;
-    Some((!rest.is_empty()).then(|| PathBuf::from(rest)))
-}
 
 /// A running in-process database; stop it with [`EmbeddedDatabase::shutdown`] to write a
 /// final snapshot (dropping it still keeps every acknowledged write in the journal).
@@ -93,16 +83,6 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::{migrations, MongoOptions};
-
-    #[test]
-    fn embedded_uris_name_a_directory_or_memory() {
-        assert_eq!(
-            embedded_dir("embedded:var/devdb"),
-            Some(Some(PathBuf::from("var/devdb")))
-        );
-        assert_eq!(embedded_dir("embedded:"), Some(None));
-        assert_eq!(embedded_dir("mongodb://localhost/"), None);
-    }
 
     #[tokio::test]
     async fn a_persisted_database_survives_a_restart_and_locks_its_directory() {

@@ -21,8 +21,7 @@ pub(crate) fn email(raw: &str) -> anyhow::Result<altrion_domain::Email> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Only the database settings: the CLI needs no secret.
     let database = altrion_config::load_database()?;
-    let target = connect::Target::from_settings(&database)?;
-    let db = connect::connect(&target, &database).await?;
+    let db = connect::connect(&database).await?;
     match cli.command {
         Command::Db(command) => match command {
             DbCommand::Check { json } => check::run(&db, json).await,

@@ -33,13 +33,18 @@ impl Harness {
             auth_url: env[format!("{p}_AUTH_URL").as_str()].clone(),
             token_url: env[format!("{p}_TOKEN_URL").as_str()].clone(),
             profile_url: env[profile].clone(),
+            redirect_url: format!("{PUBLIC}/api/auth/{}/callback", p.to_lowercase()),
         };
         let users = Arc::new(MemoryUserRepository::new());
         let service = OAuthService::new(
             users.clone(),
             Arc::new(altrion_storage::memory::MemorySessionRepository::new()),
             Arc::new(SystemClock),
-            OAuthConfig::from_settings(PUBLIC, "http://127.0.0.1:3000", "", 5).unwrap(),
+            OAuthConfig {
+                frontend_url: Url::parse("http://127.0.0.1:3000").unwrap(),
+                redirect_allowlist: Vec::new(),
+                http_timeout: Duration::from_secs(5),
+            },
             Some(provider("GOOGLE", "GOOGLE_USERINFO_URL")),
             Some(provider("GITHUB", "GITHUB_API_URL")),
         )

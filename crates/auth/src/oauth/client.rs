@@ -30,7 +30,7 @@ pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, ConfigEr
         .timeout(timeout)
         .user_agent(USER_AGENT)
         .build()
-        .map_err(|e| ConfigError::invalid("oauth.http_timeout_secs", e.to_string()))
+        .map_err(|e| ConfigError::invalid("http_timeout", e.to_string()))
 }
 
 /// One enabled provider: its oauth2 client, scopes and profile endpoint.
@@ -50,24 +50,10 @@ pub(crate) struct Authorization {
 }
 
 impl ProviderClient {
-    pub(crate) fn new(
-        provider: Provider,
-        config: &ProviderConfig,
-        public_url: &Url,
-    ) -> Result<Self, ConfigError> {
-        let (auth, token, profile, scopes): (_, _, _, &'static [&'static str]) = match provider {
-            Provider::Google => (
-                "oauth.google.auth_url",
-                "oauth.google.token_url",
-                "oauth.google.userinfo_url",
-                &["openid", "email", "profile"],
-            ),
-            Provider::Github => (
-                "oauth.github.auth_url",
-                "oauth.github.token_url",
-                "oauth.github.api_url",
-                &["read:user", "user:email"],
-            ),
+    pub(crate) fn new(provider: Provider, config: &ProviderConfig) -> Result<Self, ConfigError> {
+        let scopes: &'static [&'static str] = match provider {
+            Provider::Google => &["openid", "email", "profile"],
+            Provider::Github => &["read:user", "user:email"],
             Provider::Local => {
                 return Err(ConfigError::invalid(
                     "oauth",
@@ -75,14 +61,20 @@ impl ProviderClient {
                 ))
             }
         };
-        let redirect = callback_url(public_url, provider)?;
+        let url = |setting, raw: &str| {
+            http_url(raw)
+                .map_err(|reason| ConfigError::invalid(setting, format!("{provider}: {reason}")))
+        };
         let client = BasicClient::new(ClientId::new(config.client_id.trim().to_owned()))
             .set_client_secret(ClientSecret::new(
                 config.client_secret.expose_secret().to_owned(),
             ))
-            .set_auth_uri(AuthUrl::from_url(http_url(auth, &config.auth_url)?))
-            .set_token_uri(TokenUrl::from_url(http_url(token, &config.token_url)?))
-            .set_redirect_uri(RedirectUrl::from_url(redirect))
+            .set_auth_uri(AuthUrl::from_url(url("auth_url", &config.auth_url)?))
+            .set_token_uri(TokenUrl::from_url(url("token_url", &config.token_url)?))
+            .set_redirect_uri(RedirectUrl::from_url(url(
+                "redirect_url",
+                &config.redirect_url,
+            )?))
             // client_id and client_secret in the form body: both providers accept it, and
             // GitHub documents only this.
             .set_auth_type(AuthType::RequestBody);
@@ -90,7 +82,7 @@ impl ProviderClient {
             provider,
             client,
             scopes,
-            profile_url: http_url(profile, &config.profile_url)?,
+            profile_url: url("profile_url", &config.profile_url)?,
         })
     }
 
@@ -162,32 +154,5 @@ impl ProviderClient {
                 OAuthError::provider(format!("token exchange failed: {other}"))
             }
         }
-    }
-}
-
-/// `{public_url}/api/auth/{provider}/callback`, keeping any path prefix of `public_url`.
-pub(crate) fn callback_url(public_url: &Url, provider: Provider) -> Result<Url, ConfigError> {
-    let base = public_url.as_str().trim_end_matches('/');
-    Url::parse(&format!("{base}/api/auth/{provider}/callback"))
-        .map_err(|e| ConfigError::invalid("server.public_url", e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn callback_urls_are_absolute_and_keep_a_path_prefix() {
-        let root = Url::parse("https://api.example.com/").unwrap();
-        assert_eq!(
-            callback_url(&root, Provider::Google).unwrap().as_str(),
-            "https://api.example.com/api/auth/google/callback"
-        );
-        let prefixed = Url::parse("https://example.com/backend").unwrap();
-        assert_eq!(
-            callback_url(&prefixed, Provider::Github).unwrap().as_str(),
-            "https://example.com/backend/api/auth/github/callback"
-        );
     }
 }

@@ -17,19 +17,20 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let users = Arc::new(MemoryUserRepository::new());
 //! # let sessions = Arc::new(altrion_storage::memory::MemorySessionRepository::new());
-//! // At start-up, from `server.*` and `oauth.*` settings.
-//! let config = OAuthConfig::from_settings(
-//!     "https://api.example.com",  // server.public_url
-//!     "https://app.example.com",  // server.frontend_url
-//!     "https://admin.example.com", // oauth.redirect_allowlist
-//!     10,                          // oauth.http_timeout_secs
-//! )?;
+//! // At start-up, from the app's settings.
+//! let config = OAuthConfig {
+//!     frontend_url: "https://app.example.com".parse()?,
+//!     redirect_allowlist: vec!["https://admin.example.com".parse()?],
+//!     http_timeout: std::time::Duration::from_secs(10),
+//! };
 //! let github = ProviderConfig {
 //!     client_id: "Iv1.0123456789abcdef".into(),
-//!     client_secret: secrecy::SecretString::from("from GITHUB_CLIENT_SECRET"),
+//!     client_secret: secrecy::SecretString::from("the client secret"),
 //!     auth_url: "https://github.com/login/oauth/authorize".into(),
 //!     token_url: "https://github.com/login/oauth/access_token".into(),
-//!     profile_url: "https://api.github.com".into(), // oauth.github.api_url
+//!     profile_url: "https://api.github.com".into(),
+//!     // The app's callback route: the provider sends the browser back there.
+//!     redirect_url: "https://api.example.com/api/auth/github/callback".into(),
 //! };
 //! let oauth = OAuthService::new(users, sessions, Arc::new(SystemClock), config, None, Some(github))?;
 //!
@@ -106,11 +107,7 @@ impl OAuthService {
     ) -> Result<Self, ConfigError> {
         let build = |provider, settings: Option<ProviderConfig>| -> Result<_, ConfigError> {
             match settings.filter(ProviderConfig::is_complete) {
-                Some(settings) => Ok(Some(ProviderClient::new(
-                    provider,
-                    &settings,
-                    &config.public_url,
-                )?)),
+                Some(settings) => Ok(Some(ProviderClient::new(provider, &settings)?)),
                 None => Ok(None),
             }
         };

@@ -20,7 +20,7 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
-pub use settings::Argon2Settings;
+pub use settings::{Argon2Settings, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,16 @@
 use argon2::Params;
-use serde::Deserialize;
 
 use crate::ConfigError;
+
+/// OWASP's minimum argon2id memory cost (19 MiB): the default, and the floor production requires.
+pub const OWASP_MEMORY_KIB: u32 = Params::DEFAULT_M_COST;
+/// OWASP's minimum argon2id passes at that memory cost.
+pub const OWASP_ITERATIONS: u32 = Params::DEFAULT_T_COST;
 
 /// argon2id cost parameters and the cap on concurrent hash/verify operations.
 ///
 /// Defaults are OWASP's minimum for argon2id (m = 19456 KiB, t = 2, p = 1).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Argon2Settings {
     /// Memory cost in KiB (`m`); each in-flight operation holds this much memory.
     pub memory_kib: u32,
@@ -22,8 +25,8 @@ pub struct Argon2Settings {
 impl Default for Argon2Settings {
     fn default() -> Self {
         Self {
-            memory_kib: Params::DEFAULT_M_COST,
-            iterations: Params::DEFAULT_T_COST,
+            memory_kib: OWASP_MEMORY_KIB,
+            iterations: OWASP_ITERATIONS,
             parallelism: Params::DEFAULT_P_COST,
             max_concurrent: std::thread::available_parallelism().map_or(1, usize::from),
         }

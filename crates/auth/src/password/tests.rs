@@ -94,13 +94,10 @@ fn invalid_settings_name_the_setting() {
 }
 
 #[test]
-fn settings_deserialize_with_defaults() {
-    let s: Argon2Settings = serde_json::from_str(r#"{"memory_kib": 65536}"#).unwrap();
-    assert_eq!(s.memory_kib, 65536);
-    assert_eq!((s.iterations, s.parallelism), (2, 1));
-    assert!(s.max_concurrent >= 1);
+fn defaults_are_owasps_minimum() {
     let d = Argon2Settings::default();
     assert_eq!((d.memory_kib, d.iterations, d.parallelism), (19456, 2, 1));
+    assert!(d.max_concurrent >= 1);
 }
 
 #[tokio::test]

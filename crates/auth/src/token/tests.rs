@@ -65,21 +65,6 @@ fn debug_never_shows_the_secret() {
 }
 
 #[test]
-fn settings_deserialize_with_defaults() {
-    let s: TokenSettings =
-        serde_json::from_str(&format!(r#"{{"secret": "{SECRET}", "ttl": "1h"}}"#)).unwrap();
-    assert_eq!(s.secret.expose_secret(), SECRET);
-    assert_eq!(s.ttl, Duration::hours(1));
-    assert_eq!(s.issuer, "altrion");
-    assert_eq!(s.audience, "altrion-web");
-    assert_eq!(s.leeway_secs, 30);
-    assert!(
-        serde_json::from_str::<TokenSettings>("{}").is_err(),
-        "secret is required"
-    );
-}
-
-#[test]
 fn issued_token_debug_is_redacted() {
     let issued = IssuedToken {
         token: "eyJ.secret.part".into(),

@@ -215,7 +215,11 @@ async fn an_enabled_provider_with_a_bad_endpoint_fails_at_start_up() {
     )
     .unwrap_err();
 
-    assert!(err.to_string().contains("oauth.google.token_url"), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("`token_url`") && message.contains("google"),
+        "{message}"
+    );
 }
 
 /// Delegates to the memory fake; can be "down", or lose the create race once.

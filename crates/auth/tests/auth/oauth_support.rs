@@ -47,12 +47,12 @@ pub fn provider_config(server: &MockServer, provider: Provider) -> ProviderConfi
         auth_url: format!("{base}/{p}/authorize"),
         token_url: format!("{base}/{p}/token"),
         profile_url: profile,
+        redirect_url: format!("{PUBLIC}/api/auth/{p}/callback"),
     }
 }
 
 pub fn config(timeout: Duration) -> OAuthConfig {
     OAuthConfig {
-        public_url: Url::parse(PUBLIC).unwrap(),
         frontend_url: Url::parse(FRONTEND).unwrap(),
         redirect_allowlist: vec![Url::parse(ALLOWED).unwrap()],
         http_timeout: timeout,
