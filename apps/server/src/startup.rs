@@ -8,7 +8,10 @@ use actix_web::{
     middleware::{from_fn, DefaultHeaders},
     web, App, HttpServer,
 };
-use altrion_auth::{AuthService, ConfigError, OAuthService, PasswordHasher, TokenService};
+use altrion_auth::{
+    AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig, OAuthService, PasswordHasher,
+    ProviderConfig, TokenService,
+};
 use altrion_domain::{Clock, Mailer, Provider, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
 use altrion_session::{
@@ -128,9 +131,8 @@ impl Application {
         mailer: Arc<dyn Mailer>,
     ) -> Result<Self, StartupError> {
         raise_file_limit();
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let auth = auth_service(&settings, &stores, &clock, mailer)?;
-        let oauth = oauth_service(&settings, &stores, &clock)?;
+        let services = Services::new(&settings, mailer)?;
+        let state = services.state(stores)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -143,14 +145,8 @@ impl Application {
                 source,
             })?
             .port();
-        let state = AppState {
-            stores,
-            clock,
-            auth,
-            oauth,
-        };
         let metrics = metrics_server(&settings)?;
-        let server = run(listener, &settings, state, connector)?;
+        let server = run(listener, &settings, services, state, connector)?;
         Ok(Self {
             port,
             server,
@@ -233,56 +229,86 @@ fn mail_queue(settings: &Settings) -> Result<(Arc<dyn Mailer>, MailWorker), Star
     Ok((Arc::new(queue), worker))
 }
 
-/// The use cases, configured from the settings.
-fn auth_service(
-    settings: &Settings,
-    stores: &Stores,
-    clock: &Arc<dyn Clock>,
+/// What every worker's state is built from, made once from the settings; [`Services::state`]
+/// is the one place an [`AppState`] is assembled (a worker with a database client of its own
+/// gets its own, over the same hasher, token keys, mailer and policies).
+#[derive(Clone)]
+struct Services {
+    clock: Arc<dyn Clock>,
     mailer: Arc<dyn Mailer>,
-) -> Result<AuthService, StartupError> {
-    Ok(AuthService::new(
-        stores.users.clone(),
-        stores.sessions.clone(),
-        clock.clone(),
-        PasswordHasher::new(&settings.password.argon2())?,
-        TokenService::new(&settings.jwt.tokens())?,
-        settings.rate_limit.lockout(),
-    )?
-    .reauth_window(settings.auth.reauth_window())
-    .require_verified_email(settings.auth.require_verified_email)
-    .with_mail(mailer, settings.mail_policy()?)?)
+    hasher: PasswordHasher,
+    tokens: TokenService,
+    lockout: LockoutPolicy,
+    reauth_window: time::Duration,
+    require_verified_email: bool,
+    mail_policy: MailPolicy,
+    oauth: OAuthConfig,
+    google: ProviderConfig,
+    github: ProviderConfig,
 }
 
-/// Google and GitHub sign-in; a provider without client id and secret is disabled.
-fn oauth_service(
-    settings: &Settings,
-    stores: &Stores,
-    clock: &Arc<dyn Clock>,
-) -> Result<OAuthService, StartupError> {
-    let oauth = &settings.oauth;
-    let public_url = &settings.server.public_url;
-    let google = oauth
-        .google
-        .provider(callback_url(public_url, Provider::Google));
-    let github = oauth
-        .github
-        .provider(callback_url(public_url, Provider::Github));
-    for (name, provider) in [("Google", &google), ("GitHub", &github)] {
-        if !provider.is_complete() {
-            tracing::info!(
-                provider = name,
-                "login disabled: no client id and secret configured"
-            );
+impl Services {
+    fn new(settings: &Settings, mailer: Arc<dyn Mailer>) -> Result<Self, StartupError> {
+        let oauth = &settings.oauth;
+        let public_url = &settings.server.public_url;
+        let google = oauth
+            .google
+            .provider(callback_url(public_url, Provider::Google));
+        let github = oauth
+            .github
+            .provider(callback_url(public_url, Provider::Github));
+        for (name, provider) in [("Google", &google), ("GitHub", &github)] {
+            if !provider.is_complete() {
+                tracing::info!(
+                    provider = name,
+                    "login disabled: no client id and secret configured"
+                );
+            }
         }
+        Ok(Self {
+            clock: Arc::new(SystemClock),
+            mailer,
+            hasher: PasswordHasher::new(&settings.password.argon2())?,
+            tokens: TokenService::new(&settings.jwt.tokens())?,
+            lockout: settings.rate_limit.lockout(),
+            reauth_window: settings.auth.reauth_window(),
+            require_verified_email: settings.auth.require_verified_email,
+            mail_policy: settings.mail_policy()?,
+            oauth: oauth.oauth_config(&settings.server)?,
+            google,
+            github,
+        })
     }
-    Ok(OAuthService::new(
-        stores.users.clone(),
-        stores.sessions.clone(),
-        clock.clone(),
-        oauth.oauth_config(&settings.server)?,
-        Some(google),
-        Some(github),
-    )?)
+
+    /// The use cases over `stores`.
+    fn state(&self, stores: Stores) -> Result<AppState, StartupError> {
+        let auth = AuthService::new(
+            stores.users.clone(),
+            stores.sessions.clone(),
+            self.clock.clone(),
+            self.hasher.clone(),
+            self.tokens.clone(),
+            self.lockout,
+        )?
+        .reauth_window(self.reauth_window)
+        .require_verified_email(self.require_verified_email)
+        .with_mail(self.mailer.clone(), self.mail_policy.clone())?;
+        // A provider without client id and secret is disabled.
+        let oauth = OAuthService::new(
+            stores.users.clone(),
+            stores.sessions.clone(),
+            self.clock.clone(),
+            self.oauth.clone(),
+            Some(self.google.clone()),
+            Some(self.github.clone()),
+        )?;
+        Ok(AppState {
+            stores,
+            clock: self.clock.clone(),
+            auth,
+            oauth,
+        })
+    }
 }
 
 /// Where `provider` sends the browser back: `GET /api/auth/{provider}/callback` under
@@ -305,15 +331,20 @@ fn raise_file_limit() {
 /// connector (opened here, on the worker's runtime), else the shared state.
 fn worker_state(
     shared: &web::Data<AppState>,
+    services: &Services,
     connector: Option<&MongoConnector>,
 ) -> web::Data<AppState> {
     let Some(connector) = connector else {
         return shared.clone();
     };
-    match connector.open() {
-        Ok(stores) => web::Data::new(shared.with_stores(stores.into())),
-        Err(err) => {
-            tracing::warn!(error = %err, "no database client of its own for this worker; sharing the main one");
+    let own = connector
+        .open()
+        .map_err(|e| e.to_string())
+        .and_then(|stores| services.state(stores.into()).map_err(|e| e.to_string()));
+    match own {
+        Ok(state) => web::Data::new(state),
+        Err(error) => {
+            tracing::warn!(%error, "no database client of its own for this worker; sharing the main one");
             shared.clone()
         }
     }
@@ -369,6 +400,7 @@ fn prune(limiter: &actix_governor::governor::DefaultKeyedRateLimiter<std::net::I
 fn run(
     listener: TcpListener,
     settings: &Settings,
+    services: Services,
     state: AppState,
     connector: Option<MongoConnector>,
 ) -> Result<Server, StartupError> {
@@ -407,7 +439,7 @@ fn run(
     let query_config = web::QueryConfig::default().error_handler(error::query_error);
     let body_timeout = Duration::from_secs(settings.server.body_timeout_secs);
     let mut server = HttpServer::new(move || {
-        let state = worker_state(&state, connector.as_ref());
+        let state = worker_state(&state, &services, connector.as_ref());
         let session_store = RepositorySessionStore::new(
             state.stores.sessions.clone(),
             state.clock.clone(),

@@ -124,21 +124,6 @@ impl OAuthService {
         })
     }
 
-    /// The same service over other handles on the same stores (a server opens a database
-    /// client per worker); providers, HTTP client and redirect policy stay shared.
-    #[must_use]
-    pub fn with_stores(
-        &self,
-        users: Arc<dyn UserRepository>,
-        sessions: Arc<dyn SessionRepository>,
-    ) -> Self {
-        Self {
-            users,
-            sessions,
-            ..self.clone()
-        }
-    }
-
     /// Whether `provider` has a client id and secret.
     pub fn enabled(&self, provider: Provider) -> bool {
         self.client(provider).is_ok()

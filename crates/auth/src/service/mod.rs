@@ -139,21 +139,6 @@ impl AuthService {
         self
     }
 
-    /// The same service over other handles on the same stores (a server opens a database
-    /// client per worker); hasher, tokens and policy stay shared.
-    #[must_use]
-    pub fn with_stores(
-        &self,
-        users: Arc<dyn UserRepository>,
-        sessions: Arc<dyn SessionRepository>,
-    ) -> Self {
-        Self {
-            users,
-            sessions,
-            ..self.clone()
-        }
-    }
-
     /// The user a bearer token speaks for.
     ///
     /// # Errors
