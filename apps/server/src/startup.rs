@@ -9,10 +9,10 @@ use actix_web::{
     web, App, HttpServer,
 };
 use altrion_auth::{
-    AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig, OAuthService, PasswordHasher,
-    ProviderConfig, TokenService,
+    AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig, OAuthProvider, OAuthService,
+    PasswordHasher, ProviderConfig, TokenService,
 };
-use altrion_domain::{Clock, Mailer, Provider, SystemClock};
+use altrion_domain::{Clock, Mailer, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
 use altrion_session::{
     derive_cookie_key, session_middleware, RepositorySessionStore, SessionCookieSettings,
@@ -253,10 +253,10 @@ impl Services {
         let public_url = &settings.server.public_url;
         let google = oauth
             .google
-            .provider(callback_url(public_url, Provider::Google));
+            .provider(callback_url(public_url, OAuthProvider::Google));
         let github = oauth
             .github
-            .provider(callback_url(public_url, Provider::Github));
+            .provider(callback_url(public_url, OAuthProvider::Github));
         for (name, provider) in [("Google", &google), ("GitHub", &github)] {
             if !provider.is_complete() {
                 tracing::info!(
@@ -313,7 +313,7 @@ impl Services {
 
 /// Where `provider` sends the browser back: `GET /api/auth/{provider}/callback` under
 /// `public_url`, keeping any path prefix.
-fn callback_url(public_url: &str, provider: Provider) -> String {
+fn callback_url(public_url: &str, provider: OAuthProvider) -> String {
     let base = public_url.trim().trim_end_matches('/');
     format!("{base}/api/auth/{provider}/callback")
 }
@@ -537,11 +537,11 @@ mod tests {
     #[test]
     fn callback_urls_are_absolute_and_keep_a_path_prefix() {
         assert_eq!(
-            callback_url("https://api.example.com/", Provider::Google),
+            callback_url("https://api.example.com/", OAuthProvider::Google),
             "https://api.example.com/api/auth/google/callback"
         );
         assert_eq!(
-            callback_url("https://example.com/backend", Provider::Github),
+            callback_url("https://example.com/backend", OAuthProvider::Github),
             "https://example.com/backend/api/auth/github/callback"
         );
     }

@@ -39,7 +39,7 @@ mod token;
 
 pub use error::{AuthError, ConfigError, FieldError};
 pub use oauth::{
-    CallbackQuery, LinkingUser, OAuthConfig, OAuthError, OAuthService, PendingLogin,
+    CallbackQuery, LinkingUser, OAuthConfig, OAuthError, OAuthProvider, OAuthService, PendingLogin,
     ProviderConfig, SignedIn,
 };
 pub use password::{Argon2Settings, PasswordHasher, Verified, OWASP_ITERATIONS, OWASP_MEMORY_KIB};

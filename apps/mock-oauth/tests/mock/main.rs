@@ -4,7 +4,8 @@
 use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use altrion_auth::{
-    CallbackQuery, OAuthConfig, OAuthError, OAuthService, PendingLogin, ProviderConfig, SignedIn,
+    CallbackQuery, OAuthConfig, OAuthError, OAuthProvider, OAuthService, PendingLogin,
+    ProviderConfig, SignedIn,
 };
 use altrion_domain::{Provider, SystemClock, UserRepository};
 use altrion_mock_oauth::MockOAuth;
@@ -90,7 +91,7 @@ impl Harness {
     /// The route's callback step: hands the query and the pending flow to `finish`.
     async fn callback(
         &self,
-        provider: Provider,
+        provider: OAuthProvider,
         back: &Url,
         pending: PendingLogin,
     ) -> Result<SignedIn, OAuthError> {
@@ -112,7 +113,7 @@ impl Harness {
 
     async fn sign_in(
         &self,
-        provider: Provider,
+        provider: OAuthProvider,
         choices: &[(&str, &str)],
     ) -> Result<SignedIn, OAuthError> {
         let (authorize, pending) = self.service.start(provider, None, None).unwrap();
@@ -133,7 +134,10 @@ const ALLOW_VERIFIED: &[(&str, &str)] = &[
 async fn google_sign_in_through_the_mock_creates_the_account() {
     let h = Harness::new().await;
 
-    let signed_in = h.sign_in(Provider::Google, ALLOW_VERIFIED).await.unwrap();
+    let signed_in = h
+        .sign_in(OAuthProvider::Google, ALLOW_VERIFIED)
+        .await
+        .unwrap();
 
     assert!(signed_in.created);
     assert_eq!(signed_in.user.provider, Provider::Google);
@@ -143,7 +147,10 @@ async fn google_sign_in_through_the_mock_creates_the_account() {
     assert!(avatar.starts_with(h.mock.base_url()), "{avatar}");
     assert_eq!(h.users.len(), 1);
 
-    let again = h.sign_in(Provider::Google, ALLOW_VERIFIED).await.unwrap();
+    let again = h
+        .sign_in(OAuthProvider::Google, ALLOW_VERIFIED)
+        .await
+        .unwrap();
     assert!(!again.created);
     assert_eq!(again.user.id, signed_in.user.id);
     h.mock.stop().await;
@@ -154,7 +161,10 @@ async fn github_sign_in_with_a_private_email_through_the_mock() {
     let h = Harness::new().await;
 
     // No `public_email`: `/user` shows `email: null`, the address is only in `/user/emails`.
-    let signed_in = h.sign_in(Provider::Github, ALLOW_VERIFIED).await.unwrap();
+    let signed_in = h
+        .sign_in(OAuthProvider::Github, ALLOW_VERIFIED)
+        .await
+        .unwrap();
 
     assert!(signed_in.created);
     assert_eq!(signed_in.user.provider, Provider::Github);
@@ -173,7 +183,7 @@ async fn github_sign_in_with_a_private_email_through_the_mock() {
 #[tokio::test]
 async fn cancelling_at_the_mock_is_access_denied() {
     let h = Harness::new().await;
-    for provider in [Provider::Google, Provider::Github] {
+    for provider in OAuthProvider::ALL {
         let result = h.sign_in(provider, &[("action", "deny")]).await;
         assert_eq!(result.unwrap_err().code(), "access_denied");
     }
@@ -185,7 +195,7 @@ async fn cancelling_at_the_mock_is_access_denied() {
 async fn an_unverified_email_at_the_mock_creates_nothing() {
     let h = Harness::new().await;
     let unverified = [("email", "eve@example.com"), ("action", "allow")];
-    for provider in [Provider::Google, Provider::Github] {
+    for provider in OAuthProvider::ALL {
         let result = h.sign_in(provider, &unverified).await;
         assert_eq!(result.unwrap_err().code(), "email_not_verified");
     }
@@ -203,7 +213,7 @@ fn with_wrong_verifier(pending: &PendingLogin) -> PendingLogin {
 #[tokio::test]
 async fn the_mock_checks_the_pkce_verifier_and_single_use_codes() {
     let h = Harness::new().await;
-    for provider in [Provider::Google, Provider::Github] {
+    for provider in OAuthProvider::ALL {
         let (authorize, pending) = h.service.start(provider, None, None).unwrap();
         let back = h.consent(&authorize, ALLOW_VERIFIED).await;
 
@@ -222,7 +232,7 @@ async fn the_mock_checks_the_pkce_verifier_and_single_use_codes() {
 #[tokio::test]
 async fn login_hint_pre_fills_the_form() {
     let h = Harness::new().await;
-    let (mut authorize, _) = h.service.start(Provider::Github, None, None).unwrap();
+    let (mut authorize, _) = h.service.start(OAuthProvider::Github, None, None).unwrap();
     authorize
         .query_pairs_mut()
         .append_pair("login_hint", "linus@example.com");
@@ -244,7 +254,7 @@ async fn login_hint_pre_fills_the_form() {
 #[tokio::test]
 async fn the_mock_refuses_unknown_clients_and_missing_pkce() {
     let h = Harness::new().await;
-    let (authorize, _) = h.service.start(Provider::Google, None, None).unwrap();
+    let (authorize, _) = h.service.start(OAuthProvider::Google, None, None).unwrap();
     for (key, value) in [
         ("client_id", "someone-else"),
         ("code_challenge_method", "plain"),

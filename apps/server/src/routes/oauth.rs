@@ -2,8 +2,7 @@
 //! provider with re-authentication.
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use altrion_auth::OAuthError;
-use altrion_domain::Provider;
+use altrion_auth::{OAuthError, OAuthProvider};
 use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 
@@ -16,12 +15,8 @@ use crate::{
 };
 
 /// `google` or `github`; anything else is not a route.
-fn provider(name: &str) -> Result<Provider, ApiError> {
-    match name {
-        "google" => Ok(Provider::Google),
-        "github" => Ok(Provider::Github),
-        _ => Err(ApiError::from(ErrorCode::NotFound)),
-    }
+fn provider(name: &str) -> Result<OAuthProvider, ApiError> {
+    name.parse().map_err(|_| ErrorCode::NotFound.into())
 }
 
 fn found(location: &str) -> actix_web::HttpResponseBuilder {
@@ -172,7 +167,7 @@ pub async fn unlink(
             caller.reauthentication(body.password.as_deref()),
         )
         .await?;
-    state.auth.unlink(&caller.user, provider).await?;
+    state.auth.unlink(&caller.user, provider.into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -5,7 +5,7 @@ use altrion_domain::{
     UserRepository,
 };
 
-use super::{profile::Profile, LinkingUser, OAuthError, StateProblem};
+use super::{profile::Profile, LinkingUser, OAuthError, OAuthProvider, StateProblem};
 
 /// The user the profile resolves to, and whether it was created or linked.
 pub(crate) struct Resolved {
@@ -37,11 +37,12 @@ impl Resolved {
 /// - else a new account is created.
 pub(crate) async fn resolve(
     users: &dyn UserRepository,
-    provider: Provider,
+    provider: OAuthProvider,
     profile: Profile,
     linking: Option<LinkingUser>,
     now: Timestamp,
 ) -> Result<Resolved, OAuthError> {
+    let provider = Provider::from(provider);
     if let Some(user) = users.find_by_identity(provider, &profile.subject).await? {
         return match linking {
             Some(linking) if linking.id != user.id => {

@@ -1,9 +1,9 @@
 //! The provider-facing HTTP side: the shared reqwest client and the oauth2 client of each
 //! provider (authorize URL, code exchange with the PKCE verifier).
 
+use super::OAuthProvider;
 use std::time::Duration;
 
-use altrion_domain::Provider;
 use oauth2::{
     basic::{BasicClient, BasicErrorResponse, BasicTokenResponse},
     AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
@@ -36,7 +36,7 @@ pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, ConfigEr
 /// One enabled provider: its oauth2 client, scopes and profile endpoint.
 #[derive(Debug, Clone)]
 pub(crate) struct ProviderClient {
-    pub(crate) provider: Provider,
+    pub(crate) provider: OAuthProvider,
     client: Client,
     scopes: &'static [&'static str],
     pub(crate) profile_url: Url,
@@ -50,16 +50,13 @@ pub(crate) struct Authorization {
 }
 
 impl ProviderClient {
-    pub(crate) fn new(provider: Provider, config: &ProviderConfig) -> Result<Self, ConfigError> {
+    pub(crate) fn new(
+        provider: OAuthProvider,
+        config: &ProviderConfig,
+    ) -> Result<Self, ConfigError> {
         let scopes: &'static [&'static str] = match provider {
-            Provider::Google => &["openid", "email", "profile"],
-            Provider::Github => &["read:user", "user:email"],
-            Provider::Local => {
-                return Err(ConfigError::invalid(
-                    "oauth",
-                    "local is not an OAuth provider",
-                ))
-            }
+            OAuthProvider::Google => &["openid", "email", "profile"],
+            OAuthProvider::Github => &["read:user", "user:email"],
         };
         let url = |setting, raw: &str| {
             http_url(raw)

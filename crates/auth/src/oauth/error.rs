@@ -1,6 +1,8 @@
 use std::error::Error as StdError;
 
-use altrion_domain::{Provider, RepoError};
+use altrion_domain::RepoError;
+
+use super::OAuthProvider;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -26,7 +28,7 @@ pub enum StateProblem {
 pub enum OAuthError {
     /// The provider has no client id or secret configured.
     #[error("{0} sign-in is not configured")]
-    ProviderDisabled(Provider),
+    ProviderDisabled(OAuthProvider),
     /// `redirect_to` is not the frontend nor an allow-listed origin.
     #[error("redirect target not allowed")]
     InvalidRedirect,
@@ -123,7 +125,7 @@ mod tests {
     #[test]
     fn codes_are_stable_and_listed() {
         let all = [
-            OAuthError::ProviderDisabled(Provider::Google),
+            OAuthError::ProviderDisabled(OAuthProvider::Google),
             OAuthError::InvalidRedirect,
             OAuthError::AccessDenied,
             OAuthError::InvalidState(StateProblem::Expired),

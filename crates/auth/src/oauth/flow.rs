@@ -1,9 +1,10 @@
 //! The data that crosses the two HTTP requests of a sign-in: what the start step leaves in the
 //! session, what the callback brings back, and what a successful finish returns.
 
+use super::OAuthProvider;
 use std::fmt;
 
-use altrion_domain::{Provider, Timestamp, User, UserId};
+use altrion_domain::{Timestamp, User, UserId};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 use time::Duration;
@@ -20,7 +21,7 @@ pub const FLOW_TTL: Duration = Duration::minutes(10);
 pub struct PendingLogin {
     state: String,
     verifier: String,
-    provider: Provider,
+    provider: OAuthProvider,
     redirect_to: Url,
     linking: Option<LinkingUser>,
     #[serde(with = "time::serde::rfc3339")]
@@ -39,7 +40,7 @@ impl PendingLogin {
     pub(crate) fn new(
         state: String,
         verifier: String,
-        provider: Provider,
+        provider: OAuthProvider,
         redirect_to: Url,
         linking: Option<LinkingUser>,
         created_at: Timestamp,
@@ -72,7 +73,7 @@ impl PendingLogin {
     /// Checks provider, age and `state` (constant time); returns the PKCE verifier.
     pub(crate) fn verify(
         self,
-        provider: Provider,
+        provider: OAuthProvider,
         state: Option<&str>,
         now: Timestamp,
     ) -> Result<Verified, OAuthError> {
@@ -160,7 +161,7 @@ mod tests {
         PendingLogin::new(
             "s3cret-state".into(),
             "v3rifier".into(),
-            Provider::Google,
+            OAuthProvider::Google,
             Url::parse("http://app.test/").unwrap(),
             Some(LinkingUser {
                 id: UserId::new("u1"),
@@ -201,18 +202,18 @@ mod tests {
             Err(other) => panic!("unexpected {other:?}"),
             Ok(_) => None,
         };
-        let ok = pending(at).verify(Provider::Google, Some("s3cret-state"), at + FLOW_TTL);
+        let ok = pending(at).verify(OAuthProvider::Google, Some("s3cret-state"), at + FLOW_TTL);
         assert_eq!(problem(ok), None);
         let late = pending(at).verify(
-            Provider::Google,
+            OAuthProvider::Google,
             Some("s3cret-state"),
             at + FLOW_TTL + Duration::milliseconds(1),
         );
         assert_eq!(problem(late), Some(StateProblem::Expired));
-        let other = pending(at).verify(Provider::Github, Some("s3cret-state"), at);
+        let other = pending(at).verify(OAuthProvider::Github, Some("s3cret-state"), at);
         assert_eq!(problem(other), Some(StateProblem::WrongProvider));
         for state in [None, Some(""), Some("s3cret-statf"), Some("s3cret-state2")] {
-            let wrong = pending(at).verify(Provider::Google, state, at);
+            let wrong = pending(at).verify(OAuthProvider::Google, state, at);
             assert_eq!(problem(wrong), Some(StateProblem::Mismatch), "{state:?}");
         }
     }

@@ -12,7 +12,7 @@
 //! ```no_run
 //! # use std::sync::Arc;
 //! # use altrion_auth::oauth::*;
-//! # use altrion_domain::{Provider, SystemClock};
+//! # use altrion_domain::SystemClock;
 //! # use altrion_storage::memory::MemoryUserRepository;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let users = Arc::new(MemoryUserRepository::new());
@@ -35,7 +35,7 @@
 //! let oauth = OAuthService::new(users, sessions, Arc::new(SystemClock), config, None, Some(github))?;
 //!
 //! // GET /api/auth/github?redirect_to=/settings
-//! let (authorize_url, pending) = oauth.start(Provider::Github, Some("/settings"), None)?;
+//! let (authorize_url, pending) = oauth.start(OAuthProvider::Github, Some("/settings"), None)?;
 //! // store `pending` in the session, answer 302 to `authorize_url`
 //! # let _ = (authorize_url, pending);
 //! # Ok(())
@@ -48,11 +48,12 @@ mod config;
 mod error;
 mod flow;
 mod profile;
+mod provider;
 mod redirect;
 
 use std::{fmt, sync::Arc};
 
-use altrion_domain::{Clock, Provider, SessionRepository, User, UserRepository};
+use altrion_domain::{Clock, SessionRepository, User, UserRepository};
 use oauth2::AccessToken;
 use url::Url;
 
@@ -66,6 +67,7 @@ pub use client::USER_AGENT;
 pub use config::{OAuthConfig, ProviderConfig};
 pub use error::{OAuthError, StateProblem};
 pub use flow::{CallbackQuery, LinkingUser, PendingLogin, SignedIn, FLOW_TTL};
+pub use provider::OAuthProvider;
 pub use redirect::MAX_REDIRECT_LEN;
 
 /// The OAuth sign-in use cases. Cheap to clone; share one per process.
@@ -111,8 +113,8 @@ impl OAuthService {
                 None => Ok(None),
             }
         };
-        let google = build(Provider::Google, google)?;
-        let github = build(Provider::Github, github)?;
+        let google = build(OAuthProvider::Google, google)?;
+        let github = build(OAuthProvider::Github, github)?;
         Ok(Self {
             users,
             sessions,
@@ -125,7 +127,7 @@ impl OAuthService {
     }
 
     /// Whether `provider` has a client id and secret.
-    pub fn enabled(&self, provider: Provider) -> bool {
+    pub fn enabled(&self, provider: OAuthProvider) -> bool {
         self.client(provider).is_ok()
     }
 
@@ -140,7 +142,7 @@ impl OAuthService {
     /// neither on the frontend's origin nor on an allow-listed one.
     pub fn start(
         &self,
-        provider: Provider,
+        provider: OAuthProvider,
         redirect_to: Option<&str>,
         linking: Option<&User>,
     ) -> Result<(Url, PendingLogin), OAuthError> {
@@ -173,7 +175,7 @@ impl OAuthService {
     /// [`start`]: OAuthService::start
     pub async fn finish(
         &self,
-        provider: Provider,
+        provider: OAuthProvider,
         query: CallbackQuery,
         pending: Option<PendingLogin>,
     ) -> Result<SignedIn, OAuthError> {
@@ -199,7 +201,7 @@ impl OAuthService {
 
     async fn finish_inner(
         &self,
-        provider: Provider,
+        provider: OAuthProvider,
         query: CallbackQuery,
         pending: Option<PendingLogin>,
     ) -> Result<SignedIn, OAuthError> {
@@ -259,11 +261,10 @@ impl OAuthService {
         redirect::with_error(redirect_to.unwrap_or(self.redirects.frontend()), code)
     }
 
-    fn client(&self, provider: Provider) -> Result<&ProviderClient, OAuthError> {
+    fn client(&self, provider: OAuthProvider) -> Result<&ProviderClient, OAuthError> {
         match provider {
-            Provider::Google => self.google.as_ref(),
-            Provider::Github => self.github.as_ref(),
-            Provider::Local => None,
+            OAuthProvider::Google => self.google.as_ref(),
+            OAuthProvider::Github => self.github.as_ref(),
         }
         .ok_or(OAuthError::ProviderDisabled(provider))
     }

@@ -1,6 +1,7 @@
 //! Who the provider says the user is: Google's userinfo, GitHub's `/user` and `/user/emails`.
 
-use altrion_domain::{Email, Provider};
+use super::OAuthProvider;
+use altrion_domain::Email;
 use oauth2::AccessToken;
 use serde::{de::DeserializeOwned, Deserialize};
 use url::Url;
@@ -25,14 +26,13 @@ pub(crate) struct Profile {
 /// Fetches the profile of the account `token` belongs to.
 pub(crate) async fn fetch(
     http: &reqwest::Client,
-    provider: Provider,
+    provider: OAuthProvider,
     profile_url: &Url,
     token: &AccessToken,
 ) -> Result<Profile, OAuthError> {
     match provider {
-        Provider::Github => github(http, profile_url, token).await,
-        Provider::Google => google(http, profile_url, token).await,
-        Provider::Local => Err(OAuthError::internal("local is not an OAuth provider")),
+        OAuthProvider::Github => github(http, profile_url, token).await,
+        OAuthProvider::Google => google(http, profile_url, token).await,
     }
 }
 

@@ -114,7 +114,11 @@ async fn a_signed_in_user_links_github_to_their_account() {
 
     let (url, pending) = app
         .service
-        .start(Provider::Github, Some("/settings"), Some(&ada))
+        .start(
+            altrion_auth::OAuthProvider::Github,
+            Some("/settings"),
+            Some(&ada),
+        )
         .unwrap();
     let signed_in = app
         .callback(
@@ -160,7 +164,7 @@ async fn linking_an_identity_owned_by_another_account_is_refused() {
 
     let (url, pending) = app
         .service
-        .start(Provider::Github, None, Some(&ada))
+        .start(altrion_auth::OAuthProvider::Github, None, Some(&ada))
         .unwrap();
     let result = app
         .callback(
@@ -232,7 +236,7 @@ async fn log_out_everywhere_cancels_a_pending_link() {
     app.github_profile(github_octocat(), github_emails()).await;
     let (url, pending) = app
         .service
-        .start(Provider::Github, None, Some(&ada))
+        .start(altrion_auth::OAuthProvider::Github, None, Some(&ada))
         .unwrap();
 
     app.users

@@ -13,7 +13,10 @@ use crate::oauth_support::{code_of, form, google_ada, s256, OAuthTest, CODE, FRO
 async fn authorize_url_asks_for_code_with_pkce_s256_and_the_minimal_scopes() {
     let app = OAuthTest::new().await;
 
-    let (url, _) = app.service.start(Provider::Google, None, None).unwrap();
+    let (url, _) = app
+        .service
+        .start(altrion_auth::OAuthProvider::Google, None, None)
+        .unwrap();
 
     assert!(url
         .as_str()
@@ -30,7 +33,10 @@ async fn authorize_url_asks_for_code_with_pkce_s256_and_the_minimal_scopes() {
     assert_eq!(query["code_challenge"].len(), 43, "SHA-256, base64url");
     // 128-bit state: 16 bytes, base64url without padding.
     assert_eq!(query["state"].len(), 22);
-    let (again, _) = app.service.start(Provider::Google, None, None).unwrap();
+    let (again, _) = app
+        .service
+        .start(altrion_auth::OAuthProvider::Google, None, None)
+        .unwrap();
     assert_ne!(
         crate::oauth_support::query_map(&again)["state"],
         query["state"]
@@ -299,7 +305,7 @@ async fn a_declined_consent_is_access_denied_without_calling_the_provider() {
     let result = app
         .service
         .finish(
-            Provider::Google,
+            altrion_auth::OAuthProvider::Google,
             altrion_auth::CallbackQuery {
                 code: None,
                 state: Some(query["state"].clone()),

@@ -27,6 +27,11 @@ pub const GOOGLE_TOKEN: &str = "ya29.google-access-token";
 pub const GITHUB_TOKEN: &str = "gho_github-access-token";
 pub const CODE: &str = "the-authorization-code";
 
+/// The OAuth provider of a domain provider the tests name (never `local`).
+pub fn oauth(provider: Provider) -> altrion_auth::OAuthProvider {
+    altrion_auth::OAuthProvider::try_from(provider).unwrap()
+}
+
 pub struct OAuthTest {
     pub server: MockServer,
     pub service: OAuthService,
@@ -96,7 +101,7 @@ impl OAuthTest {
 
     /// Starts a flow and returns the authorize URL's query and the pending login.
     pub fn start(&self, provider: Provider) -> (HashMap<String, String>, PendingLogin) {
-        let (url, pending) = self.service.start(provider, None, None).unwrap();
+        let (url, pending) = self.service.start(oauth(provider), None, None).unwrap();
         (query_map(&url), pending)
     }
 
@@ -118,7 +123,7 @@ impl OAuthTest {
             state,
             error: None,
         };
-        self.service.finish(provider, query, pending).await
+        self.service.finish(oauth(provider), query, pending).await
     }
 
     /// A password account whose owner verified the email.
