@@ -60,6 +60,11 @@ async fn sigterm_lets_in_flight_logins_finish_refuses_new_connections_and_exits_
             uuid::Uuid::new_v4().simple().to_string().repeat(2),
         )
         .env("MONGODB_URI", "memory:")
+        // The sign-up's mail goes to the temp dir, not to `var/outbox` in the source tree.
+        .env(
+            "APP__MAIL__OUTBOX_DIR",
+            std::env::temp_dir().join(format!("altrion-test-outbox-{}", std::process::id())),
+        )
         .env("PORT", port.to_string())
         .env("APP__SERVER__WORKERS", "1")
         .env("APP__SERVER__SHUTDOWN_TIMEOUT_SECS", "30")
