@@ -1,29 +1,26 @@
 //! The attacks of the security review, replayed against the routes: each must fail.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
-
-async fn signup(app: &TestApp, email: &str) -> Value {
-    let response = app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Ada", "email": email, "password": "correct horse battery" }),
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 201);
-    response.json().await.unwrap()
-}
+use crate::{
+    common::{plant_session, post_signup, TestUser},
+    helpers::{assert_error, spawn_app},
+};
 
 #[tokio::test]
 async fn a_thirty_day_old_session_is_refused_and_deleted() {
     let app = spawn_app().await;
-    let user = signup(&app, "ada@example.com").await;
-    let id = user["user"]["id"].as_str().unwrap();
+    let user = post_signup(&app.client, &app.address, &TestUser::ada()).await;
+    let id = user.user_id.as_str();
     let month_ago = time::OffsetDateTime::now_utc() - time::Duration::days(30);
-    let old = app
-        .session_cookie_created(app.sessions.as_ref(), id, month_ago)
-        .await;
+    let old = plant_session(
+        app.sessions.as_ref(),
+        app.cookie.name,
+        &app.cookie.key,
+        id,
+        month_ago,
+    )
+    .await;
     let fresh = app.session_cookie(app.sessions.as_ref(), id).await;
     assert_eq!(app.sessions.len(), 2);
 
@@ -42,14 +39,14 @@ async fn a_thirty_day_old_session_is_refused_and_deleted() {
 #[tokio::test]
 async fn a_token_forged_with_a_once_committed_secret_is_refused() {
     let app = spawn_app().await;
-    let body = signup(&app, "ada@example.com").await;
+    let body = post_signup(&app.client, &app.address, &TestUser::ada()).await;
     let published = "dev-only-jwt-secret-do-not-use-in-production-0123456789";
     let forger = altrion_auth::TokenService::new(&altrion_auth::TokenSettings::with_secret(
         secrecy::SecretString::from(published),
     ))
     .unwrap();
     let victim = altrion_domain::User {
-        id: altrion_domain::UserId::new(body["user"]["id"].as_str().unwrap()),
+        id: altrion_domain::UserId::new(body.user_id),
         name: altrion_domain::DisplayName::parse("Ada").unwrap(),
         email: altrion_domain::Email::parse("ada@example.com").unwrap(),
         email_verified: false,
@@ -128,9 +125,10 @@ async fn display_names_with_invisible_characters_are_refused() {
 #[tokio::test]
 async fn cookie_authenticated_writes_from_a_foreign_origin_are_refused() {
     let app = spawn_app().await;
-    let user = signup(&app, "ada@example.com").await;
-    let id = user["user"]["id"].as_str().unwrap();
-    let cookie = app.session_cookie(app.sessions.as_ref(), id).await;
+    let user = post_signup(&app.client, &app.address, &TestUser::ada()).await;
+    let cookie = app
+        .session_cookie(app.sessions.as_ref(), &user.user_id)
+        .await;
     let post = |headers: &[(&'static str, &'static str)]| {
         let mut request = app
             .client

@@ -1,6 +1,9 @@
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::{
+    common::{login_token, post_login, post_signup, TestUser},
+    helpers::{assert_error, spawn_app},
+};
 
 fn signup_body(email: &str) -> Value {
     json!({ "name": "Ada Lovelace", "email": email, "password": "correct horse battery" })
@@ -33,17 +36,7 @@ async fn signup_login_me_with_a_jwt_and_no_session_document() {
         assert!(body["user"].get(hidden).is_none(), "{hidden} leaked");
     }
 
-    let login = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "ADA@example.com", "password": "correct horse battery" }),
-        )
-        .await;
-    assert_eq!(login.status().as_u16(), 200);
-    let token = login.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = login_token(&app.client, &app.address, &TestUser::new("ADA@example.com")).await;
 
     let me = app.get_me(Some(&token)).await;
     assert_eq!(me.status().as_u16(), 200);
@@ -69,12 +62,7 @@ async fn signup_login_me_with_a_jwt_and_no_session_document() {
 #[tokio::test]
 async fn duplicate_email_is_409_email_taken() {
     let app = spawn_app().await;
-    assert_eq!(
-        app.post_json("/api/auth/signup", &signup_body("a@example.com"))
-            .await
-            .status(),
-        201
-    );
+    post_signup(&app.client, &app.address, &TestUser::new("a@example.com")).await;
 
     let again = app
         .post_json("/api/auth/signup", &signup_body("A@EXAMPLE.COM"))
@@ -107,21 +95,22 @@ async fn invalid_fields_are_listed_together() {
 #[tokio::test]
 async fn unknown_email_and_wrong_password_look_the_same() {
     let app = spawn_app().await;
-    app.post_json("/api/auth/signup", &signup_body("ada@example.com"))
-        .await;
+    post_signup(&app.client, &app.address, &TestUser::ada()).await;
 
-    let wrong = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "ada@example.com", "password": "wrong password" }),
-        )
-        .await;
-    let unknown = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "bob@example.com", "password": "wrong password" }),
-        )
-        .await;
+    let wrong = post_login(
+        &app.client,
+        &app.address,
+        "ada@example.com",
+        "wrong password",
+    )
+    .await;
+    let unknown = post_login(
+        &app.client,
+        &app.address,
+        "bob@example.com",
+        "wrong password",
+    )
+    .await;
 
     let strip = |r: &reqwest::Response| {
         let mut headers: Vec<(String, String)> = r
@@ -158,13 +147,9 @@ async fn me_without_or_with_a_bad_token_is_401() {
 #[tokio::test]
 async fn logout_all_kills_every_jwt() {
     let app = spawn_app().await;
-    let signup: Value = app
-        .post_json("/api/auth/signup", &signup_body("ada@example.com"))
+    let token = &post_signup(&app.client, &app.address, &TestUser::ada())
         .await
-        .json()
-        .await
-        .unwrap();
-    let token = signup["token"].as_str().unwrap();
+        .token;
 
     let response = app
         .client
@@ -191,17 +176,20 @@ async fn logout_all_kills_every_jwt() {
 #[tokio::test]
 async fn repeated_failures_lock_the_account_with_retry_after() {
     let app = spawn_app().await;
-    app.post_json("/api/auth/signup", &signup_body("ada@example.com"))
-        .await;
-    let attempt = json!({ "email": "ada@example.com", "password": "wrong password" });
+    post_signup(&app.client, &app.address, &TestUser::ada()).await;
+    let attempt = || {
+        post_login(
+            &app.client,
+            &app.address,
+            "ada@example.com",
+            "wrong password",
+        )
+    };
 
     for _ in 0..5 {
-        assert_eq!(
-            app.post_json("/api/auth/login", &attempt).await.status(),
-            401
-        );
+        assert_eq!(attempt().await.status(), 401);
     }
-    let locked = app.post_json("/api/auth/login", &attempt).await;
+    let locked = attempt().await;
 
     let retry_after = locked.headers().get("retry-after").cloned();
     assert_error(locked, 429, "rate_limited").await;
@@ -218,15 +206,12 @@ async fn per_ip_limit_answers_429_in_the_error_shape() {
         altrion_server::database::memory_stores(),
     )
     .await;
-    let attempt = json!({ "email": "x@example.com", "password": "whatever1" });
+    let attempt = || post_login(&app.client, &app.address, "x@example.com", "whatever1");
 
     for _ in 0..2 {
-        assert_eq!(
-            app.post_json("/api/auth/login", &attempt).await.status(),
-            401
-        );
+        assert_eq!(attempt().await.status(), 401);
     }
-    let limited = app.post_json("/api/auth/login", &attempt).await;
+    let limited = attempt().await;
 
     assert!(limited.headers().contains_key("retry-after"));
     assert_error(limited, 429, "rate_limited").await;

@@ -1,4 +1,7 @@
-use crate::helpers::{assert_error, spawn_app};
+use crate::{
+    common::{post_signup, TestUser},
+    helpers::{assert_error, spawn_app},
+};
 
 #[tokio::test]
 async fn unknown_route_is_a_json_404() {
@@ -121,16 +124,8 @@ async fn cors_allows_only_the_frontend_origin_with_credentials() {
 #[tokio::test]
 async fn the_link_route_refuses_bad_bodies() {
     let app = crate::helpers::spawn_app().await;
-    let signup: serde_json::Value = app
-        .post_json(
-            "/api/auth/signup",
-            &serde_json::json!({"name": "Ada", "email": "ada@example.com", "password": "correct horse battery"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = signup["token"].as_str().unwrap();
+    let signed_up = post_signup(&app.client, &app.address, &TestUser::ada()).await;
+    let token = signed_up.token.as_str();
     let send = |content_type: &'static str, body: String| {
         app.client
             .post(app.url("/api/auth/github/link"))

@@ -117,18 +117,10 @@ async fn the_page_and_the_probes_never_load_the_session() {
     stores.sessions = Arc::new(Unreachable);
     let app = crate::helpers::spawn_app_over(stores).await;
     // A well-formed, signed session cookie, so the session middleware would look it up.
-    let key = actix_session::storage::generate_session_key();
-    let mut jar = actix_web::cookie::CookieJar::new();
-    jar.signed_mut(&app.cookie.key)
-        .add(actix_web::cookie::Cookie::new(
-            app.cookie.name,
-            String::from(key),
-        ));
-    let cookie = format!(
-        "{}={}",
-        app.cookie.name,
-        jar.get(app.cookie.name).unwrap().value()
-    );
+    let elsewhere = altrion_storage::memory::MemorySessionRepository::new();
+    let cookie = app
+        .session_cookie(&elsewhere, "0123456789abcdef01234567")
+        .await;
     for path in [
         "/",
         "/app.js",

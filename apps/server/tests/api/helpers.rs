@@ -1,13 +1,13 @@
 use std::sync::Arc;
 
-use actix_web::cookie::{Cookie, CookieJar};
-use altrion_domain::{SessionRecord, SessionRepository, UserId};
+use altrion_domain::SessionRepository;
 use altrion_storage::memory::MemorySessionRepository;
 
 use altrion_mail::testing::CapturingMailer;
 use altrion_server::{database::memory_stores, settings::Settings, state::Stores, Application};
 use reqwest::{Client, Response};
-use secrecy::ExposeSecret;
+
+use crate::common::plant_session;
 
 /// A running server on a free port, over in-memory stores.
 pub struct TestApp {
@@ -22,25 +22,7 @@ pub struct TestApp {
 /// How long a test waits for a mail before failing.
 const MAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// How the server names and signs its session cookie, derived from its settings.
-pub struct CookieSigning {
-    pub name: &'static str,
-    pub key: actix_web::cookie::Key,
-}
-
-impl CookieSigning {
-    pub fn of(settings: &Settings) -> Self {
-        Self {
-            name: settings.session.cookie_name(),
-            key: altrion_session::derive_cookie_key(
-                settings.session.secret.expose_secret().as_bytes(),
-            )
-            .unwrap(),
-        }
-    }
-}
-
-pub use crate::common::test_settings;
+pub use crate::common::{test_settings, CookieSigning};
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings(&[]), memory_stores()).await
@@ -116,43 +98,11 @@ impl TestApp {
         self.sessions.len()
     }
 
-    /// Stores a live session signed in as `user_id` and returns the `Cookie` header for it,
-    /// signed exactly as the server signs its own.
+    /// Stores a live session signed in as `user_id` in `sessions` and returns the `Cookie`
+    /// header for it, signed exactly as the server signs its own.
     pub async fn session_cookie(&self, sessions: &dyn SessionRepository, user_id: &str) -> String {
         let now = time::OffsetDateTime::now_utc();
-        self.session_cookie_created(sessions, user_id, now).await
-    }
-
-    /// As [`session_cookie`](Self::session_cookie), for a session created (signed in) at
-    /// `created_at` and last used an hour ago, whose document is still live.
-    pub async fn session_cookie_created(
-        &self,
-        sessions: &dyn SessionRepository,
-        user_id: &str,
-        created_at: time::OffsetDateTime,
-    ) -> String {
-        let key = actix_session::storage::generate_session_key();
-        let id = altrion_session::session_id_for(&key).unwrap();
-        let now = time::OffsetDateTime::now_utc();
-        let mut state = serde_json::Map::new();
-        state.insert(altrion_session::USER_ID_KEY.to_owned(), user_id.into());
-        sessions
-            .insert(SessionRecord {
-                id,
-                state,
-                expires: (created_at + time::Duration::hours(24))
-                    .max(now + time::Duration::hours(23)),
-                last_modified: created_at.max(now - time::Duration::hours(1)),
-                created_at,
-                user_id: Some(UserId::new(user_id)),
-            })
-            .await
-            .unwrap();
-        let name = self.cookie.name;
-        let mut jar = CookieJar::new();
-        jar.signed_mut(&self.cookie.key)
-            .add(Cookie::new(name, String::from(key)));
-        format!("{name}={}", jar.get(name).unwrap().value())
+        plant_session(sessions, self.cookie.name, &self.cookie.key, user_id, now).await
     }
 
     /// `GET path` carrying `cookie` (a `name=value` pair).

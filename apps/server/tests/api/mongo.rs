@@ -7,7 +7,10 @@ use mongo_embedded::{Server, ServerHandle, ServerOptions};
 use mongodb::bson::{doc, Document};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, test_settings, CookieSigning, TestApp};
+use crate::{
+    common::{login_token, post_login, post_signup, TestUser},
+    helpers::{assert_error, test_settings, CookieSigning, TestApp},
+};
 
 /// A database for one test: on its own embedded server, or on `MONGODB_TEST_URI`.
 struct Backend {
@@ -117,23 +120,9 @@ fn unique_name() -> String {
 
 async fn signup_login_me_stores_an_argon2id_hash_and_no_session(backend: Backend) {
     let (app, handle) = backend.start_app().await;
-    let signup = app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Ada", "email": "Ada@Example.com", "password": "correct horse battery" }),
-        )
-        .await;
-    assert_eq!(signup.status().as_u16(), 201);
-    let login: Value = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "ada@example.com", "password": "correct horse battery" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let me = app.get_me(Some(login["token"].as_str().unwrap())).await;
+    post_signup(&app.client, &app.address, &TestUser::new("Ada@Example.com")).await;
+    let token = login_token(&app.client, &app.address, &TestUser::ada()).await;
+    let me = app.get_me(Some(&token)).await;
     assert_eq!(me.status().as_u16(), 200);
 
     let db = backend.database().await;
@@ -169,16 +158,9 @@ async fn signup_login_me_stores_an_argon2id_hash_and_no_session(backend: Backend
 
 async fn a_session_cookie_survives_a_server_restart(backend: Backend) {
     let (app, handle) = backend.start_app().await;
-    let signup: Value = app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Grace", "email": "grace@example.com", "password": "a long passphrase" }),
-        )
+    let user_id = post_signup(&app.client, &app.address, &TestUser::grace())
         .await
-        .json()
-        .await
-        .unwrap();
-    let user_id = signup["user"]["id"].as_str().unwrap().to_owned();
+        .user_id;
     let sessions = MongoSessionRepository::new(&backend.database().await);
     let cookie = app.session_cookie(&sessions, &user_id).await;
     let me = |app: &TestApp| {
@@ -285,12 +267,7 @@ async fn ready_turns_503_when_the_database_is_gone() {
     embedded.unwrap().shutdown().await.unwrap();
 
     assert_error(app.get("/api/ready").await, 503, "service_unavailable").await;
-    let login = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "x@example.com", "password": "whatever1" }),
-        )
-        .await;
+    let login = post_login(&app.client, &app.address, "x@example.com", "whatever1").await;
     assert_error(login, 503, "service_unavailable").await;
     handle.stop(true).await;
 }
@@ -312,13 +289,7 @@ async fn forty_concurrent_guesses_from_many_addresses_on_two_instances_get_five_
     ];
     let (first, first_handle) = backend.start_app_with(&generous).await;
     let (second, second_handle) = backend.start_app_with(&generous).await;
-    let signup = first
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Ada", "email": "ada@example.com", "password": "correct horse battery" }),
-        )
-        .await;
-    assert_eq!(signup.status().as_u16(), 201);
+    post_signup(&first.client, &first.address, &TestUser::ada()).await;
 
     let guesses = (0..40).map(|i| {
         let app = if i % 2 == 0 { &first } else { &second };

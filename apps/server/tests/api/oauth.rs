@@ -10,7 +10,10 @@ use reqwest::Response;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::helpers::{assert_error, spawn_app_with, test_settings, TestApp};
+use crate::{
+    common::{post_login, post_signup, TestUser},
+    helpers::{assert_error, spawn_app_with, test_settings, TestApp},
+};
 
 const FRONTEND: &str = "http://127.0.0.1:3000";
 
@@ -290,14 +293,7 @@ async fn an_unverified_email_creates_no_account() {
 #[tokio::test]
 async fn an_email_owned_by_a_verified_password_account_is_not_merged() {
     let h = spawn_with_mock(&[]).await;
-    let signup = h
-        .app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Grace", "email": "grace@example.com", "password": "a long passphrase" }),
-        )
-        .await;
-    assert_eq!(signup.status().as_u16(), 201);
+    post_signup(&h.app.client, &h.app.address, &TestUser::grace()).await;
     let token = crate::helpers::link_token(&h.app.next_mail().await);
     let verified = h
         .app
@@ -317,17 +313,11 @@ async fn an_email_owned_by_a_verified_password_account_is_not_merged() {
 #[tokio::test]
 async fn an_unverified_password_account_is_taken_over_by_the_verified_owner() {
     let h = spawn_with_mock(&[]).await;
-    let squatter: Value = h
-        .app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Mallory", "email": "grace@example.com", "password": "a long passphrase" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let squatter_token = squatter["token"].as_str().unwrap();
+    let mallory = TestUser {
+        name: "Mallory".to_owned(),
+        ..TestUser::grace()
+    };
+    let squatter = post_signup(&h.app.client, &h.app.address, &mallory).await;
 
     let (response, _) = h.sign_in("github", GRACE).await;
 
@@ -335,18 +325,22 @@ async fn an_unverified_password_account_is_taken_over_by_the_verified_owner() {
     assert_eq!(h.users.len(), 1);
     let cookie = pair(&session_cookie(&response).expect("signed in with a session"));
     let me: Value = h.me(&cookie).await.json().await.unwrap();
-    assert_eq!(me["user"]["id"], squatter["user"]["id"], "the same account");
+    assert_eq!(
+        me["user"]["id"],
+        squatter.user_id.as_str(),
+        "the same account"
+    );
     assert_eq!(me["user"]["providers"], json!(["github"]));
     assert_eq!(me["user"]["email_verified"], true);
-    let old_token = h.app.get_me(Some(squatter_token)).await;
+    let old_token = h.app.get_me(Some(&squatter.token)).await;
     assert_eq!(old_token.status().as_u16(), 401, "the squatter's JWT died");
-    let old_password = h
-        .app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "grace@example.com", "password": "a long passphrase" }),
-        )
-        .await;
+    let old_password = post_login(
+        &h.app.client,
+        &h.app.address,
+        &mallory.email,
+        &mallory.password,
+    )
+    .await;
     assert_eq!(
         old_password.status().as_u16(),
         401,
@@ -357,24 +351,16 @@ async fn an_unverified_password_account_is_taken_over_by_the_verified_owner() {
 #[tokio::test]
 async fn a_password_user_links_github_and_then_signs_in_with_it() {
     let h = spawn_with_mock(&[]).await;
-    let signup: Value = h
-        .app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Grace", "email": "grace@example.com", "password": "a long passphrase" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = signup["token"].as_str().unwrap();
+    let grace = TestUser::grace();
+    let signup = post_signup(&h.app.client, &h.app.address, &grace).await;
+    let token = signup.token.as_str();
 
     let link = h
         .app
         .client
         .post(h.app.url("/api/auth/github/link"))
         .bearer_auth(token)
-        .json(&json!({"password": "a long passphrase"}))
+        .json(&json!({"password": grace.password}))
         .send()
         .await
         .unwrap();
@@ -393,7 +379,7 @@ async fn a_password_user_links_github_and_then_signs_in_with_it() {
     let (signed_in, _) = h.sign_in("github", GRACE).await;
     let cookie = pair(&session_cookie(&signed_in).unwrap());
     let me: Value = h.me(&cookie).await.json().await.unwrap();
-    assert_eq!(me["user"]["id"], signup["user"]["id"]);
+    assert_eq!(me["user"]["id"], signup.user_id.as_str());
 }
 
 #[tokio::test]
@@ -479,17 +465,9 @@ impl ParseEmail for str {
 impl OAuthApp {
     /// Signs Grace up with a password; returns her token.
     async fn grace_with_password(&self) -> String {
-        let signup: Value = self
-            .app
-            .post_json(
-                "/api/auth/signup",
-                &json!({ "name": "Grace", "email": "grace@example.com", "password": "a long passphrase" }),
-            )
+        post_signup(&self.app.client, &self.app.address, &TestUser::grace())
             .await
-            .json()
-            .await
-            .unwrap();
-        signup["token"].as_str().unwrap().to_owned()
+            .token
     }
 
     async fn link(&self, token: &str, body: Value) -> Response {
@@ -629,17 +607,14 @@ async fn three_hundred_anonymous_starts_leave_no_session_and_are_throttled() {
     );
     assert!(h.app.sessions.is_empty(), "no session document");
     // Sign-up and login keep their own budget.
-    assert_eq!(
-        h.app
-            .post_json(
-                "/api/auth/login",
-                &json!({"email": "nobody@example.com", "password": "whatever it is"})
-            )
-            .await
-            .status()
-            .as_u16(),
-        401
-    );
+    let login = post_login(
+        &h.app.client,
+        &h.app.address,
+        "nobody@example.com",
+        "whatever it is",
+    )
+    .await;
+    assert_eq!(login.status().as_u16(), 401);
 }
 
 #[tokio::test]
@@ -755,22 +730,13 @@ async fn a_user_sees_their_sessions_and_ends_another_one() {
     }
 
     // Another user cannot end Grace's sessions, nor learn that the id exists.
-    let other = h
-        .app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Ada", "email": "ada@example.com", "password": "correct horse battery" }),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
+    let other = post_signup(&h.app.client, &h.app.address, &TestUser::ada()).await;
     let other_id = sessions[1]["id"].as_str().unwrap();
     let foreign = h
         .app
         .client
         .delete(h.app.url(&format!("/api/auth/sessions/{other_id}")))
-        .bearer_auth(other["token"].as_str().unwrap())
+        .bearer_auth(&other.token)
         .send()
         .await
         .unwrap();

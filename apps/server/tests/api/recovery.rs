@@ -5,30 +5,27 @@ use altrion_storage::memory::Unreachable;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-use crate::helpers::{
-    assert_error, link_token, spawn_app, spawn_app_over, spawn_app_with, test_settings, TestApp,
+use crate::{
+    common::{post_login, post_signup, TestUser},
+    helpers::{
+        assert_error, link_token, spawn_app, spawn_app_over, spawn_app_with, test_settings, TestApp,
+    },
 };
 
-const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
 /// Signs Ada up; returns her token, after taking her verification mail.
 async fn ada(app: &TestApp) -> (String, String) {
-    let response = app
-        .post_json(
-            "/api/auth/signup",
-            &json!({"name": "Ada", "email": "ada@example.com", "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["email_verified"], false);
+    let signed_up = post_signup(&app.client, &app.address, &TestUser::ada()).await;
+    assert_eq!(signed_up.body["user"]["email_verified"], false);
     let mail = app.next_mail().await;
     assert_eq!(mail.to.as_str(), "ada@example.com");
-    (
-        body["token"].as_str().unwrap().to_owned(),
-        link_token(&mail),
-    )
+    (signed_up.token, link_token(&mail))
+}
+
+/// `POST /api/auth/login` as Ada with `password`.
+async fn ada_login(app: &TestApp, password: &str) -> reqwest::Response {
+    post_login(&app.client, &app.address, "ada@example.com", password).await
 }
 
 async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
@@ -80,12 +77,7 @@ async fn forgot_answers_before_any_database_work() {
     let app = spawn_app_over(stores).await;
     let response = forgot(&app, "ada@example.com").await;
     assert_eq!(response.status(), 202);
-    let login = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let login = ada_login(&app, &TestUser::ada().password).await;
     assert_error(login, 503, "service_unavailable").await;
 }
 
@@ -149,20 +141,9 @@ async fn the_mailed_reset_link_sets_a_new_password_once() {
     let new_token = body["token"].as_str().unwrap();
     assert_eq!(app.get_me(Some(new_token)).await.status(), 200);
     assert_error(app.get_me(Some(&old_token)).await, 401, "unauthorized").await;
-    let old_password = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let old_password = ada_login(&app, &TestUser::ada().password).await;
     assert_error(old_password, 401, "invalid_credentials").await;
-    let new_password = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": NEW_PASSWORD}),
-        )
-        .await;
-    assert_eq!(new_password.status(), 200);
+    assert_eq!(ada_login(&app, NEW_PASSWORD).await.status(), 200);
 
     let again = app
         .post_json(
@@ -247,16 +228,11 @@ async fn requiring_verification_holds_login_and_me_until_verified() {
     )
     .await;
     let (token, verification) = ada(&app).await;
-    let credentials = json!({"email": "ada@example.com", "password": PASSWORD});
-    let login = || app.post_json("/api/auth/login", &credentials);
+    let password = TestUser::ada().password;
+    let login = || ada_login(&app, &password);
     assert_error(login().await, 403, "email_not_verified").await;
     assert_error(app.get_me(Some(&token)).await, 403, "email_not_verified").await;
-    let wrong = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": "wrong guess"}),
-        )
-        .await;
+    let wrong = ada_login(&app, "wrong guess").await;
     assert_error(wrong, 401, "invalid_credentials").await;
 
     let verified = app
@@ -296,13 +272,11 @@ async fn the_outbox_holds_a_readable_verification_mail() {
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let served = tokio::spawn(app.run_until_stopped());
-    let signup = reqwest::Client::new()
-        .post(format!("{address}/api/auth/signup"))
-        .json(&json!({"name": "Zoë Ærø", "email": "zoe@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signup.status(), 201);
+    let zoe = TestUser {
+        name: "Zoë Ærø".to_owned(),
+        ..TestUser::new("zoe@example.com")
+    };
+    post_signup(&reqwest::Client::new(), &address, &zoe).await;
     handle.stop(true).await;
     served.await.unwrap().unwrap();
 

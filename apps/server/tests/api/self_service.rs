@@ -2,28 +2,20 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
-
-const PASSWORD: &str = "correct horse battery";
-
-async fn signup(app: &TestApp) -> Value {
-    let response = app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Ada", "email": "ada@example.com", "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 201);
-    response.json().await.unwrap()
-}
+use crate::{
+    common::{post_login, post_signup, TestUser},
+    helpers::{assert_error, spawn_app},
+};
 
 #[tokio::test]
 async fn changing_the_password_ends_every_other_token_and_session() {
     let app = spawn_app().await;
-    let first = signup(&app).await;
-    let token = first["token"].as_str().unwrap();
-    let id = first["user"]["id"].as_str().unwrap();
-    let cookie = app.session_cookie(app.sessions.as_ref(), id).await;
+    let ada = TestUser::ada();
+    let first = post_signup(&app.client, &app.address, &ada).await;
+    let token = first.token.as_str();
+    let cookie = app
+        .session_cookie(app.sessions.as_ref(), &first.user_id)
+        .await;
     let change = |body: Value| {
         app.client
             .post(app.url("/api/auth/password"))
@@ -38,14 +30,14 @@ async fn changing_the_password_ends_every_other_token_and_session() {
     .await
     .unwrap();
     assert_error(wrong, 403, "reauthentication_required").await;
-    let weak = change(json!({"current_password": PASSWORD, "new_password": "password"}))
+    let weak = change(json!({"current_password": ada.password, "new_password": "password"}))
         .await
         .unwrap();
     let body = assert_error(weak, 422, "validation_failed").await;
     assert_eq!(body["error"]["fields"][0]["field"], "new_password");
 
     let done =
-        change(json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}))
+        change(json!({"current_password": ada.password, "new_password": "a brand new passphrase"}))
             .await
             .unwrap();
     assert_eq!(done.status().as_u16(), 200);
@@ -64,22 +56,18 @@ async fn changing_the_password_ends_every_other_token_and_session() {
         401
     );
     assert!(app.sessions.is_empty());
-    let old = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let old = post_login(&app.client, &app.address, &ada.email, &ada.password).await;
     assert_error(old, 401, "invalid_credentials").await;
 }
 
 #[tokio::test]
 async fn deleting_the_account_leaves_nothing_and_frees_the_email() {
     let app = spawn_app().await;
-    let first = signup(&app).await;
-    let token = first["token"].as_str().unwrap();
-    let id = first["user"]["id"].as_str().unwrap();
-    app.session_cookie(app.sessions.as_ref(), id).await;
+    let ada = TestUser::ada();
+    let first = post_signup(&app.client, &app.address, &ada).await;
+    let token = first.token.as_str();
+    app.session_cookie(app.sessions.as_ref(), &first.user_id)
+        .await;
     let delete = |body: Value| {
         app.client
             .delete(app.url("/api/auth/account"))
@@ -94,10 +82,10 @@ async fn deleting_the_account_leaves_nothing_and_frees_the_email() {
         "reauthentication_required",
     )
     .await;
-    let done = delete(json!({"password": PASSWORD})).await.unwrap();
+    let done = delete(json!({"password": ada.password})).await.unwrap();
     assert_eq!(done.status().as_u16(), 204);
 
     assert_error(app.get_me(Some(token)).await, 401, "unauthorized").await;
     assert!(app.sessions.is_empty());
-    signup(&app).await;
+    post_signup(&app.client, &app.address, &ada).await;
 }

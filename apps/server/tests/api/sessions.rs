@@ -3,30 +3,19 @@ use std::sync::Arc;
 use altrion_domain::UserId;
 use altrion_server::database::memory_stores;
 use altrion_storage::memory::Unreachable;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_over};
-
-async fn sign_up(app: &crate::helpers::TestApp, email: &str) -> (String, String) {
-    let body: Value = app
-        .post_json(
-            "/api/auth/signup",
-            &json!({ "name": "Grace", "email": email, "password": "a long passphrase" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    (
-        body["user"]["id"].as_str().unwrap().to_owned(),
-        body["token"].as_str().unwrap().to_owned(),
-    )
-}
+use crate::{
+    common::{post_signup, TestUser},
+    helpers::{assert_error, spawn_app, spawn_app_over},
+};
 
 #[tokio::test]
 async fn the_session_cookie_authenticates_and_logout_purges_it() {
     let app = spawn_app().await;
-    let (user_id, _) = sign_up(&app, "grace@example.com").await;
+    let user_id = post_signup(&app.client, &app.address, &TestUser::grace())
+        .await
+        .user_id;
     let cookie = app.session_cookie(app.sessions.as_ref(), &user_id).await;
 
     let me = app.get_with_cookie("/api/auth/me", &cookie).await;
@@ -53,8 +42,10 @@ async fn the_session_cookie_authenticates_and_logout_purges_it() {
 #[tokio::test]
 async fn logout_all_by_cookie_deletes_every_session_of_the_user_only() {
     let app = spawn_app().await;
-    let (grace, token) = sign_up(&app, "grace@example.com").await;
-    let (alan, _) = sign_up(&app, "alan@example.com").await;
+    let grace = post_signup(&app.client, &app.address, &TestUser::grace()).await;
+    let alan = TestUser::new("alan@example.com");
+    let alan = post_signup(&app.client, &app.address, &alan).await.user_id;
+    let (grace, token) = (grace.user_id, grace.token);
     let first = app.session_cookie(app.sessions.as_ref(), &grace).await;
     let _second = app.session_cookie(app.sessions.as_ref(), &grace).await;
     let _other = app.session_cookie(app.sessions.as_ref(), &alan).await;
@@ -70,7 +61,9 @@ async fn logout_all_by_cookie_deletes_every_session_of_the_user_only() {
 #[tokio::test]
 async fn requests_that_never_touch_the_session_write_nothing() {
     let app = spawn_app().await;
-    let (_, token) = sign_up(&app, "grace@example.com").await;
+    let token = post_signup(&app.client, &app.address, &TestUser::grace())
+        .await
+        .token;
 
     let me = app.get_me(Some(&token)).await;
 

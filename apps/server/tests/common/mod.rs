@@ -1,9 +1,24 @@
-//! What the server's test crates (`api`, `faults`, `e2e`) share; each includes this file with
-//! `#[path = "../common/mod.rs"] mod common;`.
+//! What the server's test binaries (`api`, `faults`, `e2e`, `smtp`, `metrics`) share; each
+//! includes this file with `#[path = "../common/mod.rs"] mod common;`.
+// Each binary uses its own part of this module.
+#![allow(dead_code)]
 
-use std::{collections::HashMap, path::Path, sync::OnceLock};
+mod sessions;
+mod users;
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::{Once, OnceLock},
+};
 
 use altrion_server::settings::{self, Settings};
+
+// Each binary uses some of these.
+#[allow(unused_imports)]
+pub use sessions::{plant_session, CookieSigning};
+#[allow(unused_imports)]
+pub use users::{login_token, post_login, post_signup, SignedUp, TestUser};
 
 /// This test process's own secrets: random, never written anywhere (no secret lives in the
 /// repository, tests included). One pair per process, so a restarted server in the same test
@@ -23,8 +38,10 @@ fn secrets() -> &'static (String, String) {
 }
 
 /// The `test` profile with in-memory stores, one worker and the process's secrets, plus
-/// `overrides` — no config files, no process environment.
+/// `overrides` — no config files, no process environment. Every test server is built from
+/// these settings, so this is also where [`init_tracing`] runs.
 pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
+    init_tracing();
     let (jwt, session) = secrets();
     let mut vars: HashMap<String, String> = HashMap::from([
         ("APP_ENV".to_owned(), "test".to_owned()),
@@ -46,4 +63,27 @@ pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
     settings::load_from(&vars, Path::new("/nonexistent-config-dir")).unwrap()
+}
+
+/// With `TEST_LOG` set, sends tracing output to the test harness (shown for failing tests, or
+/// for all with `--nocapture`): `TEST_LOG=1` logs at `debug`, any other value is the filter
+/// (`TEST_LOG=altrion_auth=trace`). Without it nothing is installed. Idempotent.
+pub fn init_tracing() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let Some(value) = std::env::var("TEST_LOG").ok().filter(|v| !v.is_empty()) else {
+            return;
+        };
+        // `1` would parse as a level filter (error only), not as "on".
+        let directives = match value.as_str() {
+            "1" | "true" => "debug",
+            other => other,
+        };
+        let filter = tracing_subscriber::EnvFilter::try_new(directives)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("debug"));
+        let _already_set = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
 }

@@ -5,31 +5,41 @@
 
 use serde_json::json;
 
-use crate::{browser::Browser, stack::Stack};
+use crate::{
+    browser::Browser,
+    common::{plant_session, post_signup, CookieSigning, TestUser},
+    stack::Stack,
+};
 
 #[tokio::test]
 async fn a_session_cookie_signs_in_and_logout_purges_it() {
     let stack = Stack::start().await;
-    let signed_up = stack
-        .signup(
-            "Grace Hopper",
-            "grace@example.com",
-            "a long enough password",
-        )
-        .await;
-    let user_id = signed_up["user"]["id"].as_str().unwrap();
+    let grace = TestUser {
+        name: "Grace Hopper".to_owned(),
+        ..TestUser::grace()
+    };
+    let user_id = post_signup(&stack.http, &stack.api, &grace).await.user_id;
     let browser = Browser::launch().await;
     browser.goto(&stack.page_url()).await;
     browser.wait_for_state("signed-out").await;
 
     // Cookies are per host, not per port: set on the page's host, the API receives it too.
     // (Set from script: chromedriver refuses a Domain attribute that is an IP address.)
-    let (name, value) = stack.plant_session(user_id).await;
+    let signing = CookieSigning::of(&stack.settings);
+    let now = time::OffsetDateTime::now_utc();
+    let cookie = plant_session(
+        stack.sessions.as_ref(),
+        signing.name,
+        &signing.key,
+        &user_id,
+        now,
+    )
+    .await;
     browser
         .client()
         .execute(
-            "document.cookie = arguments[0] + '=' + arguments[1] + '; path=/; SameSite=Lax';",
-            vec![json!(name), json!(value)],
+            "document.cookie = arguments[0] + '; path=/; SameSite=Lax';",
+            vec![json!(cookie)],
         )
         .await
         .unwrap();

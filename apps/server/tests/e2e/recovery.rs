@@ -1,10 +1,9 @@
 //! Password recovery and email verification on the page, following the mailed links.
 
-use serde_json::json;
-
 use crate::{
     auth::{log_in, sign_up},
     browser::Browser,
+    common::{post_login, post_signup, TestUser},
     stack::Stack,
 };
 
@@ -44,8 +43,12 @@ fn open_link(stack: &Stack, page: &str, token: &str) -> String {
 #[tokio::test]
 async fn forgot_mail_reset_and_sign_in() {
     let stack = Stack::start().await;
-    let signed_up = stack.signup("Ada", EMAIL, PASSWORD).await;
-    let old_token = signed_up["token"].as_str().unwrap().to_owned();
+    let ada = TestUser {
+        name: "Ada".to_owned(),
+        email: EMAIL.to_owned(),
+        password: PASSWORD.to_owned(),
+    };
+    let old_token = post_signup(&stack.http, &stack.api, &ada).await.token;
     let browser = Browser::launch().await;
     browser.goto(&stack.page_url()).await;
     browser.wait_for_state("signed-out").await;
@@ -95,13 +98,8 @@ async fn forgot_mail_reset_and_sign_in() {
         "the reset proved the address"
     );
 
-    let (status, _) = stack
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": EMAIL, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 401, "the old password fails");
+    let old = post_login(&stack.http, &stack.api, EMAIL, PASSWORD).await;
+    assert_eq!(old.status().as_u16(), 401, "the old password fails");
     let me = stack
         .http
         .get(format!("{}/api/auth/me", stack.api))

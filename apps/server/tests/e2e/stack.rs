@@ -4,13 +4,10 @@
 
 use std::{net::TcpListener, sync::Arc};
 
-use actix_web::cookie::{Cookie, CookieJar};
 use actix_web::{dev::Server, http::header, web, App, HttpResponse, HttpServer};
-use altrion_domain::{SessionRecord, SessionRepository, UserId};
 use altrion_server::{database::memory_stores, settings::Settings, Application};
 use altrion_storage::memory::MemorySessionRepository;
 use reqwest::Client;
-use secrecy::ExposeSecret;
 use serde_json::Value;
 
 pub const INDEX_HTML: &str = include_str!("../../static/index.html");
@@ -116,19 +113,6 @@ impl Stack {
         }
     }
 
-    /// Creates an account straight through the API.
-    pub async fn signup(&self, name: &str, email: &str, password: &str) -> Value {
-        let response = self
-            .http
-            .post(format!("{}/api/auth/signup", self.api))
-            .json(&serde_json::json!({ "name": name, "email": email, "password": password }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 201, "sign-up through the API");
-        response.json().await.unwrap()
-    }
-
     /// POSTs `body` to `path` on the API and returns status and JSON body.
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
         let response = self
@@ -140,35 +124,6 @@ impl Stack {
             .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Stores a live session signed in as `user_id`, as the OAuth callback will, and returns
-    /// the session cookie's name and value, signed as the server signs its own.
-    pub async fn plant_session(&self, user_id: &str) -> (String, String) {
-        let key = actix_session::storage::generate_session_key();
-        let id = altrion_session::session_id_for(&key).unwrap();
-        let now = time::OffsetDateTime::now_utc();
-        let mut state = serde_json::Map::new();
-        state.insert(altrion_session::USER_ID_KEY.to_owned(), user_id.into());
-        self.sessions
-            .insert(SessionRecord {
-                id,
-                state,
-                expires: now + time::Duration::hours(24),
-                last_modified: now,
-                created_at: now,
-                user_id: Some(UserId::new(user_id)),
-            })
-            .await
-            .unwrap();
-        let secret = self.settings.session.secret.expose_secret();
-        let cookie_key = altrion_session::derive_cookie_key(secret.as_bytes()).unwrap();
-        let name = self.settings.session.cookie_name();
-        let mut jar = CookieJar::new();
-        jar.signed_mut(&cookie_key)
-            .add(Cookie::new(name, String::from(key)));
-        let signed = jar.get(name).unwrap().value().to_owned();
-        (name.to_owned(), signed)
     }
 
     /// The next mail whose subject contains `subject` (earlier others are skipped); fails after

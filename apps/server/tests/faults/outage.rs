@@ -13,9 +13,12 @@ use std::{
 
 use altrion_server::Application;
 use mongo_embedded::{Server, ServerOptions};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::helpers::test_settings;
+use crate::{
+    common::{post_login, post_signup, TestUser},
+    helpers::test_settings,
+};
 
 /// `APP__DATABASE__SERVER_SELECTION_TIMEOUT_MS` for this test.
 const SELECTION_TIMEOUT_MS: u64 = 1_000;
@@ -66,16 +69,13 @@ async fn the_database_stops_mid_traffic_and_the_service_recovers_on_its_own() {
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
 
-    let credentials = json!({ "email": "outage@example.com", "password": "a long passphrase" });
-    let signup = client
-        .post(format!("{base}/api/auth/signup"))
-        .json(&json!({ "name": "Outage", "email": "outage@example.com", "password": "a long passphrase" }))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = status_and_body(signup).await;
-    assert_eq!(status, 201, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
+    let user = TestUser {
+        name: "Outage".to_owned(),
+        email: "outage@example.com".to_owned(),
+        password: "a long passphrase".to_owned(),
+    };
+    let token = post_signup(&client, &base, &user).await.token;
+    let login = || post_login(&client, &base, &user.email, &user.password);
 
     // Traffic: four clients asking /api/auth/me in a loop (bounded) until told to stop.
     let stop = Arc::new(AtomicBool::new(false));
@@ -128,15 +128,7 @@ async fn the_database_stops_mid_traffic_and_the_service_recovers_on_its_own() {
 
     // A login while the database is gone: 503 within the bound.
     let started = Instant::now();
-    let (status, body) = status_and_body(
-        client
-            .post(format!("{base}/api/auth/login"))
-            .json(&credentials)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = status_and_body(login().await).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "service_unavailable");
     assert!(started.elapsed() < ANSWER_WITHIN, "{:?}", started.elapsed());
@@ -180,15 +172,7 @@ async fn the_database_stops_mid_traffic_and_the_service_recovers_on_its_own() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered, "/api/ready never turned 200 again");
-    let (status, body) = status_and_body(
-        client
-            .post(format!("{base}/api/auth/login"))
-            .json(&credentials)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = status_and_body(login().await).await;
     assert_eq!(
         status, 200,
         "the user written before the outage can log in: {body}"

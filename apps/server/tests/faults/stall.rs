@@ -13,7 +13,10 @@ use tokio::{
     sync::watch,
 };
 
-use crate::helpers::test_settings;
+use crate::{
+    common::{post_signup, TestUser},
+    helpers::test_settings,
+};
 
 /// `APP__DATABASE__OPERATION_TIMEOUT_MS` for this test.
 const DEADLINE_MS: u64 = 500;
@@ -96,13 +99,13 @@ async fn a_stalled_database_gets_503_within_the_deadline_and_health_keeps_answer
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(up, "never ready");
-    let credentials = json!({ "email": "stall@example.com", "password": "a long passphrase" });
-    let (status, body, _) = answer(client.post(format!("{base}/api/auth/signup")).json(
-        &json!({ "name": "Stall", "email": "stall@example.com", "password": "a long passphrase" }),
-    ))
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
+    let user = TestUser {
+        name: "Stall".to_owned(),
+        email: "stall@example.com".to_owned(),
+        password: "a long passphrase".to_owned(),
+    };
+    let token = post_signup(&client, &base, &user).await.token;
+    let credentials = json!({ "email": user.email, "password": user.password });
 
     stall.send_replace(true);
 

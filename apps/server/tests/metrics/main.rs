@@ -6,7 +6,7 @@
 mod common;
 
 use altrion_server::{database::memory_stores, Application};
-use serde_json::json;
+use common::{post_login, post_signup, TestUser};
 
 /// The value of the sample `name{labels}` in a Prometheus text page (0 when absent).
 fn sample(page: &str, name_and_labels: &str) -> f64 {
@@ -36,19 +36,15 @@ async fn a_scrape_shows_logins_by_outcome_and_requests_by_route() {
             .unwrap()
     };
 
-    let signup = http
-        .post(format!("{api}/api/auth/signup"))
-        .json(&json!({"name": "Ada", "email": "ada@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signup.status().as_u16(), 201);
-    for password in ["correct horse battery", "not the password", "nor this one"] {
-        http.post(format!("{api}/api/auth/login"))
-            .json(&json!({"email": "ada@example.com", "password": password}))
-            .send()
-            .await
-            .unwrap();
+    let ada = TestUser::ada();
+    post_signup(&http, &api, &ada).await;
+    for (password, status) in [
+        (ada.password.as_str(), 200),
+        ("not the password", 401),
+        ("nor this one", 401),
+    ] {
+        let login = post_login(&http, &api, &ada.email, password).await;
+        assert_eq!(login.status().as_u16(), status);
     }
 
     let page = scrape().await;

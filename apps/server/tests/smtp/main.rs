@@ -11,6 +11,7 @@ mod common;
 use std::{process::Stdio, time::Duration};
 
 use altrion_server::{database::memory_stores, Application};
+use common::{post_login, post_signup, TestUser};
 use serde_json::{json, Value};
 use tokio::{
     io::{AsyncBufReadExt as _, BufReader, Lines},
@@ -107,13 +108,12 @@ async fn sign_up_verify_forgot_and_reset_over_smtp() {
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::new();
 
-    let (status, signed_up) = post(
-        &http,
-        format!("{api}/api/auth/signup"),
-        json!({"name": "Zoë", "email": "zoe@example.com", "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(status, 201);
+    let zoe = TestUser {
+        name: "Zoë".to_owned(),
+        email: "zoe@example.com".to_owned(),
+        password: PASSWORD.to_owned(),
+    };
+    let signed_up = post_signup(&http, &api, &zoe).await;
     let (to, raw) = sink.next_message().await;
     assert_eq!(to, ["zoe@example.com"]);
     assert!(raw.contains("Subject: Confirm your email address"), "{raw}");
@@ -152,18 +152,12 @@ async fn sign_up_verify_forgot_and_reset_over_smtp() {
     .await;
     assert_eq!(status, 200, "{reset}");
 
-    let login = |password: &str| {
-        post(
-            &http,
-            format!("{api}/api/auth/login"),
-            json!({"email": "zoe@example.com", "password": password}),
-        )
-    };
-    assert_eq!(login(NEW_PASSWORD).await.0, 200);
-    assert_eq!(login(PASSWORD).await.0, 401);
+    let login = |password| post_login(&http, &api, &zoe.email, password);
+    assert_eq!(login(NEW_PASSWORD).await.status().as_u16(), 200);
+    assert_eq!(login(PASSWORD).await.status().as_u16(), 401);
     let old = http
         .get(format!("{api}/api/auth/me"))
-        .bearer_auth(signed_up["token"].as_str().unwrap())
+        .bearer_auth(&signed_up.token)
         .send()
         .await
         .unwrap();
