@@ -48,7 +48,10 @@ class Handler:
 
 async def stalled(reader, writer):
     emit({"event": "connect"})
-    await reader.read()  # until the client gives up and closes
+    try:
+        await reader.read()  # until the client gives up and closes
+    except ConnectionError:
+        pass  # a reset is how a client that timed out may give up
     writer.close()
 
 
