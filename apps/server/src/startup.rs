@@ -268,7 +268,14 @@ impl Services {
         Ok(Self {
             clock: Arc::new(SystemClock),
             mailer,
-            hasher: PasswordHasher::new(&settings.password.argon2())?,
+            // The test profile may hash below the production floor (tests opt into speed);
+            // every other profile gets the constructor that refuses it.
+            hasher: match settings.env {
+                crate::settings::Environment::Test => {
+                    PasswordHasher::insecure_fast(&settings.password.argon2())?
+                }
+                _ => PasswordHasher::new(&settings.password.argon2())?,
+            },
             tokens: TokenService::new(&settings.jwt.tokens())?,
             lockout: settings.rate_limit.lockout(),
             reauth_window: settings.auth.reauth_window(),

@@ -117,6 +117,15 @@ pub enum ConfigError {
         /// What is wrong with it (never the secret's value).
         reason: String,
     },
+    /// A cost parameter below the production floor (OWASP's minimum for argon2id). Tests and
+    /// benchmarks that want fast hashing say so with
+    /// [`PasswordHasher::insecure_fast`](crate::PasswordHasher::insecure_fast).
+    #[error("`{setting}` is {value}, below the production floor of {floor}")]
+    BelowFloor {
+        setting: &'static str,
+        value: u32,
+        floor: u32,
+    },
     /// The jsonwebtoken crypto backend could not be installed or does not work.
     #[error("JWT crypto backend unavailable: {0}")]
     CryptoUnavailable(String),

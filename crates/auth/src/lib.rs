@@ -48,6 +48,9 @@ pub use service::{
     SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,
 };
 pub use throttle::{LockoutPolicy, LockoutStatus};
+/// The types settings are given in, so callers need no `secrecy` or `time` dependency.
+pub use secrecy::SecretString;
+pub use time::Duration;
 pub use token::{
     Claims, IssuedToken, MailClaims, Purpose, TokenError, TokenService, TokenSettings,
     MAX_LEEWAY_SECS, MIN_SECRET_BYTES,

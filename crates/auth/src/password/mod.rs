@@ -73,12 +73,36 @@ impl std::fmt::Debug for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// Validates the settings and precomputes the dummy hash (one hash's worth of work, done
-    /// on the calling thread: call this at start-up, not per request).
+    /// A hasher with `settings`, which must reach OWASP's floor for argon2id (m ≥ 19456 KiB,
+    /// t ≥ 2), as production requires.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] naming the first unusable setting.
+    /// [`ConfigError::BelowFloor`] for a cost below the floor; [`ConfigError::Invalid`] for
+    /// parameters argon2 refuses or `max_concurrent = 0`.
     pub fn new(settings: &Argon2Settings) -> Result<Self, ConfigError> {
+        for (setting, value, floor) in [
+            ("memory_kib", settings.memory_kib, OWASP_MEMORY_KIB),
+            ("iterations", settings.iterations, OWASP_ITERATIONS),
+        ] {
+            if value < floor {
+                return Err(ConfigError::BelowFloor {
+                    setting,
+                    value,
+                    floor,
+                });
+            }
+        }
+        Self::insecure_fast(settings)
+    }
+
+    /// As [`new`](Self::new) without the production floor: any parameters argon2 accepts, so
+    /// tests and benchmarks can hash in microseconds. **Never for real accounts.** Both
+    /// precompute the dummy hash (one hash's worth of work, on the calling thread: call them at
+    /// start-up, not per request).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for parameters argon2 refuses or `max_concurrent = 0`.
+    pub fn insecure_fast(settings: &Argon2Settings) -> Result<Self, ConfigError> {
         let params = settings.params()?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let mut inner = Inner {

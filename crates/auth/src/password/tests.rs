@@ -42,8 +42,38 @@ fn password(raw: &str) -> Password {
 }
 
 #[test]
+fn the_constructor_refuses_costs_below_the_production_floor() {
+    for (settings, named) in [
+        (
+            Argon2Settings {
+                memory_kib: 8,
+                ..Argon2Settings::default()
+            },
+            "memory_kib",
+        ),
+        (
+            Argon2Settings {
+                iterations: 1,
+                ..Argon2Settings::default()
+            },
+            "iterations",
+        ),
+    ] {
+        match PasswordHasher::new(&settings) {
+            Err(ConfigError::BelowFloor { setting, .. }) => assert_eq!(setting, named),
+            other => panic!("{named}: expected BelowFloor, got {other:?}"),
+        }
+        assert!(
+            PasswordHasher::insecure_fast(&settings).is_ok(),
+            "tests may opt into {named} below the floor"
+        );
+    }
+    assert!(PasswordHasher::new(&Argon2Settings::default()).is_ok());
+}
+
+#[test]
 fn invalid_settings_name_the_setting() {
-    let setting = |s: Argon2Settings| match PasswordHasher::new(&s) {
+    let setting = |s: Argon2Settings| match PasswordHasher::insecure_fast(&s) {
         Err(ConfigError::Invalid { setting, .. }) => setting,
         other => panic!("expected an invalid setting, got {other:?}"),
     };
@@ -102,7 +132,7 @@ fn defaults_are_owasps_minimum() {
 
 #[tokio::test]
 async fn verifies_right_and_wrong_passwords() {
-    let hasher = PasswordHasher::new(&cheap()).unwrap();
+    let hasher = PasswordHasher::insecure_fast(&cheap()).unwrap();
     let hash = hasher.hash(&password("correct horse")).await.unwrap();
     assert_eq!(
         hasher.verify("correct horse", &hash).await.unwrap(),
@@ -119,8 +149,8 @@ async fn verifies_right_and_wrong_passwords() {
 
 #[tokio::test]
 async fn flags_hashes_made_with_other_parameters_or_variants() {
-    let hasher = PasswordHasher::new(&cheap()).unwrap();
-    let other = PasswordHasher::new(&Argon2Settings {
+    let hasher = PasswordHasher::insecure_fast(&cheap()).unwrap();
+    let other = PasswordHasher::insecure_fast(&Argon2Settings {
         iterations: 2,
         ..cheap()
     })
@@ -145,7 +175,7 @@ async fn flags_hashes_made_with_other_parameters_or_variants() {
 
 #[tokio::test]
 async fn unreadable_hash_is_an_internal_error() {
-    let hasher = PasswordHasher::new(&cheap()).unwrap();
+    let hasher = PasswordHasher::insecure_fast(&cheap()).unwrap();
     let err = hasher
         .verify("whatever", &PasswordHash::new("not a phc string"))
         .await
@@ -155,7 +185,7 @@ async fn unreadable_hash_is_an_internal_error() {
 
 #[tokio::test]
 async fn dummy_verify_counts_as_a_verification() {
-    let hasher = PasswordHasher::new(&cheap()).unwrap();
+    let hasher = PasswordHasher::insecure_fast(&cheap()).unwrap();
     let clone = hasher.clone();
     clone.verify_dummy("anything at all").await.unwrap();
     assert_eq!(hasher.verifications(), 1);
@@ -172,7 +202,7 @@ async fn never_more_operations_than_the_cap_run_at_once() {
         max_concurrent: 2,
         ..cheap()
     };
-    let hasher = PasswordHasher::new(&settings).unwrap();
+    let hasher = PasswordHasher::insecure_fast(&settings).unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let hasher = hasher.clone();
@@ -189,7 +219,7 @@ async fn never_more_operations_than_the_cap_run_at_once() {
 
 #[test]
 fn debug_shows_parameters_only() {
-    let hasher = PasswordHasher::new(&cheap()).unwrap();
+    let hasher = PasswordHasher::insecure_fast(&cheap()).unwrap();
     let shown = format!("{hasher:?}");
     assert!(shown.contains("1024"));
     assert!(!shown.contains("argon2id$"));
@@ -198,7 +228,7 @@ fn debug_shows_parameters_only() {
 #[tokio::test]
 async fn hashes_interoperate_with_argon2s_own_hash_and_verify() {
     use argon2::password_hash::PasswordVerifier as _;
-    let hasher = PasswordHasher::new(&cheap()).unwrap();
+    let hasher = PasswordHasher::insecure_fast(&cheap()).unwrap();
     let ours = hasher.hash(&password("correct horse")).await.unwrap();
     let phc = Phc::new(ours.as_str()).unwrap();
     assert!(Argon2::default()

@@ -123,7 +123,7 @@ impl TestApp {
         sessions: Arc<MemorySessionRepository>,
         clock: TestClock,
     ) -> Self {
-        let hasher = PasswordHasher::new(argon2).unwrap();
+        let hasher = PasswordHasher::insecure_fast(argon2).unwrap();
         let tokens = TokenService::new(&token_settings()).unwrap();
         let outbox = Arc::new(Outbox::new());
         let service = AuthService::new(
