@@ -51,39 +51,73 @@ fn bearer(req: &HttpRequest) -> Option<Result<String, ApiError>> {
     Some(token)
 }
 
+/// The signed-in user, whether or not their email is verified: for the few routes an
+/// unverified account keeps when `APP__AUTH__REQUIRE_VERIFIED_EMAIL` is on (asking for a new
+/// verification link, logging out everywhere).
+#[derive(Debug)]
+pub struct MaybeUnverified(pub AuthenticatedUser);
+
 impl FromRequest for AuthenticatedUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
+    /// With `APP__AUTH__REQUIRE_VERIFIED_EMAIL`, an unverified account gets `403
+    /// email_not_verified` here, on every route that takes this extractor.
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = bearer(req);
-        let session = AuthSession::new(req.get_session());
+        let authenticating = authenticate(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            if let Some(token) = bearer {
-                let caller = state.auth.authenticate_token(&token?).await?;
-                return Ok(Self {
-                    user: caller.user,
-                    signed_in_at: Some(caller.issued_at),
-                });
-            }
-            // An undecodable session is treated as no session.
-            let Ok(Some(user_id)) = session.current_user() else {
-                return Err(ErrorCode::Unauthorized.into());
+            let (caller, state) = authenticating.await?;
+            state.auth.ensure_verified(&caller.user)?;
+            Ok(caller)
+        })
+    }
+}
+
+impl FromRequest for MaybeUnverified {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let authenticating = authenticate(req);
+        Box::pin(async move { Ok(Self(authenticating.await?.0)) })
+    }
+}
+
+/// The caller of `req` by Bearer JWT or session cookie, and the state it was judged with.
+fn authenticate(
+    req: &HttpRequest,
+) -> impl Future<Output = Result<(AuthenticatedUser, web::Data<AppState>), ApiError>> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let bearer = bearer(req);
+    let session = AuthSession::new(req.get_session());
+    async move {
+        let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+        if let Some(token) = bearer {
+            let caller = state.auth.authenticate_token(&token?).await?;
+            let user = AuthenticatedUser {
+                user: caller.user,
+                signed_in_at: Some(caller.issued_at),
             };
-            match state.auth.current_user(&user_id).await {
-                Ok(user) => Ok(Self {
+            return Ok((user, state));
+        }
+        // An undecodable session is treated as no session.
+        let Ok(Some(user_id)) = session.current_user() else {
+            return Err(ErrorCode::Unauthorized.into());
+        };
+        match state.auth.current_user(&user_id).await {
+            Ok(user) => {
+                let user = AuthenticatedUser {
                     user,
                     signed_in_at: session.signed_in_at(),
-                }),
-                Err(AuthError::Unauthorized) => {
-                    // The user is gone: drop the orphaned session.
-                    session.log_out();
-                    Err(ErrorCode::Unauthorized.into())
-                }
-                Err(err) => Err(err.into()),
+                };
+                Ok((user, state))
             }
-        })
+            Err(AuthError::Unauthorized) => {
+                // The user is gone: drop the orphaned session.
+                session.log_out();
+                Err(ErrorCode::Unauthorized.into())
+            }
+            Err(err) => Err(err.into()),
+        }
     }
 }

@@ -43,13 +43,13 @@ pub use oauth::{
     ProviderConfig, SignedIn,
 };
 pub use password::{Argon2Settings, PasswordHasher, Verified, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
+/// The types settings are given in, so callers need no `secrecy` or `time` dependency.
+pub use secrecy::SecretString;
 pub use service::{
     AuthService, Authenticated, LoginRequest, MailPolicy, Reauthentication, ResetRequested,
     SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,
 };
 pub use throttle::{LockoutPolicy, LockoutStatus};
-/// The types settings are given in, so callers need no `secrecy` or `time` dependency.
-pub use secrecy::SecretString;
 pub use time::Duration;
 pub use token::{
     Claims, IssuedToken, MailClaims, Purpose, TokenError, TokenService, TokenSettings,

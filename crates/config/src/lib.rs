@@ -173,7 +173,7 @@ pub struct AuthSettings {
     pub verification_token_ttl_secs: u64,
     /// Mails of each kind one account receives per hour at most.
     pub mails_per_account_per_hour: u32,
-    /// Login and `/api/auth/me` refuse accounts whose email is not verified.
+    /// Login and every authenticated route but resend and logout-all refuse unverified accounts.
     pub require_verified_email: bool,
 }
 

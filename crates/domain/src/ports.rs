@@ -58,16 +58,21 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     ) -> Result<bool, RepoError>;
 
     /// Records a successful login: clears failures and lock, sets `last_login_at`, and replaces
-    /// the password hash when `rehashed` is given (parameters changed since it was made).
-    /// Returns the user as stored afterwards.
+    /// the password hash when `rehashed` is given (parameters changed since it was made) — in
+    /// one conditional write that matches only while the user still has
+    /// `expected_token_version`, the version of the state the password was checked against: a
+    /// reset, password change, take-over or "log out everywhere" that landed while the password
+    /// was being verified voids the login (and its re-hash of the old password). Returns the
+    /// user as stored afterwards.
     ///
     /// # Errors
-    /// [`RepoError::NotFound`] when the user does not exist.
+    /// [`RepoError::NotFound`] when the user does not exist or no longer has that version.
     async fn record_login(
         &self,
         id: &UserId,
         at: Timestamp,
         rehashed: Option<PasswordHash>,
+        expected_token_version: i64,
     ) -> Result<User, RepoError>;
 
     /// Increments `token_version` (every JWT issued before dies); returns the new value.
@@ -159,6 +164,9 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     /// Password recovery: in one conditional write that matches only while the user's
     /// `token_version` is still `expected_token_version`, sets the new hash, marks the email
     /// verified (the reset link proved it), increments `token_version` and clears the lockout.
+    /// An account whose email was unverified until now also loses every linked identity: they
+    /// were added by whoever held the account before its address was proven (a squatter), and
+    /// would otherwise stay a way in.
     /// Two uses of one reset token therefore cannot both succeed, and any password change or
     /// "log out everywhere" in between voids it. Returns the user as stored afterwards, or
     /// `None` when nothing matched.

@@ -231,7 +231,7 @@ fn message_id(domain: &str) -> String {
 /// The longest line RFC 5322 allows, line end excluded.
 const MAX_LINE_BYTES: usize = 998;
 
-/// The text as 8-bit UTF-8 with CRLF line ends, so the body reads as written — links unbroken —
+/// The text as 7-bit ASCII or 8-bit UTF-8 with CRLF line ends, so the body reads as written — links unbroken —
 /// in an `.eml` file and on the wire. lettre would choose quoted-printable for any line over 76
 /// characters (every mailed link is longer), which turns `token=` into `token=3D` and wraps the
 /// link. Text that 8bit cannot carry (a line over 998 bytes, NUL, a bare CR) gets lettre's own
@@ -242,7 +242,13 @@ fn text_body(text: String) -> Body {
         .split("\r\n")
         .all(|line| line.len() <= MAX_LINE_BYTES && !line.contains(['\r', '\0']));
     if fits {
-        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
+        // 7bit when it is ASCII (every SMTP server takes it), 8bit (8BITMIME) only otherwise.
+        let encoding = if crlf.is_ascii() {
+            ContentTransferEncoding::SevenBit
+        } else {
+            ContentTransferEncoding::EightBit
+        };
+        Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
     } else {
         Body::new(text)
     }
@@ -300,7 +306,8 @@ mod body_tests {
         }
         assert_eq!(
             text_body("x".repeat(MAX_LINE_BYTES)).encoding(),
-            ContentTransferEncoding::EightBit
+            ContentTransferEncoding::SevenBit,
+            "ASCII goes as 7bit"
         );
     }
 }

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    authenticated::AuthenticatedUser, error::ApiError, error::ErrorResponse, state::AppState,
+    authenticated::{AuthenticatedUser, MaybeUnverified},
+    error::ApiError,
+    error::ErrorResponse,
+    state::AppState,
 };
 
 /// A user as the API shows it: never the password hash, token version or counters.
@@ -180,12 +183,8 @@ pub async fn login(
         (status = 503, description = "`service_unavailable`", body = ErrorResponse),
     )
 )]
-pub async fn me(
-    state: web::Data<AppState>,
-    caller: AuthenticatedUser,
-) -> Result<HttpResponse, ApiError> {
-    state.auth.ensure_verified(&caller.user)?;
-    Ok(HttpResponse::Ok().json(MeBody::of(&caller.user)))
+pub async fn me(caller: AuthenticatedUser) -> HttpResponse {
+    HttpResponse::Ok().json(MeBody::of(&caller.user))
 }
 
 /// Purges the session (cookie path); a bare JWT has nothing server-side to end.
@@ -213,7 +212,7 @@ pub async fn logout(session: Session) -> HttpResponse {
 )]
 pub async fn logout_all(
     state: web::Data<AppState>,
-    caller: AuthenticatedUser,
+    MaybeUnverified(caller): MaybeUnverified,
     session: Session,
 ) -> Result<HttpResponse, ApiError> {
     state.auth.logout_all(&caller.user.id).await?;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    authenticated::AuthenticatedUser,
+    authenticated::MaybeUnverified,
     error::{ApiError, ErrorResponse},
     routes::auth::{MeBody, TokenBody},
     state::AppState,
@@ -119,7 +119,7 @@ pub async fn verify(
 )]
 pub async fn resend(
     state: web::Data<AppState>,
-    caller: AuthenticatedUser,
+    MaybeUnverified(caller): MaybeUnverified,
 ) -> Result<HttpResponse, ApiError> {
     state.auth.resend_verification(&caller.user).await?;
     Ok(accepted())

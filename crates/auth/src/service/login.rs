@@ -193,11 +193,12 @@ impl AuthService {
         };
         match self
             .users
-            .record_login(&user.id, self.clock.now(), rehashed)
+            .record_login(&user.id, self.clock.now(), rehashed, user.token_version)
             .await
         {
             Ok(user) => Ok(user),
-            // Deleted between the lookup and now: as if it never existed.
+            // Deleted, or revoked (reset, password change, take-over, log out everywhere) while
+            // the password was being verified: as if the check had failed.
             Err(RepoError::NotFound) => Err(AuthError::InvalidCredentials),
             Err(e) => Err(e.into()),
         }

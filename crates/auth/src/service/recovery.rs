@@ -421,14 +421,15 @@ fn reset_mail(user: &User, link: &Url, ttl: Duration) -> OutgoingMail {
     OutgoingMail {
         to: user.email.clone(),
         subject: "Reset your Altrion password".to_owned(),
+        // No display name: whoever signs up chooses it, and it must not put their words into
+        // mail Altrion sends to someone else's address.
         text: format!(
-            "Hello {name},\n\n\
+            "Hello,\n\n\
              someone asked to reset the password of the Altrion account for {email}.\n\
              To choose a new password, open this link within {ttl}:\n\n\
              {link}\n\n\
              The link works once. If you did not ask for it, ignore this mail: your password \
              stays as it is.\n",
-            name = user.name.as_str(),
             email = user.email.as_str(),
             ttl = lifetime(ttl),
         ),
@@ -440,11 +441,10 @@ fn verification_mail(user: &User, link: &Url, ttl: Duration) -> OutgoingMail {
         to: user.email.clone(),
         subject: "Confirm your email address for Altrion".to_owned(),
         text: format!(
-            "Hello {name},\n\n\
+            "Hello,\n\n\
              please confirm that {email} is your address by opening this link within {ttl}:\n\n\
              {link}\n\n\
              If you did not create an Altrion account, ignore this mail.\n",
-            name = user.name.as_str(),
             email = user.email.as_str(),
             ttl = lifetime(ttl),
         ),

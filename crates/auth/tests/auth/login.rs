@@ -70,7 +70,7 @@ async fn the_right_password_over_the_length_cap_is_refused() {
     let user = app.ada().await.user;
     let hash = cheap_hash(&long);
     app.users
-        .record_login(&user.id, app.clock.now(), Some(hash))
+        .record_login(&user.id, app.clock.now(), Some(hash), user.token_version)
         .await
         .unwrap();
 

@@ -280,8 +280,9 @@ impl UserRepository for FlakyUsers {
         id: &UserId,
         at: Timestamp,
         rehashed: Option<PasswordHash>,
+        version: i64,
     ) -> Result<User, RepoError> {
-        self.inner.record_login(id, at, rehashed).await
+        self.inner.record_login(id, at, rehashed, version).await
     }
     async fn unlink_provider(
         &self,

@@ -37,6 +37,7 @@ impl UserRepository for Unreachable {
         _: &UserId,
         _: Timestamp,
         _: Option<PasswordHash>,
+        _: i64,
     ) -> Result<User, RepoError> {
         down()
     }

@@ -136,7 +136,14 @@ impl UserRepository for MemoryUserRepository {
         id: &UserId,
         at: Timestamp,
         rehashed: Option<PasswordHash>,
+        expected_token_version: i64,
     ) -> Result<User, RepoError> {
+        if lock(&self.users)
+            .get(id)
+            .is_some_and(|u| u.token_version != expected_token_version)
+        {
+            return Err(RepoError::NotFound);
+        }
         self.modify(id, |user| {
             user.failed_logins = 0;
             user.locked_until = None;
@@ -285,6 +292,9 @@ impl UserRepository for MemoryUserRepository {
             .get_mut(id)
             .filter(|u| u.token_version == expected_token_version)
             .map(|user| {
+                if !user.email_verified {
+                    user.identities.clear();
+                }
                 user.password_hash = Some(hash);
                 user.email_verified = true;
                 user.token_version += 1;

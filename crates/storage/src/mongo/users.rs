@@ -221,19 +221,20 @@ impl UserRepository for MongoUserRepository {
         id: &UserId,
         at: Timestamp,
         rehashed: Option<PasswordHash>,
+        expected_token_version: i64,
     ) -> Result<User, RepoError> {
+        let oid = object_id(id).ok_or(RepoError::NotFound)?;
         let at = to_bson_date(at);
         let mut set = doc! {"lastLoginAt": at, "updatedAt": at};
         if let Some(hash) = rehashed {
             set.insert("password", hash.as_str());
         }
-        let after = self
-            .modify(
-                id,
-                doc! {"$set": set, "$unset": {"failedLogins": "", "lockedUntil": ""}},
-            )
-            .await?;
-        Ok(user_from_document(&after)?)
+        self.modify_where(
+            doc! {"_id": oid, "$and": [token_version_is(expected_token_version)]},
+            doc! {"$set": set, "$unset": {"failedLogins": "", "lockedUntil": ""}},
+        )
+        .await?
+        .ok_or(RepoError::NotFound)
     }
 
     async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
@@ -423,13 +424,32 @@ impl UserRepository for MongoUserRepository {
         let Some(oid) = object_id(id) else {
             return Ok(None);
         };
-        let filter = doc! {"_id": oid, "$and": [token_version_is(expected_token_version)]};
-        let update = doc! {
-            "$set": {"password": hash.as_str(), "emailVerified": true, "updatedAt": to_bson_date(at)},
-            "$inc": {"tokenVersion": 1_i64},
-            "$unset": {"failedLogins": "", "lockedUntil": ""},
+        let update = |clear_identities: bool| {
+            let mut set = doc! {
+                "password": hash.as_str(),
+                "emailVerified": true,
+                "updatedAt": to_bson_date(at),
+            };
+            if clear_identities {
+                set.insert("identities", Vec::<Bson>::new());
+            }
+            doc! {
+                "$set": set,
+                "$inc": {"tokenVersion": 1_i64},
+                "$unset": {"failedLogins": "", "lockedUntil": ""},
+            }
         };
-        self.modify_where(filter, update).await
+        // Unverified until now: its identities go too. Each attempt is one conditional write
+        // on the token version, so at most one of them (and one use of the link) lands.
+        let unverified = doc! {
+            "_id": oid,
+            "$and": [token_version_is(expected_token_version), email_unverified()],
+        };
+        if let Some(user) = self.modify_where(unverified, update(true)).await? {
+            return Ok(Some(user));
+        }
+        let filter = doc! {"_id": oid, "$and": [token_version_is(expected_token_version)]};
+        self.modify_where(filter, update(false)).await
     }
 
     async fn take_over(

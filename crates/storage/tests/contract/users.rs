@@ -208,6 +208,42 @@ async fn a_reset_lands_once_and_only_for_its_token_version(ctx: Ctx) {
         .await
         .unwrap()
         .is_some());
+
+    // A squatter's account: unverified, with the squatter's GitHub linked. The owner's reset
+    // (the link reached their inbox) takes the identities away; a verified account keeps its.
+    let squatted = ctx
+        .users
+        .create(local_user("grace@example.com", now))
+        .await
+        .unwrap();
+    ctx.users
+        .link_identity(&squatted.id, identity(Provider::Github, "666", now), now, 0)
+        .await
+        .unwrap();
+    let reset = ctx
+        .users
+        .reset_password(&squatted.id, hash(1), now, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(reset.identities.is_empty(), "{:?}", reset.identities);
+    assert!(ctx
+        .users
+        .find_by_identity(Provider::Github, "666")
+        .await
+        .unwrap()
+        .is_none());
+    ctx.users
+        .link_identity(&squatted.id, identity(Provider::Github, "7", now), now, 1)
+        .await
+        .unwrap();
+    let again = ctx
+        .users
+        .reset_password(&squatted.id, hash(2), now, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.identities.len(), 1, "verified now: identities stay");
 }
 
 async fn a_take_over_replaces_every_way_in_of_an_unverified_account_only(ctx: Ctx) {
@@ -584,7 +620,11 @@ async fn record_login_resets_failures_and_rehashes(ctx: Ctx) {
         .unwrap());
 
     let at = now + Duration::minutes(2);
-    let returned = ctx.users.record_login(&user.id, at, None).await.unwrap();
+    let returned = ctx
+        .users
+        .record_login(&user.id, at, None, user.token_version)
+        .await
+        .unwrap();
     let after = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
     assert_eq!(returned, after, "the write returns the stored user");
     assert_eq!(after.failed_logins, 0);
@@ -602,10 +642,21 @@ async fn record_login_resets_failures_and_rehashes(ctx: Ctx) {
     let rehashed = PasswordHash::new("$argon2id$v=19$m=65536,t=3,p=1$bmV3$bmV3aGFzaA");
     let returned = ctx
         .users
-        .record_login(&user.id, at, Some(rehashed.clone()))
+        .record_login(&user.id, at, Some(rehashed.clone()), user.token_version)
         .await
         .unwrap();
-    assert_eq!(returned.password_hash, Some(rehashed));
+    assert_eq!(returned.password_hash, Some(rehashed.clone()));
+
+    // A reset (or any revocation) landed while the password was being verified: the login,
+    // and its re-hash of the old password, write nothing.
+    let version = ctx.users.bump_token_version(&user.id, at).await.unwrap();
+    let stale = ctx
+        .users
+        .record_login(&user.id, at, Some(PasswordHash::new("old")), version - 1)
+        .await;
+    assert!(matches!(stale, Err(RepoError::NotFound)), "{stale:?}");
+    let stored = ctx.users.find_by_id(&user.id).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, Some(rehashed));
 }
 
 async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
@@ -809,7 +860,7 @@ async fn unknown_and_malformed_ids_are_not_found(ctx: Ctx) {
             .await
             .unwrap());
         assert!(matches!(
-            ctx.users.record_login(&id, now, None).await,
+            ctx.users.record_login(&id, now, None, 0).await,
             Err(RepoError::NotFound)
         ));
         assert!(matches!(
