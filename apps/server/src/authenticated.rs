@@ -105,6 +105,16 @@ fn authenticate(
             return Err(ErrorCode::Unauthorized.into());
         };
         match state.auth.current_user(&user_id).await {
+            // Signed in before the user's token version moved on (log out everywhere, a
+            // password change or reset, a take-over): void, even if its deletion failed.
+            Ok(user)
+                if session
+                    .token_version()
+                    .is_some_and(|v| v != user.token_version) =>
+            {
+                session.log_out();
+                Err(ErrorCode::Unauthorized.into())
+            }
             Ok(user) => {
                 let user = AuthenticatedUser {
                     user,

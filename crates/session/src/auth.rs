@@ -7,7 +7,7 @@ use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use altrion_domain::{Timestamp, UserId, CLIENT_IP_KEY, PUBLIC_ID_KEY, USER_AGENT_KEY};
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::state::{SIGNED_IN_AT_KEY, USER_ID_KEY};
+use crate::state::{SIGNED_IN_AT_KEY, TOKEN_VERSION_KEY, USER_ID_KEY};
 
 /// Why a value could not be read from or written to the session.
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +63,13 @@ impl AuthSession {
     ///
     /// # Errors
     /// Only if a value cannot be encoded, which strings and numbers never fail.
+    ///
+    /// `token_version` is the user's at sign-in; [`token_version`](Self::token_version) gives it
+    /// back so the caller can refuse the session once the user's version has moved on.
     pub fn log_in(
         &self,
         user: &UserId,
+        token_version: i64,
         now: Timestamp,
         device: &Device<'_>,
     ) -> Result<(), SessionDataError> {
@@ -82,6 +86,9 @@ impl AuthSession {
             .insert(SIGNED_IN_AT_KEY, millis)
             .map_err(|e| write(SIGNED_IN_AT_KEY, e))?;
         self.0
+            .insert(TOKEN_VERSION_KEY, token_version)
+            .map_err(|e| write(TOKEN_VERSION_KEY, e))?;
+        self.0
             .insert(PUBLIC_ID_KEY, new_public_id())
             .map_err(|e| write(PUBLIC_ID_KEY, e))?;
         if let Some(agent) = device.user_agent {
@@ -96,6 +103,12 @@ impl AuthSession {
         }
         self.0.renew();
         Ok(())
+    }
+
+    /// The user's token version when this session signed in (what [`log_in`](Self::log_in)
+    /// recorded); `None` for a session signed in before it was recorded.
+    pub fn token_version(&self) -> Option<i64> {
+        self.0.get::<i64>(TOKEN_VERSION_KEY).ok().flatten()
     }
 
     /// This session's public handle (what `GET /api/auth/sessions` lists as `id`), if signed in.
@@ -221,9 +234,10 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-const RESERVED: [&str; 5] = [
+const RESERVED: [&str; 6] = [
     USER_ID_KEY,
     SIGNED_IN_AT_KEY,
+    TOKEN_VERSION_KEY,
     PUBLIC_ID_KEY,
     USER_AGENT_KEY,
     CLIENT_IP_KEY,

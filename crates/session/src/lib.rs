@@ -64,7 +64,7 @@ pub use cookie::{
     MIN_SECRET_BYTES,
 };
 pub use key::{session_id_for, SESSION_KEY_LEN};
-pub use state::{StateError, SIGNED_IN_AT_KEY, USER_ID_KEY};
+pub use state::{StateError, SIGNED_IN_AT_KEY, TOKEN_VERSION_KEY, USER_ID_KEY};
 pub use store::{RepositorySessionStore, DEFAULT_ABSOLUTE_TTL, MAX_SAVE_ATTEMPTS};
 /// The duration type the lifetimes are given in, so callers need no `time` dependency.
 pub use time::Duration;

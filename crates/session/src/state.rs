@@ -22,6 +22,10 @@ pub const USER_ID_KEY: &str = "user_id";
 /// The state key holding when the user signed in (Unix milliseconds), for recent sign-in checks.
 pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 
+/// The state key holding the user's token version at sign-in: once the user's version moves
+/// on (log out everywhere, a password change or reset, a take-over), the session is void.
+pub const TOKEN_VERSION_KEY: &str = "token_version";
+
 /// actix-session 0.11's state: values are JSON-encoded strings.
 pub(crate) type ActixState = HashMap<String, String>;
 

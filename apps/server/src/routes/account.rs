@@ -160,7 +160,7 @@ pub async fn change_password(
         .await?;
     // Every session was deleted; the browser that asked stays signed in, under a new id.
     if matches!(session.current_user(), Ok(Some(_))) {
-        super::log_in(&session, &state, &client, &req, &changed.user.id)?;
+        super::log_in(&session, &state, &client, &req, &changed.user)?;
     }
     Ok(HttpResponse::Ok().json(TokenBody::from(changed)))
 }

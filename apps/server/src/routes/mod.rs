@@ -18,14 +18,14 @@ pub use auth::UserBody;
 
 use crate::{client_ip::ClientIp, error};
 
-/// Signs `user` into the request's session (a new id), recording the browser's user agent and
-/// address for the sessions list.
+/// Signs `user` into the request's session (a new id), bound to their token version, recording
+/// the browser's user agent and address for the sessions list.
 fn log_in(
     session: &altrion_session::AuthSession,
     state: &crate::state::AppState,
     client: &ClientIp,
     req: &actix_web::HttpRequest,
-    user: &altrion_domain::UserId,
+    user: &altrion_domain::User,
 ) -> Result<(), error::ApiError> {
     let ip = client.of_request(req).to_string();
     let device = altrion_session::Device {
@@ -36,7 +36,7 @@ fn log_in(
         ip: Some(&ip),
     };
     session
-        .log_in(user, state.clock.now(), &device)
+        .log_in(&user.id, user.token_version, state.clock.now(), &device)
         .map_err(error::ApiError::internal)
 }
 

@@ -209,7 +209,7 @@ pub async fn callback(
         .await
     {
         Ok(signed_in) => {
-            super::log_in(&session, &state, &client, &req, &signed_in.user.id)?;
+            super::log_in(&session, &state, &client, &req, &signed_in.user)?;
             Ok(found(signed_in.redirect_to.as_str())
                 .cookie(flows.removal())
                 .finish())

@@ -39,6 +39,41 @@ async fn the_session_cookie_authenticates_and_logout_purges_it() {
     assert_error(replay, 401, "unauthorized").await;
 }
 
+/// A session signed in before the user's token version moved on (a reset, take-over or log
+/// out everywhere whose deletion of sessions failed) is refused and removed, not honoured.
+#[tokio::test]
+async fn a_session_from_before_a_token_version_bump_is_void() {
+    let stores = memory_stores();
+    let users = stores.users.clone();
+    let app = crate::helpers::spawn_app_with(crate::common::test_settings(&[]), stores).await;
+    let grace = post_signup(&app.client, &app.address, &TestUser::grace()).await;
+    let cookie = crate::common::plant_session_with(
+        app.sessions.as_ref(),
+        app.cookie.name,
+        &app.cookie.key,
+        &grace.user_id,
+        time::OffsetDateTime::now_utc(),
+        Some(0),
+    )
+    .await;
+    assert_eq!(
+        app.get_with_cookie("/api/auth/me", &cookie).await.status(),
+        200
+    );
+
+    users
+        .bump_token_version(
+            &UserId::new(&grace.user_id),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+
+    let stale = app.get_with_cookie("/api/auth/me", &cookie).await;
+    assert_error(stale, 401, "unauthorized").await;
+    assert!(app.sessions.is_empty(), "the void session is deleted");
+}
+
 #[tokio::test]
 async fn logout_all_by_cookie_deletes_every_session_of_the_user_only() {
     let app = spawn_app().await;

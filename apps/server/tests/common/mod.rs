@@ -16,7 +16,7 @@ use altrion_server::settings::{self, Settings};
 
 // Each binary uses some of these.
 #[allow(unused_imports)]
-pub use sessions::{plant_session, CookieSigning};
+pub use sessions::{plant_session, plant_session_with, CookieSigning};
 #[allow(unused_imports)]
 pub use users::{login_token, post_login, post_signup, SignedUp, TestUser};
 

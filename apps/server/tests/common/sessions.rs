@@ -35,11 +35,29 @@ pub async fn plant_session(
     user_id: &str,
     created_at: OffsetDateTime,
 ) -> String {
+    plant_session_with(sessions, cookie_name, cookie_key, user_id, created_at, None).await
+}
+
+/// As [`plant_session`], signed in at `token_version` when given (as `log_in` records it).
+pub async fn plant_session_with(
+    sessions: &dyn SessionRepository,
+    cookie_name: &str,
+    cookie_key: &Key,
+    user_id: &str,
+    created_at: OffsetDateTime,
+    token_version: Option<i64>,
+) -> String {
     let key = actix_session::storage::generate_session_key();
     let id = altrion_session::session_id_for(&key).unwrap();
     let now = OffsetDateTime::now_utc();
     let mut state = serde_json::Map::new();
     state.insert(altrion_session::USER_ID_KEY.to_owned(), user_id.into());
+    if let Some(version) = token_version {
+        state.insert(
+            altrion_session::TOKEN_VERSION_KEY.to_owned(),
+            version.into(),
+        );
+    }
     sessions
         .insert(SessionRecord {
             id,

@@ -122,6 +122,7 @@ async fn login(
     session
         .log_in(
             &UserId::new(user.into_inner()),
+            0,
             now,
             &altrion_session::Device {
                 user_agent: Some("harness/1.0"),
