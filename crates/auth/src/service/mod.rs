@@ -17,7 +17,7 @@ use time::Duration;
 use crate::{AuthError, ConfigError, IssuedToken, LockoutPolicy, PasswordHasher, TokenService};
 
 pub use login::MAX_LOGIN_PASSWORD_BYTES;
-pub use recovery::{MailPolicy, ResetRequested};
+pub use recovery::{JobLimit, MailPolicy, ResetRequested};
 
 /// `POST /api/auth/signup` input, as typed by the user (validated by [`AuthService::signup`]).
 #[derive(Clone, Deserialize)]

@@ -437,3 +437,33 @@ async fn a_password_change_racing_a_revocation_writes_nothing() {
     assert!(app.login("ada@example.com", PASSWORD).await.is_ok());
     assert!(app.login("ada@example.com", NEW_PASSWORD).await.is_err());
 }
+
+/// Services made from clones of one policy (a server builds one per worker) share one limit
+/// on background reset jobs; past it a request is refused with `Busy`, before any lookup.
+/// (A current-thread runtime: the spawned job cannot run, and free its slot, until the test
+/// awaits.)
+#[tokio::test(flavor = "current_thread")]
+async fn clones_of_a_policy_share_one_job_limit() {
+    let app = TestApp::new();
+    let policy = altrion_auth::MailPolicy {
+        pending_jobs: altrion_auth::JobLimit::new(1),
+        ..altrion_auth::MailPolicy::new(url::Url::parse(crate::helpers::FRONTEND).unwrap())
+    };
+    let first = app
+        .service
+        .clone()
+        .with_mail(app.outbox.clone(), policy.clone())
+        .unwrap();
+    let second = app
+        .service
+        .clone()
+        .with_mail(app.outbox.clone(), policy)
+        .unwrap();
+    let pending = first.request_password_reset("ada@example.com").unwrap();
+    assert!(matches!(
+        second.request_password_reset("ada@example.com"),
+        Err(AuthError::Busy)
+    ));
+    pending.finished().await;
+    assert!(second.request_password_reset("ada@example.com").is_ok());
+}
