@@ -147,16 +147,12 @@ impl TestApp {
 
 /// The `token` query parameter of the link in a mail.
 pub fn link_token(mail: &altrion_domain::OutgoingMail) -> String {
-    let link = mail
-        .text
-        .split_whitespace()
-        .find(|word| word.contains("?token="))
-        .expect("a link in the mail");
-    let url = url::Url::parse(link).unwrap();
-    url.query_pairs()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-        .unwrap()
+    let page = if mail.subject.contains("Reset") {
+        "reset-password"
+    } else {
+        "verify-email"
+    };
+    crate::common::mailed_link(&mail.text, page).1
 }
 
 /// Asserts the contract every failure honours and returns the body.

@@ -87,3 +87,20 @@ pub fn init_tracing() {
             .try_init();
     });
 }
+
+/// The link to `{page}?token=…` in a mail's text (8-bit or 7-bit, so the link is whole on one
+/// line), and its token; fails the test when there is none.
+pub fn mailed_link(text: &str, page: &str) -> (url::Url, String) {
+    let marker = format!("/{page}?token=");
+    let link = text
+        .split_whitespace()
+        .find(|word| word.contains(&marker))
+        .unwrap_or_else(|| panic!("no {page} link in:\n{text}"));
+    let link = url::Url::parse(link).unwrap();
+    let token = link
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    (link, token)
+}

@@ -13,19 +13,7 @@ const NEW_PASSWORD: &str = "a brand new passphrase";
 
 /// The link in a mail, and its token.
 fn mailed_link(mail: &altrion_domain::OutgoingMail, page: &str) -> (url::Url, String) {
-    let link = mail
-        .text
-        .split_whitespace()
-        .find(|w| w.contains(&format!("/{page}?token=")))
-        .unwrap_or_else(|| panic!("no {page} link in: {}", mail.text));
-    let link = url::Url::parse(link).unwrap();
-    let token = link
-        .query_pairs()
-        .find(|(k, _)| k == "token")
-        .unwrap()
-        .1
-        .into_owned();
-    (link, token)
+    crate::common::mailed_link(&mail.text, page)
 }
 
 /// The page the stack serves, opened at `page?token=…` as a mailed link would.

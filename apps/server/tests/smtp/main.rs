@@ -80,12 +80,7 @@ impl Sink {
 
 /// The `token` of the `{page}?token=` link in a raw message (8-bit text: the link is whole).
 fn token_of(raw: &str, page: &str) -> String {
-    let marker = format!("/{page}?token=");
-    let line = raw
-        .lines()
-        .find(|line| line.contains(&marker))
-        .unwrap_or_else(|| panic!("no {page} link in:\n{raw}"));
-    line.split(&marker).nth(1).unwrap().trim_end().to_owned()
+    common::mailed_link(raw, page).1
 }
 
 async fn post(http: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
