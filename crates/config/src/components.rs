@@ -61,16 +61,13 @@ impl MailSettings {
 }
 
 impl PasswordSettings {
-    /// The hasher's settings; `max_concurrent = 0` is auth's default, one per core.
+    /// The hasher's settings (`max_concurrent = 0` is one per core, as auth reads it).
     pub fn argon2(&self) -> Argon2Settings {
         Argon2Settings {
             memory_kib: self.memory_kib,
             iterations: self.iterations,
             parallelism: self.parallelism,
-            max_concurrent: match self.max_concurrent {
-                0 => Argon2Settings::default().max_concurrent,
-                n => n,
-            },
+            max_concurrent: self.max_concurrent,
         }
     }
 }

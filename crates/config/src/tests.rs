@@ -304,7 +304,10 @@ fn each_component_is_built_from_its_settings() {
     .unwrap();
     let argon2 = settings.password.argon2();
     assert_eq!((argon2.memory_kib, argon2.iterations), (19_456, 2));
-    assert!(argon2.max_concurrent >= 1, "0 means one per core");
+    assert_eq!(
+        argon2.max_concurrent, 0,
+        "passed on: auth reads 0 as one per core"
+    );
     assert_eq!(settings.jwt.tokens().ttl, time::Duration::minutes(10));
     assert_eq!(
         settings.rate_limit.lockout().max_delay,

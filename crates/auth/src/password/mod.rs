@@ -78,7 +78,7 @@ impl PasswordHasher {
     ///
     /// # Errors
     /// [`ConfigError::BelowFloor`] for a cost below the floor; [`ConfigError::Invalid`] for
-    /// parameters argon2 refuses or `max_concurrent = 0`.
+    /// parameters argon2 refuses.
     pub fn new(settings: &Argon2Settings) -> Result<Self, ConfigError> {
         for (setting, value, floor) in [
             ("memory_kib", settings.memory_kib, OWASP_MEMORY_KIB),
@@ -101,16 +101,17 @@ impl PasswordHasher {
     /// start-up, not per request).
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] for parameters argon2 refuses or `max_concurrent = 0`.
+    /// [`ConfigError::Invalid`] for parameters argon2 refuses.
     pub fn insecure_fast(settings: &Argon2Settings) -> Result<Self, ConfigError> {
         let params = settings.params()?;
+        let permits = settings.permits();
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let mut inner = Inner {
             argon2,
             params,
             dummy: String::new(),
-            permits: Arc::new(Semaphore::new(settings.max_concurrent)),
-            memory: Mutex::new(Vec::with_capacity(settings.max_concurrent)),
+            permits: Arc::new(Semaphore::new(permits)),
+            memory: Mutex::new(Vec::with_capacity(permits)),
             verifications: AtomicU64::new(0),
             #[cfg(test)]
             load: tests::Load::default(),

@@ -9,7 +9,8 @@ pub const OWASP_ITERATIONS: u32 = Params::DEFAULT_T_COST;
 
 /// argon2id cost parameters and the cap on concurrent hash/verify operations.
 ///
-/// Defaults are OWASP's minimum for argon2id (m = 19456 KiB, t = 2, p = 1).
+/// Defaults are OWASP's minimum for argon2id (m = 19456 KiB, t = 2, p = 1), and one operation
+/// per available core at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Argon2Settings {
     /// Memory cost in KiB (`m`); each in-flight operation holds this much memory.
@@ -19,6 +20,8 @@ pub struct Argon2Settings {
     /// Degree of parallelism (`p`).
     pub parallelism: u32,
     /// How many hash/verify operations may run at once; further callers wait their turn.
+    /// 0 means one per available core (as `std::thread::available_parallelism` tells, 1 when
+    /// it cannot tell).
     pub max_concurrent: usize,
 }
 
@@ -28,12 +31,20 @@ impl Default for Argon2Settings {
             memory_kib: OWASP_MEMORY_KIB,
             iterations: OWASP_ITERATIONS,
             parallelism: Params::DEFAULT_P_COST,
-            max_concurrent: std::thread::available_parallelism().map_or(1, usize::from),
+            max_concurrent: 0,
         }
     }
 }
 
 impl Argon2Settings {
+    /// The cap on concurrent operations, with 0 resolved to the number of available cores.
+    pub(super) fn permits(&self) -> usize {
+        match self.max_concurrent {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+    }
+
     pub(super) fn params(&self) -> Result<Params, ConfigError> {
         // Checked here, in this order, because argon2's own check multiplies `p` first and
         // would overflow on absurd values instead of naming the setting.
@@ -52,9 +63,6 @@ impl Argon2Settings {
                 "memory_kib",
                 format!("must be at least {min_memory} (8 × parallelism)"),
             ));
-        }
-        if self.max_concurrent == 0 {
-            return Err(ConfigError::invalid("max_concurrent", "must be at least 1"));
         }
         Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .map_err(|e| ConfigError::invalid("memory_kib", e.to_string()))

@@ -110,24 +110,30 @@ fn invalid_settings_name_the_setting() {
     assert_eq!(
         setting(Argon2Settings {
             parallelism: u32::MAX,
-            ..base.clone()
-        }),
-        "parallelism"
-    );
-    assert_eq!(
-        setting(Argon2Settings {
-            max_concurrent: 0,
             ..base
         }),
-        "max_concurrent"
+        "parallelism"
     );
 }
 
 #[test]
-fn defaults_are_owasps_minimum() {
+fn defaults_are_owasps_minimum_and_one_operation_per_core() {
     let d = Argon2Settings::default();
     assert_eq!((d.memory_kib, d.iterations, d.parallelism), (19456, 2, 1));
-    assert!(d.max_concurrent >= 1);
+    assert_eq!(d.max_concurrent, 0, "0 means one per core");
+}
+
+#[test]
+fn a_zero_cap_means_one_operation_per_available_core() {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_core = PasswordHasher::insecure_fast(&Argon2Settings {
+        max_concurrent: 0,
+        ..cheap()
+    })
+    .unwrap();
+    assert_eq!(per_core.inner.permits.available_permits(), cores);
+    let capped = PasswordHasher::insecure_fast(&cheap()).unwrap();
+    assert_eq!(capped.inner.permits.available_permits(), 2);
 }
 
 #[tokio::test]
