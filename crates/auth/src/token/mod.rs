@@ -15,6 +15,8 @@ use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
 use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
 use time::Duration;
 use uuid::Uuid;
 
@@ -40,6 +42,8 @@ struct Inner {
     audience: String,
     ttl: Duration,
     mail: MailKeys,
+    /// A one-way digest of the signing secret, for [`TokenService::shares_secret`].
+    fingerprint: [u8; 32],
 }
 
 impl std::fmt::Debug for TokenService {
@@ -103,6 +107,7 @@ impl TokenService {
         Ok(Self {
             inner: Arc::new(Inner {
                 mail: MailKeys::derive(secret, &settings.issuer),
+                fingerprint: fingerprint(secret),
                 encoding,
                 decoding,
                 validation,
@@ -158,6 +163,13 @@ impl TokenService {
         self.inner.ttl
     }
 
+    /// Whether `secret` is the signing secret, compared in constant time, so a caller can
+    /// refuse to use it for anything else (session cookies, say). Only a digest of the
+    /// secret is kept for this.
+    pub fn shares_secret(&self, secret: &[u8]) -> bool {
+        fingerprint(secret).ct_eq(&self.inner.fingerprint).into()
+    }
+
     /// Signs a token for a mailed link: `purpose`, the user's id, email and token version,
     /// valid from `now` for `ttl`. It is not an access token, and [`verify`](Self::verify)
     /// refuses it.
@@ -189,6 +201,15 @@ impl TokenService {
     ) -> Result<MailClaims, TokenError> {
         self.inner.mail.verify(purpose, token)
     }
+}
+
+/// SHA-256 over a label and `secret`: equal for equal secrets, and no way back to the secret.
+fn fingerprint(secret: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"altrion token secret fingerprint v1\0")
+        .chain_update(secret)
+        .finalize()
+        .into()
 }
 
 fn map_error(kind: &ErrorKind) -> TokenError {

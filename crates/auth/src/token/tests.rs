@@ -65,6 +65,15 @@ fn debug_never_shows_the_secret() {
 }
 
 #[test]
+fn shares_secret_tells_the_signing_secret_from_any_other() {
+    let service = TokenService::new(&settings()).unwrap();
+    assert!(service.shares_secret(SECRET.as_bytes()));
+    assert!(!service.shares_secret(b"0123456789abcdef0123456789abcdeF"));
+    assert!(!service.shares_secret(&SECRET.as_bytes()[..31]));
+    assert!(!service.shares_secret(b""));
+}
+
+#[test]
 fn issued_token_debug_is_redacted() {
     let issued = IssuedToken {
         token: "eyJ.secret.part".into(),
