@@ -289,17 +289,18 @@ impl Services {
 
     /// The use cases over `stores`.
     fn state(&self, stores: Stores) -> Result<AppState, StartupError> {
-        let auth = AuthService::new(
+        let auth = AuthService::builder(
             stores.users.clone(),
             stores.sessions.clone(),
-            self.clock.clone(),
-            self.hasher.clone(),
             self.tokens.clone(),
-            self.lockout,
-        )?
+        )
+        .clock(self.clock.clone())
+        .hasher(self.hasher.clone())
+        .lockout(self.lockout)
         .reauth_window(self.reauth_window)
         .require_verified_email(self.require_verified_email)
-        .with_mail(self.mailer.clone(), self.mail_policy.clone())?;
+        .mail(self.mailer.clone(), self.mail_policy.clone())
+        .build()?;
         // A provider without client id and secret is disabled.
         let oauth = OAuthService::new(
             stores.users.clone(),

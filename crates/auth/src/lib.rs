@@ -10,21 +10,20 @@
 //! ```
 //! # use std::sync::Arc;
 //! # use altrion_auth::*;
-//! # use altrion_domain::SystemClock;
 //! # use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
 //! # fn main() -> Result<(), ConfigError> {
 //! # let secret = secrecy::SecretString::from("an-example-secret-of-at-least-32-bytes");
-//! // At start-up; each settings struct has defaults (`Default`, `with_secret`).
-//! let hasher = PasswordHasher::new(&Argon2Settings::default())?;
+//! // At start-up. Only the stores and the token keys are required; every other part has a
+//! // safe default (system clock, OWASP-floor argon2id, default lockout, no mail).
 //! let tokens = TokenService::new(&TokenSettings::with_secret(secret))?;
-//! let auth = AuthService::new(
+//! let auth = AuthService::builder(
 //!     Arc::new(MemoryUserRepository::new()),
 //!     Arc::new(MemorySessionRepository::new()),
-//!     Arc::new(SystemClock),
-//!     hasher,
 //!     tokens,
-//!     LockoutPolicy::default(),
-//! )?;
+//! )
+//! .lockout(LockoutPolicy::default())
+//! .reauth_window(Duration::minutes(5))
+//! .build()?;
 //! # let _ = auth;
 //! # Ok(())
 //! # }
@@ -46,8 +45,9 @@ pub use password::{Argon2Settings, PasswordHasher, Verified, OWASP_ITERATIONS, O
 /// The types settings are given in, so callers need no `secrecy` or `time` dependency.
 pub use secrecy::SecretString;
 pub use service::{
-    AuthService, Authenticated, JobLimit, LoginRequest, MailPolicy, Reauthentication,
-    ResetRequested, SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,
+    AuthService, AuthServiceBuilder, Authenticated, JobLimit, LoginRequest, MailPolicy,
+    Reauthentication, ResetRequested, SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW,
+    MAX_LOGIN_PASSWORD_BYTES,
 };
 pub use throttle::{LockoutPolicy, LockoutStatus};
 pub use time::Duration;

@@ -1,6 +1,7 @@
 //! The sign-in use cases, generic over the domain ports.
 
 mod account;
+mod builder;
 mod login;
 mod recovery;
 mod signup;
@@ -14,8 +15,9 @@ use altrion_domain::{
 use serde::Deserialize;
 use time::Duration;
 
-use crate::{AuthError, ConfigError, IssuedToken, LockoutPolicy, PasswordHasher, TokenService};
+use crate::{AuthError, IssuedToken, LockoutPolicy, PasswordHasher, TokenService};
 
+pub use builder::AuthServiceBuilder;
 pub use login::MAX_LOGIN_PASSWORD_BYTES;
 pub use recovery::{JobLimit, MailPolicy, ResetRequested};
 
@@ -90,7 +92,7 @@ pub struct Authenticated {
 }
 
 /// Email/password sign-up and login, token authentication and "log out everywhere".
-/// Cheap to clone; share one per process.
+/// Made with [`AuthService::builder`]. Cheap to clone; share one per process.
 #[derive(Debug, Clone)]
 pub struct AuthService {
     users: Arc<dyn UserRepository>,
@@ -105,38 +107,14 @@ pub struct AuthService {
 }
 
 impl AuthService {
-    /// Wires the use cases to their ports and policies.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] when the lockout policy is unusable.
-    pub fn new(
-        users: Arc<dyn UserRepository>,
-        sessions: Arc<dyn SessionRepository>,
-        clock: Arc<dyn Clock>,
-        hasher: PasswordHasher,
-        tokens: TokenService,
-        lockout: LockoutPolicy,
-    ) -> Result<Self, ConfigError> {
-        lockout.validate()?;
-        Ok(Self {
-            users,
-            sessions,
-            clock,
-            hasher,
-            tokens,
-            lockout,
-            reauth_window: DEFAULT_REAUTH_WINDOW,
-            mail: None,
-            require_verified_email: false,
-        })
+    /// The clock the service reads "now" from.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
-    /// Sets how recent a sign-in must be to stand in for the password of an account that has
-    /// none ([`DEFAULT_REAUTH_WINDOW`] by default).
-    #[must_use]
-    pub fn reauth_window(mut self, window: Duration) -> Self {
-        self.reauth_window = window;
-        self
+    /// The access-token keys the service issues and verifies with.
+    pub fn tokens(&self) -> &TokenService {
+        &self.tokens
     }
 
     /// The user a bearer token speaks for.

@@ -113,6 +113,18 @@ pub(super) struct MailSetup {
     jobs: Arc<Semaphore>,
 }
 
+impl MailSetup {
+    /// `mailer` under a checked `policy`.
+    pub(super) fn new(mailer: Arc<dyn Mailer>, policy: MailPolicy) -> Result<Self, ConfigError> {
+        policy.validate()?;
+        Ok(Self {
+            mailer,
+            jobs: Arc::clone(&policy.pending_jobs.0),
+            policy,
+        })
+    }
+}
+
 impl fmt::Debug for MailSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MailSetup")
@@ -138,33 +150,6 @@ impl ResetRequested {
 }
 
 impl AuthService {
-    /// Enables mail: password recovery, verification mails at sign-up and on request.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] for a non-http(s) frontend URL, a non-positive link lifetime,
-    /// or a zero quota or job limit.
-    pub fn with_mail(
-        mut self,
-        mailer: Arc<dyn Mailer>,
-        policy: MailPolicy,
-    ) -> Result<Self, ConfigError> {
-        policy.validate()?;
-        self.mail = Some(MailSetup {
-            mailer,
-            jobs: Arc::clone(&policy.pending_jobs.0),
-            policy,
-        });
-        Ok(self)
-    }
-
-    /// Makes [`login`](Self::login) and [`ensure_verified`](Self::ensure_verified) refuse
-    /// accounts whose email is not verified (off by default).
-    #[must_use]
-    pub fn require_verified_email(mut self, required: bool) -> Self {
-        self.require_verified_email = required;
-        self
-    }
-
     /// `Err(EmailNotVerified)` when verification is required and `user` has not verified.
     ///
     /// # Errors
@@ -179,7 +164,7 @@ impl AuthService {
     fn mail_setup(&self) -> Result<&MailSetup, AuthError> {
         self.mail
             .as_ref()
-            .ok_or_else(|| AuthError::internal("no mailer configured (AuthService::with_mail)"))
+            .ok_or_else(|| AuthError::internal("no mailer configured (AuthServiceBuilder::mail)"))
     }
 
     /// "Forgot password": accepts the request and returns at once, the same for every

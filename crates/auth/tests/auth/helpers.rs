@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use altrion_auth::{
-    Argon2Settings, AuthError, AuthService, Authenticated, LockoutPolicy, LoginRequest, MailPolicy,
-    PasswordHasher, SignupRequest, TokenService, TokenSettings,
+    Argon2Settings, AuthError, AuthService, AuthServiceBuilder, Authenticated, LoginRequest,
+    MailPolicy, PasswordHasher, SignupRequest, TokenService, TokenSettings,
 };
 use altrion_domain::{
     Clock, Email, Identity, MailError, Mailer, NewUser, OutgoingMail, Provider, SessionId,
@@ -126,20 +126,15 @@ impl TestApp {
         let hasher = PasswordHasher::insecure_fast(argon2).unwrap();
         let tokens = TokenService::new(&token_settings()).unwrap();
         let outbox = Arc::new(Outbox::new());
-        let service = AuthService::new(
-            users.clone(),
-            sessions.clone(),
-            Arc::new(clock.clone()),
-            hasher.clone(),
-            tokens.clone(),
-            LockoutPolicy::default(),
-        )
-        .unwrap()
-        .with_mail(
-            outbox.clone(),
-            MailPolicy::new(url::Url::parse(FRONTEND).unwrap()),
-        )
-        .unwrap();
+        let service = AuthService::builder(users.clone(), sessions.clone(), tokens.clone())
+            .clock(Arc::new(clock.clone()))
+            .hasher(hasher.clone())
+            .mail(
+                outbox.clone(),
+                MailPolicy::new(url::Url::parse(FRONTEND).unwrap()),
+            )
+            .build()
+            .unwrap();
         Self {
             service,
             outbox,
@@ -149,6 +144,22 @@ impl TestApp {
             hasher,
             tokens,
         }
+    }
+
+    /// A builder for another service over the same stores, clock, hasher, keys and outbox,
+    /// for a test that varies one policy.
+    pub fn builder(&self) -> AuthServiceBuilder {
+        AuthService::builder(
+            self.users.clone(),
+            self.sessions.clone(),
+            self.tokens.clone(),
+        )
+        .clock(Arc::new(self.clock.clone()))
+        .hasher(self.hasher.clone())
+        .mail(
+            self.outbox.clone(),
+            MailPolicy::new(url::Url::parse(FRONTEND).unwrap()),
+        )
     }
 
     pub async fn signup(

@@ -1,6 +1,7 @@
 //! Behaviour of the sign-in use cases on the in-memory fakes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod builder;
 mod hashing;
 mod helpers;
 mod lockout;

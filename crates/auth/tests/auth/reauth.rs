@@ -87,7 +87,11 @@ async fn an_account_without_a_password_needs_a_recent_sign_in() {
         Err(AuthError::ReauthenticationRequired)
     ));
 
-    let wider = app.service.clone().reauth_window(Duration::minutes(30));
+    let wider = app
+        .builder()
+        .reauth_window(Duration::minutes(30))
+        .build()
+        .unwrap();
     wider.reauthenticate(&octo, proof).await.unwrap();
 }
 

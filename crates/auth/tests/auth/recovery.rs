@@ -362,7 +362,7 @@ async fn a_full_mail_queue_fails_neither_sign_up_nor_a_reset_request() {
 #[tokio::test]
 async fn requiring_verification_refuses_login_only_after_the_password() {
     let app = TestApp::new();
-    let service = app.service.clone().require_verified_email(true);
+    let service = app.builder().require_verified_email(true).build().unwrap();
     let ada = ada(&app).await;
     let login = |password: &str| {
         service.login(altrion_auth::LoginRequest {
@@ -450,14 +450,14 @@ async fn clones_of_a_policy_share_one_job_limit() {
         ..altrion_auth::MailPolicy::new(url::Url::parse(crate::helpers::FRONTEND).unwrap())
     };
     let first = app
-        .service
-        .clone()
-        .with_mail(app.outbox.clone(), policy.clone())
+        .builder()
+        .mail(app.outbox.clone(), policy.clone())
+        .build()
         .unwrap();
     let second = app
-        .service
-        .clone()
-        .with_mail(app.outbox.clone(), policy)
+        .builder()
+        .mail(app.outbox.clone(), policy)
+        .build()
         .unwrap();
     let pending = first.request_password_reset("ada@example.com").unwrap();
     assert!(matches!(

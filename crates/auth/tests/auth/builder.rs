@@ -1,0 +1,135 @@
+//! `AuthService::builder`: what it defaults to, and the policies it refuses to build with.
+
+use std::sync::Arc;
+
+use altrion_auth::{
+    AuthService, ConfigError, LockoutPolicy, MailPolicy, SignupRequest, TokenService,
+};
+use altrion_domain::{Clock as _, Email, UserRepository as _};
+use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
+use time::{Duration, OffsetDateTime};
+
+use crate::helpers::{token_settings, TestApp, FRONTEND, PASSWORD, SECRET};
+
+fn invalid_setting(built: Result<AuthService, ConfigError>) -> &'static str {
+    match built {
+        Err(ConfigError::Invalid { setting, .. }) => setting,
+        other => panic!("expected an invalid setting, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn only_the_stores_and_keys_are_required_and_the_rest_defaults_safely() {
+    let users = Arc::new(MemoryUserRepository::new());
+    let tokens = TokenService::new(&token_settings()).unwrap();
+    let service = AuthService::builder(
+        users.clone(),
+        Arc::new(MemorySessionRepository::new()),
+        tokens,
+    )
+    .build()
+    .unwrap();
+
+    let drift = service.clock().now() - OffsetDateTime::now_utc();
+    assert!(drift.abs() < Duration::minutes(1), "the system clock");
+    assert!(service.tokens().shares_secret(SECRET.as_bytes()));
+    service
+        .signup(SignupRequest {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    let stored = users
+        .find_by_email(&Email::parse("ada@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = stored.password_hash.unwrap();
+    assert!(
+        hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "the default hasher is at OWASP's floor"
+    );
+}
+
+#[tokio::test]
+async fn a_given_clock_and_hasher_are_used() {
+    let app = TestApp::new();
+    app.clock.advance(Duration::days(400));
+    assert_eq!(app.service.clock().now(), app.clock.now());
+    app.ada().await;
+    let hash = app.stored("ada@example.com").await.password_hash.unwrap();
+    assert!(hash.as_str().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+}
+
+#[test]
+fn an_unusable_lockout_policy_is_refused() {
+    let app = TestApp::new();
+    let lockout = |policy| invalid_setting(app.builder().lockout(policy).build());
+    assert_eq!(
+        lockout(LockoutPolicy {
+            threshold: 0,
+            ..LockoutPolicy::default()
+        }),
+        "threshold"
+    );
+    assert_eq!(
+        lockout(LockoutPolicy {
+            base_delay: Duration::ZERO,
+            ..LockoutPolicy::default()
+        }),
+        "base_delay"
+    );
+    assert!(app
+        .builder()
+        .lockout(LockoutPolicy::default())
+        .build()
+        .is_ok());
+}
+
+#[test]
+fn an_unusable_mail_policy_is_refused() {
+    let app = TestApp::new();
+    let policy = || MailPolicy::new(url::Url::parse(FRONTEND).unwrap());
+    let mail = |policy| invalid_setting(app.builder().mail(app.outbox.clone(), policy).build());
+    assert_eq!(
+        mail(MailPolicy::new(url::Url::parse("ftp://app.test").unwrap())),
+        "frontend_url"
+    );
+    assert_eq!(
+        mail(MailPolicy {
+            reset_ttl: Duration::ZERO,
+            ..policy()
+        }),
+        "reset_ttl"
+    );
+    assert_eq!(
+        mail(MailPolicy {
+            verification_ttl: Duration::seconds(-1),
+            ..policy()
+        }),
+        "verification_ttl"
+    );
+    assert_eq!(
+        mail(MailPolicy {
+            per_account_per_hour: 0,
+            ..policy()
+        }),
+        "per_account_per_hour"
+    );
+}
+
+#[test]
+fn without_mail_recovery_is_unavailable() {
+    let app = TestApp::new();
+    let users = app.users.clone();
+    let service = AuthService::builder(users, app.sessions.clone(), app.tokens.clone())
+        .hasher(app.hasher.clone())
+        .build()
+        .unwrap();
+    assert!(matches!(
+        service.request_password_reset("ada@example.com"),
+        Err(altrion_auth::AuthError::Internal(_))
+    ));
+}
