@@ -302,14 +302,15 @@ impl Services {
         .mail(self.mailer.clone(), self.mail_policy.clone())
         .build()?;
         // A provider without client id and secret is disabled.
-        let oauth = OAuthService::new(
+        let oauth = OAuthService::builder(
             stores.users.clone(),
             stores.sessions.clone(),
-            self.clock.clone(),
             self.oauth.clone(),
-            Some(self.google.clone()),
-            Some(self.github.clone()),
-        )?;
+        )
+        .clock(self.clock.clone())
+        .google(self.google.clone())
+        .github(self.github.clone())
+        .build()?;
         Ok(AppState {
             stores,
             clock: self.clock.clone(),

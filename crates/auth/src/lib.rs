@@ -38,8 +38,8 @@ mod token;
 
 pub use error::{AuthError, ConfigError, FieldError};
 pub use oauth::{
-    CallbackQuery, LinkingUser, OAuthConfig, OAuthError, OAuthProvider, OAuthService, PendingLogin,
-    ProviderConfig, SignedIn,
+    CallbackQuery, LinkingUser, OAuthConfig, OAuthError, OAuthProvider, OAuthService,
+    OAuthServiceBuilder, PendingLogin, ProviderConfig, SignedIn,
 };
 pub use password::{Argon2Settings, PasswordHasher, Verified, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
 /// The types settings are given in, so callers need no `secrecy` or `time` dependency.

@@ -7,7 +7,7 @@ use altrion_auth::{
     CallbackQuery, OAuthConfig, OAuthError, OAuthProvider, OAuthService, PendingLogin,
     ProviderConfig, SignedIn,
 };
-use altrion_domain::{Provider, SystemClock, UserRepository};
+use altrion_domain::{Provider, UserRepository};
 use altrion_mock_oauth::MockOAuth;
 use altrion_storage::memory::MemoryUserRepository;
 use secrecy::SecretString;
@@ -37,18 +37,18 @@ impl Harness {
             redirect_url: format!("{PUBLIC}/api/auth/{}/callback", p.to_lowercase()),
         };
         let users = Arc::new(MemoryUserRepository::new());
-        let service = OAuthService::new(
+        let service = OAuthService::builder(
             users.clone(),
             Arc::new(altrion_storage::memory::MemorySessionRepository::new()),
-            Arc::new(SystemClock),
             OAuthConfig {
                 frontend_url: Url::parse("http://127.0.0.1:3000").unwrap(),
                 redirect_allowlist: Vec::new(),
                 http_timeout: Duration::from_secs(5),
             },
-            Some(provider("GOOGLE", "GOOGLE_USERINFO_URL")),
-            Some(provider("GITHUB", "GITHUB_API_URL")),
         )
+        .google(provider("GOOGLE", "GOOGLE_USERINFO_URL"))
+        .github(provider("GITHUB", "GITHUB_API_URL"))
+        .build()
         .unwrap();
         let browser = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -12,7 +12,6 @@
 //! ```no_run
 //! # use std::sync::Arc;
 //! # use altrion_auth::oauth::*;
-//! # use altrion_domain::SystemClock;
 //! # use altrion_storage::memory::MemoryUserRepository;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let users = Arc::new(MemoryUserRepository::new());
@@ -32,7 +31,8 @@
 //!     // The app's callback route: the provider sends the browser back there.
 //!     redirect_url: "https://api.example.com/api/auth/github/callback".into(),
 //! };
-//! let oauth = OAuthService::new(users, sessions, Arc::new(SystemClock), config, None, Some(github))?;
+//! // Google is not given, so it stays disabled.
+//! let oauth = OAuthService::builder(users, sessions, config).github(github).build()?;
 //!
 //! // GET /api/auth/github?redirect_to=/settings
 //! let (authorize_url, pending) = oauth.start(OAuthProvider::Github, Some("/settings"), None)?;
@@ -43,6 +43,7 @@
 //! ```
 
 mod account;
+mod builder;
 mod client;
 mod config;
 mod error;
@@ -57,12 +58,9 @@ use altrion_domain::{Clock, SessionRepository, User, UserRepository};
 use oauth2::AccessToken;
 use url::Url;
 
-use self::{
-    client::{http_client, ProviderClient},
-    redirect::RedirectPolicy,
-};
-use crate::ConfigError;
+use self::{client::ProviderClient, redirect::RedirectPolicy};
 
+pub use builder::OAuthServiceBuilder;
 pub use client::USER_AGENT;
 pub use config::{OAuthConfig, ProviderConfig};
 pub use error::{OAuthError, StateProblem};
@@ -70,7 +68,8 @@ pub use flow::{CallbackQuery, LinkingUser, PendingLogin, SignedIn, FLOW_TTL};
 pub use provider::OAuthProvider;
 pub use redirect::MAX_REDIRECT_LEN;
 
-/// The OAuth sign-in use cases. Cheap to clone; share one per process.
+/// The OAuth sign-in use cases. Made with [`OAuthService::builder`]. Cheap to clone; share
+/// one per process.
 #[derive(Clone)]
 pub struct OAuthService {
     users: Arc<dyn UserRepository>,
@@ -93,39 +92,6 @@ impl fmt::Debug for OAuthService {
 }
 
 impl OAuthService {
-    /// Wires the flow. A provider passed as `None`, or without client id or secret, is
-    /// disabled: [`OAuthService::start`] answers [`OAuthError::ProviderDisabled`] for it.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] when an endpoint of an enabled provider is not an http(s) URL
-    /// or the HTTP client cannot be built.
-    pub fn new(
-        users: Arc<dyn UserRepository>,
-        sessions: Arc<dyn SessionRepository>,
-        clock: Arc<dyn Clock>,
-        config: OAuthConfig,
-        google: Option<ProviderConfig>,
-        github: Option<ProviderConfig>,
-    ) -> Result<Self, ConfigError> {
-        let build = |provider, settings: Option<ProviderConfig>| -> Result<_, ConfigError> {
-            match settings.filter(ProviderConfig::is_complete) {
-                Some(settings) => Ok(Some(ProviderClient::new(provider, &settings)?)),
-                None => Ok(None),
-            }
-        };
-        let google = build(OAuthProvider::Google, google)?;
-        let github = build(OAuthProvider::Github, github)?;
-        Ok(Self {
-            users,
-            sessions,
-            clock,
-            http: http_client(config.http_timeout)?,
-            redirects: RedirectPolicy::new(config.frontend_url, &config.redirect_allowlist),
-            google,
-            github,
-        })
-    }
-
     /// Whether `provider` has a client id and secret.
     pub fn enabled(&self, provider: OAuthProvider) -> bool {
         self.client(provider).is_ok()

@@ -182,14 +182,14 @@ async fn a_provider_without_credentials_is_disabled() {
     let app = OAuthTest::new().await;
     let mut github = provider_config(&app.server, Provider::Github);
     github.client_secret = SecretString::from("");
-    let service = OAuthService::new(
+    let service = OAuthService::builder(
         app.users.clone(),
         app.sessions.clone(),
-        Arc::new(app.clock.clone()),
         config(Duration::from_secs(5)),
-        None,
-        Some(github),
     )
+    .clock(Arc::new(app.clock.clone()))
+    .github(github)
+    .build()
     .unwrap();
 
     assert!(!service.enabled(altrion_auth::OAuthProvider::Google));
@@ -210,14 +210,13 @@ async fn an_enabled_provider_with_a_bad_endpoint_fails_at_start_up() {
         ..provider_config(&app.server, Provider::Google)
     };
 
-    let err = OAuthService::new(
+    let err = OAuthService::builder(
         app.users.clone(),
         app.sessions.clone(),
-        Arc::new(app.clock.clone()),
         config(Duration::from_secs(5)),
-        Some(google),
-        None,
     )
+    .google(google)
+    .build()
     .unwrap_err();
 
     let message = err.to_string();
@@ -359,14 +358,14 @@ impl UserRepository for FlakyUsers {
 async fn flaky_app() -> (OAuthTest, Arc<FlakyUsers>, OAuthService) {
     let app = OAuthTest::new().await;
     let users = Arc::new(FlakyUsers::default());
-    let service = OAuthService::new(
+    let service = OAuthService::builder(
         users.clone(),
         app.sessions.clone(),
-        Arc::new(app.clock.clone()),
         config(Duration::from_secs(5)),
-        None,
-        Some(provider_config(&app.server, Provider::Github)),
     )
+    .clock(Arc::new(app.clock.clone()))
+    .github(provider_config(&app.server, Provider::Github))
+    .build()
     .unwrap();
     app.github_token_ok().await;
     app.github_profile(github_octocat(), github_emails()).await;

@@ -81,15 +81,12 @@ impl OAuthTest {
         let server = MockServer::start().await;
         let clock = TestClock::starting_now();
         let sessions = Arc::new(MemorySessionRepository::new());
-        let service = OAuthService::new(
-            users.clone(),
-            sessions.clone(),
-            Arc::new(clock.clone()),
-            config(timeout),
-            Some(provider_config(&server, Provider::Google)),
-            Some(provider_config(&server, Provider::Github)),
-        )
-        .unwrap();
+        let service = OAuthService::builder(users.clone(), sessions.clone(), config(timeout))
+            .clock(Arc::new(clock.clone()))
+            .google(provider_config(&server, Provider::Google))
+            .github(provider_config(&server, Provider::Github))
+            .build()
+            .unwrap();
         Self {
             server,
             service,
