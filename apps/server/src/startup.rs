@@ -14,9 +14,7 @@ use altrion_auth::{
 };
 use altrion_domain::{Clock, Mailer, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
-use altrion_session::{
-    derive_cookie_key, session_middleware, RepositorySessionStore, SessionCookieSettings,
-};
+use altrion_session::{session_middleware, RepositorySessionStore, SessionCookieSettings};
 use altrion_storage::MongoConnector;
 use secrecy::ExposeSecret;
 
@@ -413,12 +411,15 @@ fn run(
     state: AppState,
     connector: Option<MongoConnector>,
 ) -> Result<Server, StartupError> {
-    let cookie = SessionCookieSettings {
-        name: settings.session.cookie_name().to_owned(),
-        secure: settings.session.cookie_secure,
-        ttl: settings.session.ttl(),
-        key: derive_cookie_key(settings.session.secret.expose_secret().as_bytes())
-            .map_err(|e| StartupError::Security(e.to_string()))?,
+    let cookie = SessionCookieSettings::new(settings.session.secret.expose_secret().as_bytes())
+        .map_err(|e| StartupError::Security(e.to_string()))?
+        .name(settings.session.cookie_name())
+        .ttl(settings.session.ttl());
+    // The settings refuse insecure cookies in production.
+    let cookie = if settings.session.cookie_secure {
+        cookie
+    } else {
+        cookie.insecure_development()
     };
     let touch_after = settings.session.touch_after();
     let absolute_ttl = settings.session.absolute_ttl();

@@ -5,7 +5,8 @@
 //!   `save`, `update` that never resurrects a deleted or expired session, and a lazy touch.
 //! - [`AuthSession`] is the typed view handlers use: `log_in` (new key, no fixation),
 //!   `current_user`, `log_out` (purge), and OAuth flow data.
-//! - [`session_middleware`] and [`derive_cookie_key`] configure the cookie as the design asks.
+//! - [`session_middleware`] and [`SessionCookieSettings`] configure the cookie as the design
+//!   asks: Secure unless [`SessionCookieSettings::insecure_development`] says otherwise.
 //!
 //! This crate knows actix and the domain ports only: it must not depend on `mongodb`, `bson`,
 //! or the app. The storage crate provides the repositories; `apps/server` wires them in:
@@ -16,8 +17,7 @@
 //! use actix_web::{web, App, HttpResponse, HttpServer};
 //! use altrion_domain::{SystemClock, UserId};
 //! use altrion_session::{
-//!     derive_cookie_key, session_middleware, AuthSession, RepositorySessionStore,
-//!     SessionCookieSettings,
+//!     session_middleware, AuthSession, RepositorySessionStore, SessionCookieSettings,
 //! };
 //! # use altrion_storage::memory::MemorySessionRepository;
 //!
@@ -34,12 +34,10 @@
 //! # async fn run() -> anyhow::Result<()> {
 //! # let repository = Arc::new(MemorySessionRepository::new());
 //! let store = RepositorySessionStore::new(repository, Arc::new(SystemClock), time::Duration::hours(1));
-//! let settings = SessionCookieSettings {
-//!     name: "__Host-altrion.sid".into(),
-//!     secure: true,
-//!     ttl: time::Duration::hours(24),
-//!     key: derive_cookie_key(b"a session secret of at least 32 bytes!")?,
-//! };
+//! // Secure, `__Host-altrion.sid`, 24 hours; a plain-HTTP development server would add
+//! // `.name("altrion.sid").insecure_development()`.
+//! let settings = SessionCookieSettings::new(b"a session secret of at least 32 bytes!")?
+//!     .ttl(time::Duration::hours(12));
 //! HttpServer::new(move || {
 //!     App::new()
 //!         .wrap(session_middleware(store.clone(), &settings))
@@ -61,7 +59,7 @@ mod store;
 pub use auth::{AuthSession, Device, SessionDataError, MAX_USER_AGENT_BYTES};
 pub use cookie::{
     derive_cookie_key, session_middleware, SessionCookieSettings, WeakSessionSecret,
-    MIN_SECRET_BYTES,
+    DEFAULT_COOKIE_NAME, DEFAULT_SESSION_TTL, MIN_SECRET_BYTES,
 };
 pub use key::{session_id_for, SESSION_KEY_LEN};
 pub use state::{StateError, SIGNED_IN_AT_KEY, TOKEN_VERSION_KEY, USER_ID_KEY};

@@ -67,6 +67,13 @@ async fn production_cookies_are_secure_and_host_prefixed() {
     let app = test::init_service(h.app()).await;
     let cookie = session_cookie(&send!(app, post "/login/u1")).unwrap();
     assert_eq!(cookie.secure(), Some(true));
+
+    // Renaming the cookie keeps it Secure; only `insecure_development` drops that.
+    let h = Harness::with_cookie(NAME, true);
+    let app = test::init_service(h.app()).await;
+    let cookie = session_cookie(&send!(app, post "/login/u1")).unwrap();
+    assert_eq!(cookie.name(), NAME);
+    assert_eq!(cookie.secure(), Some(true));
 }
 
 #[actix_web::test]
@@ -149,6 +156,6 @@ async fn a_tampered_or_forged_cookie_is_ignored() {
     );
 
     // Control: the same key, correctly signed, is accepted.
-    let genuine = h.signed(&raw, &h.settings.key);
+    let genuine = h.signed(&raw, &h.key);
     assert_eq!(body_of(send!(app, get "/me", genuine)).await, "u1");
 }

@@ -22,6 +22,8 @@ use altrion_storage::memory::Unreachable;
 use crate::support::{start, CountingRepository, TOUCH_AFTER, TTL};
 
 pub const NAME: &str = "altrion.sid";
+/// The session secret the harness's cookies are signed with.
+const SECRET: [u8; 32] = [42; 32];
 
 pub struct Harness {
     pub memory: Arc<MemorySessionRepository>,
@@ -29,6 +31,8 @@ pub struct Harness {
     pub repo: Arc<dyn SessionRepository>,
     pub clock: TestClock,
     pub settings: SessionCookieSettings,
+    /// The key `settings` signs with.
+    pub key: Key,
 }
 
 impl Harness {
@@ -39,17 +43,21 @@ impl Harness {
     pub fn with_cookie(name: &str, secure: bool) -> Self {
         let memory = Arc::new(MemorySessionRepository::new());
         let counting = CountingRepository::new(memory.clone());
+        let settings = SessionCookieSettings::new(&SECRET)
+            .unwrap()
+            .name(name)
+            .ttl(TTL);
         Self {
             repo: counting.clone(),
             memory,
             counting,
             clock: TestClock::at(start()),
-            settings: SessionCookieSettings {
-                name: name.to_owned(),
-                secure,
-                ttl: TTL,
-                key: derive_cookie_key(&[42; 32]).unwrap(),
+            settings: if secure {
+                settings
+            } else {
+                settings.insecure_development()
             },
+            key: derive_cookie_key(&SECRET).unwrap(),
         }
     }
 
@@ -91,17 +99,19 @@ impl Harness {
     /// Signs `raw` the way the middleware does, with the harness's key or another one.
     pub fn signed(&self, raw: &str, key: &Key) -> Cookie<'static> {
         let mut jar = CookieJar::new();
-        jar.signed_mut(key)
-            .add(Cookie::new(self.settings.name.clone(), raw.to_owned()));
-        jar.get(&self.settings.name).unwrap().clone()
+        jar.signed_mut(key).add(Cookie::new(
+            self.settings.cookie_name().to_owned(),
+            raw.to_owned(),
+        ));
+        jar.get(self.settings.cookie_name()).unwrap().clone()
     }
 
     /// The session key inside a cookie the middleware set.
     pub fn key_in(&self, cookie: &Cookie<'static>) -> String {
         let mut jar = CookieJar::new();
         jar.add_original(cookie.clone());
-        jar.signed(&self.settings.key)
-            .get(&self.settings.name)
+        jar.signed(&self.key)
+            .get(self.settings.cookie_name())
             .unwrap()
             .value()
             .to_owned()

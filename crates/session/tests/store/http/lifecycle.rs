@@ -106,7 +106,7 @@ async fn an_undecodable_stored_state_signs_nobody_in_and_is_not_an_error() {
         .await
         .unwrap();
 
-    let res = send!(app, get "/me", h.signed(&raw, &h.settings.key));
+    let res = send!(app, get "/me", h.signed(&raw, &h.key));
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body_of(res).await, "anonymous");
 }
@@ -118,7 +118,7 @@ async fn an_unavailable_store_is_an_opaque_500_only_for_session_requests() {
 
     assert_eq!(send!(app, get "/noop").status(), StatusCode::OK);
 
-    let valid_cookie = h.signed(&"Q".repeat(64), &h.settings.key);
+    let valid_cookie = h.signed(&"Q".repeat(64), &h.key);
     for req in [
         test::TestRequest::post().uri("/login/u1").to_request(),
         test::TestRequest::get()
