@@ -90,6 +90,7 @@ check-layers:
 	check altrion-storage 'actix.*|altrion-auth|altrion-session|altrion-server'; \
 	check altrion-auth 'mongodb|bson|actix.*|altrion-storage|altrion-session|altrion-server'; \
 	check altrion-session 'mongodb|bson|altrion-storage|altrion-auth|altrion-server'; \
+	check altrion-web 'mongodb|bson|altrion-(storage|config|mail|server|cli|mongo-embedded)'; \
 	check altrion-server 'altrion-mock-oauth|altrion-mongo-embedded'; \
 	check altrion-mail 'actix.*|mongodb|bson|altrion-(storage|auth|session|server|cli|config|mongo-embedded)'; \
 	check altrion-config 'actix.*|altrion-session|altrion-server|altrion-mongo-embedded'; \

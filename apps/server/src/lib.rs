@@ -1,16 +1,12 @@
-//! Altrion's HTTP API: a thin actix-web app. It wires the `auth`, `session` and `storage`
-//! crates, owns configuration, routing, middleware and the mapping of errors to HTTP.
+//! Altrion's HTTP API: a thin actix-web app. It wires the `auth`, `session`, `storage` and
+//! `mail` crates and owns configuration, routing, probes, metrics and the OAuth routes; the
+//! reusable HTTP layer (errors, the authenticated-user extractor, DTOs, the session mount,
+//! security headers, the Origin check) is `altrion-web`.
 //!
-//! It is the only crate that knows HTTP status codes; business rules live in `auth`.
+//! Business rules live in `auth`.
 
-pub mod authenticated;
-pub mod body_timeout;
-pub mod client_ip;
-pub mod cors;
 pub mod database;
-pub mod error;
 pub mod metrics;
-pub mod origin;
 pub mod pending;
 pub mod request_id;
 pub mod routes;

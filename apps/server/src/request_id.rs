@@ -8,16 +8,15 @@ use std::time::Instant;
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::header::HeaderValue,
     middleware::Next,
     Error,
 };
 use tracing::Instrument;
 
-use crate::error::ApiError;
+use altrion_web::{ApiError, ClientIp};
 
-/// The header carrying the id, in both directions.
-pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+pub use altrion_web::REQUEST_ID_HEADER;
 
 /// Accepts a caller-supplied id only if it is short and harmless in logs and headers.
 fn sane(id: &str) -> bool {
@@ -33,7 +32,7 @@ fn sane(id: &str) -> bool {
 /// # Errors
 /// An inner middleware's failure, as a JSON `503 service_unavailable` carrying the id.
 pub async fn request_id<B: MessageBody + 'static>(
-    client: crate::client_ip::ClientIp,
+    client: ClientIp,
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, Error> {

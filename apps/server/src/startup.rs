@@ -3,27 +3,20 @@
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_governor::GovernorConfigBuilder;
-use actix_web::{
-    dev::Server,
-    middleware::{from_fn, DefaultHeaders},
-    web, App, HttpServer,
-};
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use altrion_auth::{
     AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig, OAuthProvider, OAuthService,
     PasswordHasher, ProviderConfig, TokenService,
 };
 use altrion_domain::{Clock, Mailer, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
-use altrion_session::{session_middleware, RepositorySessionStore, SessionCookieSettings};
 use altrion_storage::MongoConnector;
 use secrecy::ExposeSecret;
 
+use altrion_web::{ClientIp, OriginPolicy, SessionLayer};
+
 use crate::{
-    body_timeout,
-    client_ip::ClientIp,
     database::Database,
-    error,
-    origin::OriginPolicy,
     pending::FlowCookie,
     request_id, routes,
     settings::Settings,
@@ -44,6 +37,8 @@ pub enum StartupError {
     Security(String),
     #[error("mail: {0}")]
     Mail(#[from] altrion_mail::MailConfigError),
+    #[error("sessions: {0}")]
+    Sessions(#[from] altrion_web::SetupError),
     #[error(transparent)]
     Settings(#[from] altrion_config::SettingsError),
 }
@@ -411,18 +406,17 @@ fn run(
     state: AppState,
     connector: Option<MongoConnector>,
 ) -> Result<Server, StartupError> {
-    let cookie = SessionCookieSettings::new(settings.session.secret.expose_secret().as_bytes())
-        .map_err(|e| StartupError::Security(e.to_string()))?
-        .name(settings.session.cookie_name())
-        .ttl(settings.session.ttl());
-    // The settings refuse insecure cookies in production.
-    let cookie = if settings.session.cookie_secure {
-        cookie
-    } else {
-        cookie.insecure_development()
-    };
-    let touch_after = settings.session.touch_after();
-    let absolute_ttl = settings.session.absolute_ttl();
+    let mut sessions =
+        SessionLayer::builder(state.stores.sessions.clone(), &settings.session.secret)
+            .cookie_name(settings.session.cookie_name())
+            .ttl(settings.session.ttl())
+            .touch_after(settings.session.touch_after())
+            .absolute_ttl(settings.session.absolute_ttl());
+    // Config refuses a non-Secure cookie in production.
+    if !settings.session.cookie_secure {
+        sessions = sessions.insecure_development();
+    }
+    let sessions = sessions.build(&state.auth)?;
     let client_ip = ClientIp {
         trusted_hops: settings.rate_limit.trusted_proxy_hops,
         ipv6_prefix_len: settings.rate_limit.ipv6_prefix_len,
@@ -436,51 +430,37 @@ fn run(
         settings.session.secret.expose_secret().as_bytes(),
         settings.session.cookie_secure,
     ));
-    let origins = Arc::new(OriginPolicy::new(
-        &settings.server.frontend_url,
-        &settings.server.public_url,
+    let origins = OriginPolicy::new(
+        [
+            settings.server.frontend_url.as_str(),
+            settings.server.public_url.as_str(),
+        ],
         settings.session.cookie_name(),
-    ));
+    );
     let frontend_url = settings.server.frontend_url.clone();
     let state = web::Data::new(state);
-    let json_config = web::JsonConfig::default()
-        .limit(settings.server.body_limit_bytes)
-        .error_handler(error::json_error);
-    let query_config = web::QueryConfig::default().error_handler(error::query_error);
+    let body_limit = settings.server.body_limit_bytes;
     let body_timeout = Duration::from_secs(settings.server.body_timeout_secs);
     let mut server = HttpServer::new(move || {
         let state = worker_state(&state, &services, connector.as_ref());
-        let session_store = RepositorySessionStore::new(
-            state.stores.sessions.clone(),
-            state.clock.clone(),
-            touch_after,
-        )
-        .absolute_ttl(absolute_ttl);
-        let origins = origins.clone();
+        let sessions = sessions.over(state.stores.sessions.clone());
         App::new()
+            .configure(altrion_web::api_with_limit(state.auth.clone(), body_limit))
             .app_data(state)
             .app_data(flows.clone())
             .app_data(web::Data::new(client_ip))
-            .app_data(json_config.clone())
-            .app_data(query_config.clone())
             .configure(|cfg| {
-                routes::configure(cfg, &limits, session_middleware(session_store, &cookie));
+                routes::configure(cfg, &limits, sessions.middleware());
             })
-            .default_service(web::to(error::not_found))
-            .wrap(from_fn(move |req, next| origins.clone().check(req, next)))
-            .wrap(crate::cors::cors(&frontend_url))
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("x-content-type-options", "nosniff"))
-                    .add(("x-frame-options", "DENY"))
-                    .add(("referrer-policy", "no-referrer"))
-                    .add(("cache-control", "no-store")),
-            )
+            .default_service(web::to(altrion_web::not_found))
+            .wrap(origins.clone())
+            .wrap(altrion_web::cors(&frontend_url))
+            .wrap(altrion_web::security_headers())
             .wrap(from_fn(move |req, next| {
                 request_id::request_id(client_ip, req, next)
             }))
             .wrap(from_fn(move |req, next| {
-                body_timeout::cut_off_slow_bodies(body_timeout, req, next)
+                altrion_web::cut_off_slow_bodies(body_timeout, req, next)
             }))
     })
     .listen(listener)

@@ -28,6 +28,14 @@ pub enum RepoError {
     Other(#[source] Box<dyn StdError + Send + Sync>),
 }
 
+/// Why writes that rely on a unique index are refused: the indexes are not (yet) in place.
+/// Carried as the source of [`RepoError::Unavailable`] by stores that gate on their indexes;
+/// its text is safe to show to clients (it names indexes, never stored values), and the HTTP
+/// layer does.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct IndexesNotReady(pub String);
+
 impl RepoError {
     /// Wraps an arbitrary message as [`RepoError::Other`].
     pub fn other(message: impl Into<String>) -> Self {

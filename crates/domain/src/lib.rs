@@ -1,6 +1,8 @@
 //! Altrion's domain: users, identities, sessions, the value objects that validate them, and
 //! the ports (`UserRepository`, `SessionRepository`, `Clock`) the outer layers implement.
 //!
+//! Using the crates in your own service: `docs/library.md` in the repository.
+//!
 //! This crate must stay free of I/O: no `mongodb`, `bson`, `actix-*`, `tokio` or HTTP crates.
 //! `make test` checks that with `cargo tree`.
 
@@ -15,7 +17,7 @@ mod user;
 
 pub use clock::{Clock, SystemClock, TestClock};
 pub use email::{Email, EmailError};
-pub use error::{ConflictKey, RepoError};
+pub use error::{ConflictKey, IndexesNotReady, RepoError};
 pub use mail::{MailError, Mailer, OutgoingMail};
 pub use password::{Password, PasswordError, PasswordHash};
 pub use ports::{

@@ -6,13 +6,9 @@ use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{
-    authenticated::AuthenticatedUser,
-    client_ip::ClientIp,
-    error::{ApiError, ErrorCode, ErrorResponse},
-    routes::auth::TokenBody,
-    state::AppState,
-};
+use altrion_web::{ApiError, Authenticated, ErrorCode, ErrorResponse, TokenBody};
+
+use crate::state::AppState;
 
 /// One signed-in session (browser) of the caller.
 #[derive(Serialize, ToSchema)]
@@ -54,7 +50,7 @@ pub(crate) struct SessionsBody {
 )]
 pub async fn sessions(
     state: web::Data<AppState>,
-    caller: AuthenticatedUser,
+    caller: Authenticated,
     session: AuthSession,
 ) -> Result<HttpResponse, ApiError> {
     let records = state
@@ -97,7 +93,7 @@ pub async fn sessions(
 )]
 pub async fn revoke_session(
     state: web::Data<AppState>,
-    caller: AuthenticatedUser,
+    caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let deleted = state
@@ -140,9 +136,8 @@ pub(crate) struct PasswordBody {
 )]
 pub async fn change_password(
     state: web::Data<AppState>,
-    client: web::Data<ClientIp>,
     req: HttpRequest,
-    caller: AuthenticatedUser,
+    caller: Authenticated,
     session: AuthSession,
     body: web::Json<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -160,7 +155,7 @@ pub async fn change_password(
         .await?;
     // Every session was deleted; the browser that asked stays signed in, under a new id.
     if matches!(session.current_user(), Ok(Some(_))) {
-        super::log_in(&session, &state, &client, &req, &changed.user)?;
+        altrion_web::log_in(&session, &req, &changed.user, state.clock.now())?;
     }
     Ok(HttpResponse::Ok().json(TokenBody::from(changed)))
 }
@@ -187,7 +182,7 @@ pub(crate) struct DeleteAccountBody {
 )]
 pub async fn delete_account(
     state: web::Data<AppState>,
-    caller: AuthenticatedUser,
+    caller: Authenticated,
     session: AuthSession,
     body: web::Json<DeleteAccountBody>,
 ) -> Result<HttpResponse, ApiError> {

@@ -5,7 +5,9 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::{error::ApiError, error::ErrorResponse, state::AppState};
+use altrion_web::{ApiError, ErrorResponse};
+
+use crate::state::AppState;
 
 /// How long readiness waits for the database before reporting it down.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -14,38 +14,14 @@ use actix_governor::{Governor, GovernorConfig};
 use actix_session::SessionMiddleware;
 use actix_web::{web, Resource};
 
-pub use auth::UserBody;
-
-use crate::{client_ip::ClientIp, error};
-
-/// Signs `user` into the request's session (a new id), bound to their token version, recording
-/// the browser's user agent and address for the sessions list.
-fn log_in(
-    session: &altrion_session::AuthSession,
-    state: &crate::state::AppState,
-    client: &ClientIp,
-    req: &actix_web::HttpRequest,
-    user: &altrion_domain::User,
-) -> Result<(), error::ApiError> {
-    let ip = client.of_request(req).to_string();
-    let device = altrion_session::Device {
-        user_agent: req
-            .headers()
-            .get(actix_web::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok()),
-        ip: Some(&ip),
-    };
-    session
-        .log_in(&user.id, user.token_version, state.clock.now(), &device)
-        .map_err(error::ApiError::internal)
-}
+use altrion_web::ClientIp;
 
 /// A resource whose unmatched methods get the JSON 405, with `Allow` naming `method`.
 fn resource(path: &str, method: &str) -> Resource {
     let allow = method.to_ascii_uppercase();
     web::resource(path).default_service(web::to(move || {
         let allow = allow.clone();
-        async move { error::method_not_allowed(&allow) }
+        async move { altrion_web::method_not_allowed(&allow) }
     }))
 }
 

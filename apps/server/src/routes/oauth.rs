@@ -6,13 +6,9 @@ use altrion_auth::{OAuthError, OAuthProvider};
 use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    authenticated::AuthenticatedUser,
-    client_ip::ClientIp,
-    error::{ApiError, ErrorCode, ErrorResponse},
-    pending::FlowCookie,
-    state::AppState,
-};
+use altrion_web::{ApiError, Authenticated, ErrorCode, ErrorResponse};
+
+use crate::{pending::FlowCookie, state::AppState};
 
 /// `google` or `github`; anything else is not a route.
 fn provider(name: &str) -> Result<OAuthProvider, ApiError> {
@@ -102,7 +98,7 @@ pub async fn link(
     state: web::Data<AppState>,
     flows: web::Data<FlowCookie>,
     path: web::Path<String>,
-    caller: AuthenticatedUser,
+    caller: Authenticated,
     body: web::Json<LinkBody>,
 ) -> Result<HttpResponse, ApiError> {
     let provider = provider(&path)?;
@@ -156,7 +152,7 @@ pub struct UnlinkBody {
 pub async fn unlink(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    caller: AuthenticatedUser,
+    caller: Authenticated,
     body: web::Json<UnlinkBody>,
 ) -> Result<HttpResponse, ApiError> {
     let provider = provider(&path)?;
@@ -191,7 +187,6 @@ pub async fn unlink(
 pub async fn callback(
     state: web::Data<AppState>,
     flows: web::Data<FlowCookie>,
-    client: web::Data<ClientIp>,
     req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<altrion_auth::CallbackQuery>,
@@ -209,7 +204,7 @@ pub async fn callback(
         .await
     {
         Ok(signed_in) => {
-            super::log_in(&session, &state, &client, &req, &signed_in.user)?;
+            altrion_web::log_in(&session, &req, &signed_in.user, state.clock.now())?;
             Ok(found(signed_in.redirect_to.as_str())
                 .cookie(flows.removal())
                 .finish())

@@ -117,7 +117,7 @@ mod tests {
     /// description names is one the API can answer (a table code, or an OAuth redirect code).
     #[test]
     fn the_error_table_the_reference_and_the_document_agree() {
-        use crate::error::ErrorCode;
+        use altrion_web::ErrorCode;
         let reference = include_str!("../../../../docs/api.md");
         for code in ErrorCode::ALL {
             assert!(
@@ -159,7 +159,7 @@ mod tests {
         use actix_web::{body::to_bytes, ResponseError as _};
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
         let schema = &doc["components"]["schemas"]["ErrorDetail"]["properties"];
-        let error = crate::error::ApiError::validation(vec![crate::error::FieldError {
+        let error = altrion_web::ApiError::validation(vec![altrion_web::FieldError {
             field: "email".into(),
             message: "bad".into(),
         }]);

@@ -4,12 +4,9 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{
-    authenticated::MaybeUnverified,
-    error::{ApiError, ErrorResponse},
-    routes::auth::{MeBody, TokenBody},
-    state::AppState,
-};
+use altrion_web::{ApiError, ErrorResponse, MaybeUnverified, MeBody, TokenBody};
+
+use crate::state::AppState;
 
 /// What a request for mail answers, whatever happened to the mail.
 #[derive(Serialize, ToSchema)]

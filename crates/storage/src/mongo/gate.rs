@@ -10,12 +10,7 @@ use altrion_domain::RepoError;
 
 use super::errors::repo_error;
 
-/// Why writes that rely on a unique index are refused: the indexes are not (yet) in place.
-/// Carried as the source of [`RepoError::Unavailable`]; its text is safe to show to clients
-/// (it names indexes, never stored values).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct IndexesNotReady(pub String);
+pub use altrion_domain::IndexesNotReady;
 
 /// Whether the unique indexes that sign-up and identity linking rely on are in place, shared
 /// by every store of one server. Until it is opened, [`check`](Self::check) fails, so a burst

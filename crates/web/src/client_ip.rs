@@ -26,6 +26,16 @@ pub struct ClientIp {
     pub ipv6_prefix_len: u8,
 }
 
+impl Default for ClientIp {
+    /// The TCP peer (no trusted proxy), IPv6 clients keyed by their /64.
+    fn default() -> Self {
+        Self {
+            trusted_hops: 0,
+            ipv6_prefix_len: 64,
+        }
+    }
+}
+
 impl ClientIp {
     /// The rate-limit key of `ip`: an IPv4 address as is, an IPv6 one cut to its prefix.
     pub fn key_of(&self, ip: IpAddr) -> IpAddr {

@@ -1,0 +1,235 @@
+//! Mounting the MongoDB-backed (or any [`SessionRepository`]-backed) session store: one
+//! builder for the cookie, the store and the checks a production deployment needs.
+
+use std::{fmt, sync::Arc};
+
+use actix_session::SessionMiddleware;
+use actix_web::HttpRequest;
+use altrion_auth::AuthService;
+use altrion_domain::{Clock, SessionRepository, Timestamp, User};
+use altrion_session::{
+    session_middleware, AuthSession, Device, RepositorySessionStore, SessionCookieSettings,
+    WeakSessionSecret,
+};
+use secrecy::{ExposeSecret, SecretString};
+use time::Duration;
+
+use crate::{client_ip::ClientIp, error::ApiError};
+
+/// How often a session's expiry is written back at most, unless set otherwise: the store
+/// extends a session lazily, so a busy user costs one write per this interval, not per request.
+pub const DEFAULT_TOUCH_AFTER: Duration = Duration::minutes(5);
+
+/// Why [`SessionLayer::builder`] refused its settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The session secret is shorter than [`altrion_domain::MIN_SECRET_BYTES`].
+    #[error(transparent)]
+    WeakSecret(#[from] WeakSessionSecret),
+    /// The session secret is the JWT signing secret: one leaked key would forge both.
+    #[error("the session secret must differ from the JWT secret")]
+    SharedSecret,
+    /// A lifetime is zero or negative.
+    #[error("{0} must be positive")]
+    NonPositive(&'static str),
+}
+
+/// The session middleware over a [`RepositorySessionStore`]: clone it into every worker and
+/// `wrap` the routes that use sessions with [`SessionLayer::middleware`].
+#[derive(Clone)]
+pub struct SessionLayer {
+    store: RepositorySessionStore,
+    cookie: SessionCookieSettings,
+    clock: Arc<dyn Clock>,
+    touch_after: Duration,
+    absolute_ttl: Duration,
+}
+
+impl fmt::Debug for SessionLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("cookie", &self.cookie)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionLayer {
+    /// Sessions kept in `repository`, their cookie signed with a key derived from `secret`
+    /// (at least 32 bytes, not the JWT secret). Defaults: cookie `__Host-altrion.sid`, Secure,
+    /// HttpOnly, SameSite=Lax, 24 h idle expiry, written back at most every 5 minutes, 7 days
+    /// absolute.
+    pub fn builder(
+        repository: Arc<dyn SessionRepository>,
+        secret: &SecretString,
+    ) -> SessionLayerBuilder {
+        SessionLayerBuilder {
+            repository,
+            secret: secret.clone(),
+            cookie_name: None,
+            ttl: None,
+            touch_after: DEFAULT_TOUCH_AFTER,
+            absolute_ttl: altrion_session::DEFAULT_ABSOLUTE_TTL,
+            insecure_development: false,
+        }
+    }
+
+    /// The middleware for one worker's `App` (or scope).
+    pub fn middleware(&self) -> SessionMiddleware<RepositorySessionStore> {
+        session_middleware(self.store.clone(), &self.cookie)
+    }
+
+    /// The same layer over another repository: with a database client per worker (see
+    /// `MongoConnector`), each worker mounts its own stores with the settings checked once.
+    pub fn over(&self, repository: Arc<dyn SessionRepository>) -> Self {
+        Self {
+            store: store(
+                repository,
+                self.clock.clone(),
+                self.touch_after,
+                self.absolute_ttl,
+            ),
+            ..self.clone()
+        }
+    }
+
+    /// The session cookie's name (what [`crate::OriginPolicy::new`] looks for).
+    pub fn cookie_name(&self) -> &str {
+        self.cookie.cookie_name()
+    }
+}
+
+/// Settings of a [`SessionLayer`]; see [`SessionLayer::builder`].
+#[must_use]
+pub struct SessionLayerBuilder {
+    repository: Arc<dyn SessionRepository>,
+    secret: SecretString,
+    cookie_name: Option<String>,
+    ttl: Option<Duration>,
+    touch_after: Duration,
+    absolute_ttl: Duration,
+    insecure_development: bool,
+}
+
+impl fmt::Debug for SessionLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionLayerBuilder")
+            .field("cookie_name", &self.cookie_name)
+            .field("ttl", &self.ttl)
+            .field("insecure_development", &self.insecure_development)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionLayerBuilder {
+    /// The cookie's name; a `__Host-` or `__Secure-` name is always sent Secure.
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = Some(name.into());
+        self
+    }
+
+    /// Idle lifetime: the cookie's Max-Age and the stored session's expiry, extended as it is
+    /// used.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Extend a used session's stored expiry at most this often ([`DEFAULT_TOUCH_AFTER`]).
+    pub fn touch_after(mut self, touch_after: Duration) -> Self {
+        self.touch_after = touch_after;
+        self
+    }
+
+    /// No session outlives this since sign-in, however active.
+    pub fn absolute_ttl(mut self, absolute_ttl: Duration) -> Self {
+        self.absolute_ttl = absolute_ttl;
+        self
+    }
+
+    /// Sends the cookie without `Secure`, so it works over plain HTTP: for local development
+    /// and tests only, never behind a public address.
+    pub fn insecure_development(mut self) -> Self {
+        self.insecure_development = true;
+        self
+    }
+
+    /// The layer, with `auth`'s clock.
+    ///
+    /// # Errors
+    /// [`SetupError`] for a short secret, the JWT secret reused, or a non-positive lifetime.
+    pub fn build(self, auth: &AuthService) -> Result<SessionLayer, SetupError> {
+        let secret = self.secret.expose_secret().as_bytes();
+        let mut cookie = SessionCookieSettings::new(secret)?;
+        if auth.tokens().shares_secret(secret) {
+            return Err(SetupError::SharedSecret);
+        }
+        for (name, value) in [
+            ("touch_after", Some(self.touch_after)),
+            ("absolute_ttl", Some(self.absolute_ttl)),
+            ("ttl", self.ttl),
+        ] {
+            if value.is_some_and(|v| v <= Duration::ZERO) {
+                return Err(SetupError::NonPositive(name));
+            }
+        }
+        if let Some(name) = self.cookie_name {
+            cookie = cookie.name(name);
+        }
+        if let Some(ttl) = self.ttl {
+            cookie = cookie.ttl(ttl);
+        }
+        if self.insecure_development {
+            cookie = cookie.insecure_development();
+        }
+        let clock = auth.clock().clone();
+        Ok(SessionLayer {
+            store: store(
+                self.repository,
+                clock.clone(),
+                self.touch_after,
+                self.absolute_ttl,
+            ),
+            cookie,
+            clock,
+            touch_after: self.touch_after,
+            absolute_ttl: self.absolute_ttl,
+        })
+    }
+}
+
+fn store(
+    repository: Arc<dyn SessionRepository>,
+    clock: Arc<dyn Clock>,
+    touch_after: Duration,
+    absolute_ttl: Duration,
+) -> RepositorySessionStore {
+    RepositorySessionStore::new(repository, clock, touch_after).absolute_ttl(absolute_ttl)
+}
+
+/// Signs `user` into the request's session under a new id (no fixation), bound to their token
+/// version, recording the browser's user agent and address for the sessions list. The address
+/// is the one a registered `web::Data<`[`ClientIp`]`>` sees (proxy-aware), else the TCP peer.
+///
+/// # Errors
+/// `500 internal` when the session cannot hold the data.
+pub fn log_in(
+    session: &AuthSession,
+    req: &HttpRequest,
+    user: &User,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let client = req
+        .app_data::<actix_web::web::Data<ClientIp>>()
+        .map_or_else(ClientIp::default, |c| *c.get_ref());
+    let ip = client.of_request(req).to_string();
+    let device = Device {
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+        ip: Some(&ip),
+    };
+    session
+        .log_in(&user.id, user.token_version, now, &device)
+        .map_err(ApiError::internal)
+}

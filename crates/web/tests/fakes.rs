@@ -1,0 +1,307 @@
+//! The web layer over the in-memory fakes, as `docs/library.md` shows: the extractor's rules
+//! (Bearer spelling, orphaned and outdated sessions) and the error table, through
+//! `actix_web::test`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use actix_web::{test, web, App, HttpRequest, HttpResponse};
+use altrion_domain::{SessionRepository, UserRepository};
+use altrion_web::{ApiError, AuthSession, Authenticated, MeBody, SessionLayer};
+use serde_json::{json, Value};
+
+// docs/library.md shows this group and `fast_auth` as they are.
+use altrion_auth::{
+    Argon2Settings, AuthService, PasswordHasher, SecretString, TokenService, TokenSettings,
+};
+use altrion_domain::TestClock;
+use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
+
+fn fast_auth(
+    users: Arc<MemoryUserRepository>,
+    sessions: Arc<MemorySessionRepository>,
+) -> AuthService {
+    let fast = Argon2Settings {
+        memory_kib: 64,
+        iterations: 1,
+        ..Argon2Settings::default()
+    };
+    let secret = SecretString::from("a-test-jwt-secret-of-at-least-32-bytes");
+    AuthService::builder(
+        users,
+        sessions,
+        TokenService::new(&TokenSettings::with_secret(secret)).unwrap(),
+    )
+    .hasher(PasswordHasher::insecure_fast(&fast).unwrap())
+    .clock(Arc::new(TestClock::starting_now()))
+    .build()
+    .unwrap()
+}
+
+const SESSION_SECRET: &str = "a-test-session-secret-of-at-least-32-bytes";
+
+async fn me(caller: Authenticated) -> HttpResponse {
+    HttpResponse::Ok().json(MeBody::of(&caller.user))
+}
+
+/// Signs the caller named in the body into a cookie session.
+async fn sign_in(
+    auth: web::Data<AuthService>,
+    session: AuthSession,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let logged_in = auth
+        .login(altrion_auth::LoginRequest {
+            email: body["email"].as_str().unwrap_or_default().to_owned(),
+            password: "correct horse battery".to_owned(),
+        })
+        .await?;
+    altrion_web::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+struct Fixture {
+    users: Arc<MemoryUserRepository>,
+    sessions: Arc<MemorySessionRepository>,
+    auth: AuthService,
+    token: String,
+}
+
+async fn fixture() -> Fixture {
+    let users = Arc::new(MemoryUserRepository::new());
+    let sessions = Arc::new(MemorySessionRepository::new());
+    let auth = fast_auth(users.clone(), sessions.clone());
+    let signed_up = auth
+        .signup(altrion_auth::SignupRequest {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            password: "correct horse battery".into(),
+        })
+        .await
+        .unwrap();
+    Fixture {
+        users,
+        sessions,
+        auth,
+        token: signed_up.token.token,
+    }
+}
+
+macro_rules! app {
+    ($fixture:expr) => {{
+        let layer = SessionLayer::builder($fixture.sessions.clone(), &SESSION_SECRET.into())
+            .insecure_development()
+            .cookie_name("t.sid")
+            .build(&$fixture.auth)
+            .unwrap();
+        test::init_service(
+            App::new()
+                .configure(altrion_web::api($fixture.auth.clone()))
+                .wrap(layer.middleware())
+                .route("/me", web::get().to(me))
+                .route("/sign-in", web::post().to(sign_in)),
+        )
+        .await
+    }};
+}
+
+async fn code_of(response: actix_web::dev::ServiceResponse) -> String {
+    let body: Value = test::read_body_json(response).await;
+    body["error"]["code"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn the_bearer_scheme_is_case_insensitive_and_the_token_trimmed() {
+    let f = fixture().await;
+    let app = app!(f);
+    for header in [
+        format!("Bearer {}", f.token),
+        format!("bearer {}", f.token),
+        format!("BEARER   {}  ", f.token),
+    ] {
+        let req = test::TestRequest::get()
+            .uri("/me")
+            .insert_header(("authorization", header.as_str()))
+            .to_request();
+        let response = test::call_service(&app, req).await;
+        assert_eq!(response.status(), 200, "{header:?}");
+    }
+    for header in ["Basic abc", "Bearer", "Bearer ", "Token x"] {
+        let req = test::TestRequest::get()
+            .uri("/me")
+            .insert_header(("authorization", header))
+            .to_request();
+        let response = test::call_service(&app, req).await;
+        assert_eq!(response.status(), 401, "{header:?}");
+        assert_eq!(code_of(response).await, "unauthorized");
+    }
+}
+
+/// Signs in through the app and returns the session cookie.
+macro_rules! session_cookie {
+    ($app:expr) => {{
+        let req = test::TestRequest::post()
+            .uri("/sign-in")
+            .set_json(json!({"email": "ada@example.com"}))
+            .to_request();
+        let response = test::call_service($app, req).await;
+        assert_eq!(response.status(), 204);
+        response
+            .response()
+            .cookies()
+            .find(|c| c.name() == "t.sid")
+            .expect("a session cookie")
+            .into_owned()
+    }};
+}
+
+macro_rules! me_with {
+    ($app:expr, $cookie:expr) => {{
+        let req = test::TestRequest::get()
+            .uri("/me")
+            .cookie($cookie.clone())
+            .to_request();
+        test::call_service($app, req).await
+    }};
+}
+
+fn ada() -> altrion_domain::Email {
+    altrion_domain::Email::parse("ada@example.com").unwrap()
+}
+
+#[actix_web::test]
+async fn a_session_whose_user_is_gone_is_deleted() {
+    let f = fixture().await;
+    let app = app!(f);
+    let cookie = session_cookie!(&app);
+    assert_eq!(me_with!(&app, cookie).status(), 200);
+    assert_eq!(f.sessions.len(), 1);
+
+    let user = f.users.find_by_email(&ada()).await.unwrap().unwrap();
+    assert!(f.users.delete(&user.id).await.unwrap());
+    let response = me_with!(&app, cookie);
+    assert_eq!(response.status(), 401);
+    assert_eq!(code_of(response).await, "unauthorized");
+    assert_eq!(f.sessions.len(), 0, "the orphaned session is deleted");
+}
+
+#[actix_web::test]
+async fn a_session_from_before_log_out_everywhere_is_void() {
+    let f = fixture().await;
+    let app = app!(f);
+    let cookie = session_cookie!(&app);
+    let user = f.users.find_by_email(&ada()).await.unwrap().unwrap();
+    // The version moves on behind the session's back (as if deleting it had failed).
+    f.users
+        .bump_token_version(&user.id, f.auth.clock().now())
+        .await
+        .unwrap();
+    let response = me_with!(&app, cookie);
+    assert_eq!(response.status(), 401);
+    assert_eq!(f.sessions.len(), 0);
+    assert!(f
+        .sessions
+        .list_for_user(&user.id, f.auth.clock().now())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[actix_web::test]
+async fn use_case_errors_answer_from_the_table() {
+    let f = fixture().await;
+    let app = app!(f);
+    let req = test::TestRequest::post()
+        .uri("/sign-in")
+        .set_json(json!({"email": "nobody@example.com"}))
+        .to_request();
+    let response = test::call_service(&app, req).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(code_of(response).await, "invalid_credentials");
+    let req = test::TestRequest::post()
+        .uri("/sign-in")
+        .insert_header(("content-type", "text/plain"))
+        .set_payload("{}")
+        .to_request();
+    let response = test::call_service(&app, req).await;
+    assert_eq!(response.status(), 415);
+    assert_eq!(code_of(response).await, "unsupported_media_type");
+}
+
+#[actix_web::test]
+async fn the_session_cookie_is_secure_unless_development_is_asked_for() {
+    let f = fixture().await;
+    let layer = SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into())
+        .build(&f.auth)
+        .unwrap();
+    assert_eq!(layer.cookie_name(), "__Host-altrion.sid");
+    let app = test::init_service(
+        App::new()
+            .configure(altrion_web::api(f.auth.clone()))
+            .wrap(layer.middleware())
+            .route("/sign-in", web::post().to(sign_in)),
+    )
+    .await;
+    let req = test::TestRequest::post()
+        .uri("/sign-in")
+        .set_json(json!({"email": "ada@example.com"}))
+        .to_request();
+    let response = test::call_service(&app, req).await;
+    let cookie = response
+        .response()
+        .cookies()
+        .next()
+        .expect("a session cookie");
+    assert_eq!(cookie.name(), "__Host-altrion.sid");
+    assert_eq!(cookie.secure(), Some(true));
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.same_site(), Some(actix_web::cookie::SameSite::Lax));
+
+    // Development mode clears Secure, but a `__Host-` name keeps it: browsers drop it otherwise.
+    let prefixed = SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into())
+        .insecure_development()
+        .build(&f.auth)
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .configure(altrion_web::api(f.auth.clone()))
+            .wrap(prefixed.middleware())
+            .route("/sign-in", web::post().to(sign_in)),
+    )
+    .await;
+    let req = test::TestRequest::post()
+        .uri("/sign-in")
+        .set_json(json!({"email": "ada@example.com"}))
+        .to_request();
+    let response = test::call_service(&app, req).await;
+    let cookie = response
+        .response()
+        .cookies()
+        .next()
+        .expect("a session cookie");
+    assert_eq!(cookie.secure(), Some(true));
+}
+
+#[actix_web::test]
+async fn the_session_layer_refuses_weak_or_reused_secrets_and_empty_lifetimes() {
+    let f = fixture().await;
+    let build =
+        |secret: &str| SessionLayer::builder(f.sessions.clone(), &secret.into()).build(&f.auth);
+    assert!(matches!(
+        build("too short"),
+        Err(altrion_web::SetupError::WeakSecret(_))
+    ));
+    assert!(matches!(
+        build("a-test-jwt-secret-of-at-least-32-bytes"),
+        Err(altrion_web::SetupError::SharedSecret)
+    ));
+    assert!(build(SESSION_SECRET).is_ok());
+    let zero = SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into())
+        .ttl(altrion_auth::Duration::ZERO)
+        .build(&f.auth);
+    assert!(matches!(
+        zero,
+        Err(altrion_web::SetupError::NonPositive("ttl"))
+    ));
+}
