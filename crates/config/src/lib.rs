@@ -3,6 +3,8 @@
 //! (conventional names such as `JWT_SECRET`, then `APP__SECTION__KEY`), validation that names
 //! each bad setting, and the options each component is built from.
 //!
+//! A service of your own built on the other crates does not need it (`docs/library.md`).
+//!
 //! Depends on the storage, mail and auth crates (it builds their options and settings) and on
 //! no web framework, the session crate or the server, so the CLI links no web server.
 

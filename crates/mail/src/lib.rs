@@ -9,6 +9,9 @@
 //! - [`MailWorker::shutdown`] drains the queue within a deadline.
 //! - `testing::CapturingMailer` (feature `testing`) records messages for other crates' tests.
 //!
+//! Using it from your own service (`AuthService::builder(..).mail(..)`): `docs/library.md` in
+//! the repository.
+//!
 //! This crate knows the domain port and lettre only: it must not depend on actix, `mongodb`,
 //! `bson`, or the storage, auth, session and server crates.
 //!

@@ -8,8 +8,12 @@
 //! - [`session_middleware`] and [`SessionCookieSettings`] configure the cookie as the design
 //!   asks: Secure unless [`SessionCookieSettings::insecure_development`] says otherwise.
 //!
+//! `altrion-web`'s `SessionLayer` mounts all of this in a few lines, and also refuses a session
+//! secret equal to the JWT secret; `docs/library.md` in the repository is the guide to using the
+//! crates in your own service.
+//!
 //! This crate knows actix and the domain ports only: it must not depend on `mongodb`, `bson`,
-//! or the app. The storage crate provides the repositories; `apps/server` wires them in:
+//! or the app. The storage crate provides the repositories; used on its own:
 //!
 //! ```no_run
 //! use std::sync::Arc;

@@ -139,7 +139,9 @@ impl fmt::Debug for MongoOptions {
 }
 
 /// A handle on `options.database`. The driver connects lazily and keeps a pool; share the
-/// handle (it is cheap to clone) instead of connecting twice.
+/// handle (it is cheap to clone) instead of connecting twice. One handle shared by every
+/// actix worker is correct; for throughput, open one per worker from a [`MongoConnector`]
+/// (docs/library.md, "One database client per worker").
 ///
 /// # Errors
 /// [`StorageError::Config`] for an unusable connection string, database name or option;
@@ -154,6 +156,8 @@ pub async fn connect(options: &MongoOptions) -> Result<Database, StorageError> {
 /// server whose workers each run a runtime of their own (actix-web) serves a request on one
 /// thread and would, with one shared client, wake another thread for every query; opening a
 /// client per worker from one connector keeps each query on the thread that asked for it.
+/// Altrion's server does this; everything built over the stores (the auth service, the session
+/// store) is then built per worker too, over that worker's stores.
 #[derive(Clone)]
 pub struct MongoConnector {
     client_options: ClientOptions,

@@ -1,0 +1,107 @@
+//! A whole service on Altrion's crates: sign-up, login, `/me` and logout, with accounts and
+//! sessions in MongoDB. `docs/library.md` walks through it; `tests/example.rs` drives it.
+//!
+//! ```text
+//! MONGODB_URI=mongodb://localhost:27017 JWT_SECRET=… SESSION_SECRET=… \
+//!     cargo run -p altrion-web --example service
+//! ```
+//! Set `DEVELOPMENT=1` to send the session cookie over plain HTTP.
+
+use std::net::TcpListener;
+
+use actix_web::{dev::Server, web, App, HttpRequest, HttpResponse, HttpServer};
+use altrion_auth::{AuthService, SecretString, TokenService, TokenSettings};
+use altrion_storage::MongoOptions;
+use altrion_web::{
+    ApiError, AuthSession, Authenticated, LoginBody, MeBody, OriginPolicy, SessionLayer,
+    SignupBody, TokenBody,
+};
+
+async fn signup(
+    auth: web::Data<AuthService>,
+    body: web::Json<SignupBody>,
+) -> Result<HttpResponse, ApiError> {
+    let signed_up = auth.signup(body.into_inner().into()).await?;
+    Ok(HttpResponse::Created().json(TokenBody::from(signed_up)))
+}
+
+/// Returns a JWT and also signs the browser into a server-side session (the cookie).
+async fn login(
+    auth: web::Data<AuthService>,
+    session: AuthSession,
+    req: HttpRequest,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
+    let logged_in = auth.login(body.into_inner().into()).await?;
+    altrion_web::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
+    Ok(HttpResponse::Ok().json(TokenBody::from(logged_in)))
+}
+
+async fn me(caller: Authenticated) -> HttpResponse {
+    HttpResponse::Ok().json(MeBody::of(&caller.user))
+}
+
+async fn logout(session: AuthSession) -> HttpResponse {
+    session.log_out();
+    HttpResponse::NoContent().finish()
+}
+
+/// What the service is started with.
+pub struct Config {
+    pub mongodb_uri: String,
+    pub jwt_secret: SecretString,
+    pub session_secret: SecretString,
+    /// The origin pages that use the session cookie are served from.
+    pub public_url: String,
+    /// Plain-HTTP development: the session cookie is sent without `Secure`.
+    pub development: bool,
+}
+
+/// The service on `listener`.
+///
+/// # Errors
+/// An unusable database URI or secret, or migrations that cannot be applied.
+pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<Server> {
+    let stores = altrion_storage::open(&MongoOptions::new(config.mongodb_uri, "example")).await?;
+    stores.migrate().await?;
+    let tokens = TokenService::new(&TokenSettings::with_secret(config.jwt_secret))?;
+    let auth = AuthService::builder(stores.users, stores.sessions.clone(), tokens).build()?;
+    let mut sessions = SessionLayer::builder(stores.sessions, &config.session_secret);
+    if config.development {
+        sessions = sessions.insecure_development().cookie_name("example.sid");
+    }
+    let sessions = sessions.build(&auth)?;
+    let origins = OriginPolicy::new([config.public_url.as_str()], sessions.cookie_name());
+    Ok(HttpServer::new(move || {
+        App::new()
+            .configure(altrion_web::api(auth.clone()))
+            .service(
+                web::scope("/api")
+                    .wrap(sessions.middleware())
+                    .route("/signup", web::post().to(signup))
+                    .route("/login", web::post().to(login))
+                    .route("/me", web::get().to(me))
+                    .route("/logout", web::post().to(logout)),
+            )
+            .wrap(origins.clone())
+            .wrap(altrion_web::security_headers())
+    })
+    .listen(listener)?
+    .run())
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let var = |name: &str| std::env::var(name).map_err(|_| anyhow::anyhow!("set {name}"));
+    let config = Config {
+        mongodb_uri: var("MONGODB_URI")?,
+        jwt_secret: var("JWT_SECRET")?.into(),
+        session_secret: var("SESSION_SECRET")?.into(),
+        public_url: var("PUBLIC_URL").unwrap_or_else(|_| "http://localhost:8080".to_owned()),
+        development: var("DEVELOPMENT").is_ok(),
+    };
+    serve(TcpListener::bind("127.0.0.1:8080")?, config)
+        .await?
+        .await?;
+    Ok(())
+}
