@@ -13,19 +13,11 @@ use actix_web::{dev::Server, web, App, HttpRequest, HttpResponse, HttpServer};
 use altrion_auth::{AuthService, SecretString, TokenService, TokenSettings};
 use altrion_storage::MongoOptions;
 use altrion_web::{
-    ApiError, AuthSession, Authenticated, LoginBody, MeBody, OriginPolicy, SessionLayer,
-    SignupBody, TokenBody,
+    handlers, ApiError, AuthSession, LoginBody, OriginPolicy, SessionLayer, TokenBody,
 };
 
-async fn signup(
-    auth: web::Data<AuthService>,
-    body: web::Json<SignupBody>,
-) -> Result<HttpResponse, ApiError> {
-    let signed_up = auth.signup(body.into_inner().into()).await?;
-    Ok(HttpResponse::Created().json(TokenBody::from(signed_up)))
-}
-
-/// Returns a JWT and also signs the browser into a server-side session (the cookie).
+/// Altrion's own login answers with a JWT only; this one also signs the browser into a
+/// server-side session, so the cookie alone authenticates it afterwards.
 async fn login(
     auth: web::Data<AuthService>,
     session: AuthSession,
@@ -35,15 +27,6 @@ async fn login(
     let logged_in = auth.login(body.into_inner().into()).await?;
     altrion_web::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
     Ok(HttpResponse::Ok().json(TokenBody::from(logged_in)))
-}
-
-async fn me(caller: Authenticated) -> HttpResponse {
-    HttpResponse::Ok().json(MeBody::of(&caller.user))
-}
-
-async fn logout(session: AuthSession) -> HttpResponse {
-    session.log_out();
-    HttpResponse::NoContent().finish()
 }
 
 /// What the service is started with.
@@ -78,10 +61,10 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<Serv
             .service(
                 web::scope("/api")
                     .wrap(sessions.middleware())
-                    .route("/signup", web::post().to(signup))
+                    .route("/signup", web::post().to(handlers::signup))
                     .route("/login", web::post().to(login))
-                    .route("/me", web::get().to(me))
-                    .route("/logout", web::post().to(logout)),
+                    .route("/me", web::get().to(handlers::me))
+                    .route("/logout", web::post().to(handlers::logout)),
             )
             .wrap(origins.clone())
             .wrap(altrion_web::security_headers())

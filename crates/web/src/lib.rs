@@ -8,11 +8,12 @@
 //! - [`Authenticated`]: the signed-in user by Bearer JWT or session cookie.
 //! - [`SessionLayer`]: the session store mounted in a few lines, refusing a short or reused
 //!   secret and a non-Secure cookie unless asked for explicitly.
-//! - The DTOs ([`SignupBody`], [`LoginBody`], [`TokenBody`], [`MeBody`], [`UserBody`]).
+//! - The DTOs ([`SignupBody`], [`LoginBody`], [`TokenBody`], [`MeBody`], [`UserBody`]), and
+//!   Altrion's own [`handlers`] for sign-up, login, `/me`, logout and logout everywhere.
 //! - Hardening: [`security_headers`], the CSRF [`OriginPolicy`], [`cors`], the per-IP key
 //!   [`ClientIp`] for `actix-governor`, and [`cut_off_slow_bodies`].
 //!
-//! The guide, with a complete service in about 40 lines, is `docs/library.md`; the same service
+//! The guide, with a complete service in about 45 lines, is `docs/library.md`; the same service
 //! is `examples/service.rs` in this crate, and a test drives it.
 //!
 //! This crate knows actix, `auth`, `session` and the domain; never `mongodb`, `bson` or the
@@ -24,6 +25,7 @@ mod client_ip;
 mod cors;
 mod dto;
 mod error;
+pub mod handlers;
 mod headers;
 mod origin;
 mod sessions;

@@ -3,7 +3,6 @@
 //! so the OpenAPI test can prove each one is documented.
 
 mod account;
-mod auth;
 mod health;
 mod oauth;
 pub(crate) mod openapi;
@@ -14,7 +13,7 @@ use actix_governor::{Governor, GovernorConfig};
 use actix_session::SessionMiddleware;
 use actix_web::{web, Resource};
 
-use altrion_web::ClientIp;
+use altrion_web::{handlers, ClientIp};
 
 /// A resource whose unmatched methods get the JSON 405, with `Allow` naming `method`.
 fn resource(path: &str, method: &str) -> Resource {
@@ -89,11 +88,11 @@ without_session {
     get "/api/openapi.json" => openapi::document;
 }
 with_session {
-    post "/api/auth/signup" => auth::signup, limited(credentials);
-    post "/api/auth/login" => auth::login, limited(credentials);
-    get "/api/auth/me" => auth::me;
-    post "/api/auth/logout" => auth::logout;
-    post "/api/auth/logout-all" => auth::logout_all;
+    post "/api/auth/signup" => handlers::signup, limited(credentials);
+    post "/api/auth/login" => handlers::login, limited(credentials);
+    get "/api/auth/me" => handlers::me;
+    post "/api/auth/logout" => handlers::logout;
+    post "/api/auth/logout-all" => handlers::logout_all;
     // Before `/api/auth/{provider}`, which would otherwise match these paths.
     get "/api/auth/sessions" => account::sessions;
     delete "/api/auth/sessions/{id}" => account::revoke_session;

@@ -7,7 +7,9 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{account, auth, health, oauth, page, recovery};
+use altrion_web::handlers;
+
+use super::{account, health, oauth, page, recovery};
 
 struct Security;
 
@@ -42,7 +44,7 @@ impl Modify for Security {
     paths(
         page::index, page::reset_password, page::verify_email, page::app_js, page::style,
         health::health, health::ready, document,
-        auth::signup, auth::login, auth::me, auth::logout, auth::logout_all,
+        handlers::signup, handlers::login, handlers::me, handlers::logout, handlers::logout_all,
         oauth::start, oauth::callback, oauth::link, oauth::unlink,
         account::sessions, account::revoke_session, account::change_password, account::delete_account,
         recovery::forgot, recovery::reset, recovery::verify, recovery::resend,

@@ -1,14 +1,17 @@
-//! Email/password sign-up and login (JWT), the current user, and logout.
+//! Altrion's email/password handlers — sign-up and login (a JWT, no session), the current
+//! user, logout and logout everywhere — for a service to route as they are (Altrion's server
+//! does). Each carries its OpenAPI description (`utoipa::path`). They need
+//! `web::Data<AuthService>` ([`crate::api`]) and, for `logout` and `logout_all`, the session
+//! middleware.
 
-use actix_session::Session;
 use actix_web::{web, HttpResponse};
+use altrion_auth::AuthService;
 use altrion_session::AuthSession;
-use altrion_web::{
+
+use crate::{
     ApiError, Authenticated, ErrorResponse, LoginBody, MaybeUnverified, MeBody, SignupBody,
     TokenBody,
 };
-
-use crate::state::AppState;
 
 /// Creates an account and returns its first token; writes no session.
 #[utoipa::path(
@@ -25,10 +28,10 @@ use crate::state::AppState;
     )
 )]
 pub async fn signup(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     body: web::Json<SignupBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed_up = state.auth.signup(body.into_inner().into()).await?;
+    let signed_up = auth.signup(body.into_inner().into()).await?;
     Ok(HttpResponse::Created().json(TokenBody::from(signed_up)))
 }
 
@@ -48,10 +51,10 @@ pub async fn signup(
     )
 )]
 pub async fn login(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let logged_in = state.auth.login(body.into_inner().into()).await?;
+    let logged_in = auth.login(body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(TokenBody::from(logged_in)))
 }
 
@@ -78,8 +81,8 @@ pub async fn me(caller: Authenticated) -> HttpResponse {
         (status = 503, description = "`service_unavailable`", body = ErrorResponse),
     )
 )]
-pub async fn logout(session: Session) -> HttpResponse {
-    AuthSession::new(session).log_out();
+pub async fn logout(session: AuthSession) -> HttpResponse {
+    session.log_out();
     HttpResponse::NoContent().finish()
 }
 
@@ -94,11 +97,11 @@ pub async fn logout(session: Session) -> HttpResponse {
     )
 )]
 pub async fn logout_all(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     MaybeUnverified(caller): MaybeUnverified,
-    session: Session,
+    session: AuthSession,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.logout_all(&caller.user.id).await?;
-    AuthSession::new(session).log_out();
+    auth.logout_all(&caller.user.id).await?;
+    session.log_out();
     Ok(HttpResponse::NoContent().finish())
 }
