@@ -14,7 +14,7 @@ use actix_web::{
 };
 use tracing::Instrument;
 
-use altrion_web::{ApiError, ClientIp};
+use altrion_web::ClientIp;
 
 pub use altrion_web::REQUEST_ID_HEADER;
 
@@ -57,10 +57,8 @@ pub async fn request_id<B: MessageBody + 'static>(
         // in practice the session store failing to reach the database. actix would answer an
         // empty 500; answer the JSON 503 instead (the cause is logged, never sent).
         Err(err) => {
-            span.in_scope(|| tracing::error!(cause = %err, detail = ?err, "middleware failed"));
-            return Err(ApiError::service_unavailable(err.to_string())
-                .with_request_id(id)
-                .into());
+            let failure = span.in_scope(|| altrion_web::middleware_failure(&err));
+            return Err(failure.with_request_id(id).into());
         }
     };
     crate::metrics::request(

@@ -9,7 +9,9 @@
 
 use std::net::TcpListener;
 
-use actix_web::{dev::Server, web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{
+    dev::Server, middleware::from_fn, web, App, HttpRequest, HttpResponse, HttpServer,
+};
 use altrion_auth::{AuthService, SecretString, TokenService, TokenSettings};
 use altrion_storage::MongoOptions;
 use altrion_web::{
@@ -61,6 +63,7 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<Serv
             .service(
                 web::scope("/api")
                     .wrap(sessions.middleware())
+                    .wrap(from_fn(altrion_web::middleware_errors_as_json))
                     .route("/signup", web::post().to(handlers::signup))
                     .route("/login", web::post().to(login))
                     .route("/me", web::get().to(handlers::me))

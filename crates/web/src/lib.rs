@@ -11,7 +11,8 @@
 //! - The DTOs ([`SignupBody`], [`LoginBody`], [`TokenBody`], [`MeBody`], [`UserBody`]), and
 //!   Altrion's own [`handlers`] for sign-up, login, `/me`, logout and logout everywhere.
 //! - Hardening: [`security_headers`], the CSRF [`OriginPolicy`], [`cors`], the per-IP key
-//!   [`ClientIp`] for `actix-governor`, and [`cut_off_slow_bodies`].
+//!   [`ClientIp`] for `actix-governor`, [`cut_off_slow_bodies`], and
+//!   [`middleware_errors_as_json`] so a session store outage is a JSON `503`, not an empty `500`.
 //!
 //! The guide, with a complete service in about 45 lines, is `docs/library.md`; the same service
 //! is `examples/service.rs` in this crate, and a test drives it.
@@ -28,6 +29,7 @@ mod error;
 pub mod handlers;
 mod headers;
 mod origin;
+mod outage;
 mod sessions;
 
 use actix_web::web;
@@ -44,6 +46,7 @@ pub use error::{
 };
 pub use headers::security_headers;
 pub use origin::{OriginCheck, OriginPolicy};
+pub use outage::{middleware_errors_as_json, middleware_failure};
 pub use sessions::{log_in, SessionLayer, SessionLayerBuilder, SetupError, DEFAULT_TOUCH_AFTER};
 
 /// The session handle handlers take, re-exported so a service needs no `altrion-session` line.

@@ -305,3 +305,44 @@ async fn the_session_layer_refuses_weak_or_reused_secrets_and_empty_lifetimes() 
         Err(altrion_web::SetupError::NonPositive("ttl"))
     ));
 }
+
+#[actix_web::test]
+async fn a_session_store_outage_is_a_json_503() {
+    let f = fixture().await;
+    let app = app!(f);
+    let cookie = session_cookie!(&app);
+    // The same cookie key, over a database that is down.
+    let down = Arc::new(altrion_storage::memory::Unreachable);
+    let layer = SessionLayer::builder(down, &SESSION_SECRET.into())
+        .insecure_development()
+        .cookie_name("t.sid")
+        .build(&f.auth)
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .configure(altrion_web::api(f.auth.clone()))
+            .wrap(layer.middleware())
+            .wrap(actix_web::middleware::from_fn(
+                altrion_web::middleware_errors_as_json,
+            ))
+            .route("/me", web::get().to(me)),
+    )
+    .await;
+    let req = test::TestRequest::get()
+        .uri("/me")
+        .cookie(cookie.clone())
+        .to_request();
+    // What actix sends for a middleware's error is that error's response.
+    let err = test::try_call_service(&app, req)
+        .await
+        .err()
+        .expect("the session middleware fails");
+    let response = err.error_response();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers().get("retry-after").unwrap(), "5");
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "service_unavailable");
+}
