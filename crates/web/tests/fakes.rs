@@ -335,8 +335,7 @@ async fn a_session_store_outage_is_a_json_503() {
     // What actix sends for a middleware's error is that error's response.
     let err = test::try_call_service(&app, req)
         .await
-        .err()
-        .expect("the session middleware fails");
+        .expect_err("the session middleware fails");
     let response = err.error_response();
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers().get("retry-after").unwrap(), "5");
