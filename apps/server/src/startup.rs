@@ -2,7 +2,6 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_governor::GovernorConfigBuilder;
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use altrion_auth::{
     AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig, OAuthProvider, OAuthService,
@@ -13,7 +12,7 @@ use altrion_mail::{MailQueue, MailWorker};
 use altrion_storage::MongoConnector;
 use secrecy::ExposeSecret;
 
-use altrion_web::{ClientIp, OriginPolicy, SessionLayer};
+use altrion_web::{ClientIp, IpLimit, OriginPolicy, SessionLayer};
 
 use crate::{
     database::Database,
@@ -352,51 +351,16 @@ fn worker_state(
     }
 }
 
-/// How often idle per-IP buckets are dropped.
-const PRUNE_EVERY: Duration = Duration::from_secs(60);
-
-/// A per-IP limiter with the configured quota and buckets of its own. The replenishment
-/// period is computed in nanoseconds, so every `u32` per-minute rate is representable.
-/// Buckets that have refilled (idle clients) are pruned every minute, so the limiter's memory
-/// follows the clients seen recently, not every address ever seen.
-fn ip_limit(settings: &Settings, client_ip: ClientIp) -> Result<routes::IpLimit, StartupError> {
+/// A per-IP limiter with the configured quota and buckets of its own.
+fn ip_limit(settings: &Settings, client_ip: ClientIp) -> Result<IpLimit, StartupError> {
     let limits = &settings.rate_limit;
-    let config = GovernorConfigBuilder::default()
-        .period(Duration::from_nanos(
-            60_000_000_000 / u64::from(limits.per_ip_per_minute.max(1)),
-        ))
-        .burst_size(limits.per_ip_burst.max(1))
-        .key_extractor(client_ip)
-        .finish()
-        .ok_or_else(|| {
-            StartupError::Security(
-                "APP__RATE_LIMIT__PER_IP_PER_MINUTE and APP__RATE_LIMIT__PER_IP_BURST must be \
-                 greater than 0"
-                    .to_owned(),
-            )
-        })?;
-    let limiter = config.limiter();
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(async move {
-            let mut every = tokio::time::interval(PRUNE_EVERY);
-            every.tick().await;
-            loop {
-                every.tick().await;
-                // The server (every clone of the config) is gone: nothing left to prune.
-                if Arc::strong_count(&limiter) == 1 {
-                    return;
-                }
-                prune(&limiter);
-            }
-        });
-    }
-    Ok(config)
-}
-
-/// Drops the buckets of clients whose quota has fully refilled: they hold no state worth keeping.
-fn prune(limiter: &actix_governor::governor::DefaultKeyedRateLimiter<std::net::IpAddr>) {
-    limiter.retain_recent();
-    limiter.shrink_to_fit();
+    altrion_web::ip_limit(limits.per_ip_per_minute, limits.per_ip_burst, client_ip).map_err(|_| {
+        StartupError::Security(
+            "APP__RATE_LIMIT__PER_IP_PER_MINUTE and APP__RATE_LIMIT__PER_IP_BURST must be \
+             greater than 0"
+                .to_owned(),
+        )
+    })
 }
 
 fn run(
@@ -478,51 +442,7 @@ fn run(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-    use std::{collections::HashMap, path::Path};
-
     use super::*;
-
-    fn with_per_minute(per_minute: &str) -> Settings {
-        let vars: HashMap<String, String> = [
-            ("APP_ENV", "test"),
-            ("MONGODB_URI", "memory:"),
-            (
-                "JWT_SECRET",
-                "startup-unit-test-jwt-secret-of-32-bytes-or-more",
-            ),
-            (
-                "SESSION_SECRET",
-                "startup-unit-test-session-secret-of-32-bytes-plus",
-            ),
-            ("APP__RATE_LIMIT__PER_IP_PER_MINUTE", per_minute),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        crate::settings::load_from(&vars, Path::new("/nonexistent-config-dir")).unwrap()
-    }
-
-    /// 100,000 distinct addresses, each seen once: once their buckets have refilled, pruning
-    /// leaves nothing behind, so the limiter's memory follows recent clients only.
-    #[actix_web::test]
-    async fn pruning_forgets_addresses_whose_quota_refilled() {
-        let client_ip = ClientIp {
-            trusted_hops: 0,
-            ipv6_prefix_len: 64,
-        };
-        // A bucket refills in about 14 ns at this rate: by the time 100,000 keys are in, the
-        // first ones are full again, and after the last one is checked all are.
-        let config = ip_limit(&with_per_minute(&u32::MAX.to_string()), client_ip).unwrap();
-        let limiter = config.limiter().clone();
-        for n in 0..100_000_u32 {
-            let ip = std::net::IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + n));
-            assert!(limiter.check_key(&ip).is_ok());
-        }
-        assert_eq!(limiter.len(), 100_000);
-        prune(&limiter);
-        assert!(limiter.is_empty());
-    }
 
     #[test]
     fn callback_urls_are_absolute_and_keep_a_path_prefix() {
@@ -534,17 +454,5 @@ mod tests {
             callback_url("https://example.com/backend", OAuthProvider::Github),
             "https://example.com/backend/api/auth/github/callback"
         );
-    }
-
-    #[test]
-    fn per_minute_rates_above_60000_are_representable() {
-        let client_ip = ClientIp {
-            trusted_hops: 0,
-            ipv6_prefix_len: 64,
-        };
-        for rate in ["60001", "120000", &u32::MAX.to_string()] {
-            let settings = with_per_minute(rate);
-            assert!(ip_limit(&settings, client_ip).is_ok(), "{rate} per minute");
-        }
     }
 }

@@ -11,7 +11,7 @@
 //! - The DTOs ([`SignupBody`], [`LoginBody`], [`TokenBody`], [`MeBody`], [`UserBody`]), and
 //!   Altrion's own [`handlers`] for sign-up, login, `/me`, logout and logout everywhere.
 //! - Hardening: [`security_headers`], the CSRF [`OriginPolicy`], [`cors`], the per-IP key
-//!   [`ClientIp`] for `actix-governor`, [`cut_off_slow_bodies`], and
+//!   [`ClientIp`] and [`ip_limit`] for per-IP rate limits with `actix-governor`, [`cut_off_slow_bodies`], and
 //!   [`middleware_errors_as_json`] so a session store outage is a JSON `503`, not an empty `500`.
 //!
 //! The guide, with a complete service in about 45 lines, is `docs/library.md`; the same service
@@ -30,11 +30,14 @@ pub mod handlers;
 mod headers;
 mod origin;
 mod outage;
+mod rate_limit;
 mod sessions;
 
 use actix_web::web;
 use altrion_auth::AuthService;
 
+/// The middleware an [`IpLimit`] is applied with: `.wrap(Governor::new(&limit))`.
+pub use actix_governor::Governor;
 pub use authenticated::{Authenticated, MaybeUnverified};
 pub use body_timeout::{cut_off_slow_bodies, is_timed_out, TIMED_OUT};
 pub use client_ip::ClientIp;
@@ -47,6 +50,7 @@ pub use error::{
 pub use headers::security_headers;
 pub use origin::{OriginCheck, OriginPolicy};
 pub use outage::{middleware_errors_as_json, middleware_failure};
+pub use rate_limit::{ip_limit, IpLimit, ZeroRate};
 pub use sessions::{log_in, SessionLayer, SessionLayerBuilder, SetupError, DEFAULT_TOUCH_AFTER};
 
 /// The session handle handlers take, re-exported so a service needs no `altrion-session` line.

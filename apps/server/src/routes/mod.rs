@@ -9,11 +9,11 @@ pub(crate) mod openapi;
 mod page;
 mod recovery;
 
-use actix_governor::{Governor, GovernorConfig};
+use actix_governor::Governor;
 use actix_session::SessionMiddleware;
 use actix_web::{web, Resource};
 
-use altrion_web::{handlers, ClientIp};
+use altrion_web::{handlers, IpLimit};
 
 /// A resource whose unmatched methods get the JSON 405, with `Allow` naming `method`.
 fn resource(path: &str, method: &str) -> Resource {
@@ -23,14 +23,6 @@ fn resource(path: &str, method: &str) -> Resource {
         async move { altrion_web::method_not_allowed(&allow) }
     }))
 }
-
-/// A per-IP limiter configuration.
-pub type IpLimit = GovernorConfig<
-    ClientIp,
-    actix_governor::governor::middleware::NoOpMiddleware<
-        actix_governor::governor::clock::QuantaInstant,
-    >,
->;
 
 /// The per-IP limiters, each with buckets of its own: sign-up and login (`credentials`), the
 /// OAuth start and callback (`oauth`), and the requests that send mail (`mail`).
