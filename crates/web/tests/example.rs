@@ -54,26 +54,26 @@ async fn sessions_stored(db: &EmbeddedDatabase) -> u64 {
         .unwrap()
 }
 
+/// Sends `request`; its status, headers and JSON body (`Null` when there is none).
+async fn send(request: reqwest::RequestBuilder) -> (StatusCode, header::HeaderMap, Value) {
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
 #[tokio::test]
 async fn the_guides_service_signs_up_logs_in_and_out_on_mongodb_sessions() {
     let app = start(SESSION_SECRET).await.unwrap();
     let url = |path: &str| format!("{}/api{path}", app.base);
+    let post = |path: &str, body: &Value| app.browser.post(url(path)).json(body);
     let ada =
         json!({"name": "Ada", "email": "ada@example.com", "password": "correct horse battery"});
 
-    let signed_up = app
-        .browser
-        .post(url("/signup"))
-        .json(&ada)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_up.status(), StatusCode::CREATED);
-    assert_eq!(signed_up.headers()["x-content-type-options"], "nosniff");
-    let token = signed_up.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (status, headers, body) = send(post("/signup", &ada)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let token = body["token"].as_str().unwrap().to_owned();
     assert_eq!(
         sessions_stored(&app.db).await,
         0,
@@ -81,104 +81,66 @@ async fn the_guides_service_signs_up_logs_in_and_out_on_mongodb_sessions() {
     );
 
     // The JWT authenticates without any cookie.
-    let me = Client::new()
-        .get(url("/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), StatusCode::OK);
-    assert_eq!(
-        me.json::<Value>().await.unwrap()["user"]["email"],
-        "ada@example.com"
-    );
+    let (status, _, body) = send(Client::new().get(url("/me")).bearer_auth(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["user"]["email"], "ada@example.com");
 
     // Errors follow the table: a taken email, a wrong password, a malformed body.
-    let again = app
-        .browser
-        .post(url("/signup"))
-        .json(&ada)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let (status, _, body) = send(post("/signup", &ada)).await;
     assert_eq!(
-        again.json::<Value>().await.unwrap()["error"]["code"],
-        "email_taken"
+        (status, &body["error"]["code"]),
+        (StatusCode::CONFLICT, &json!("email_taken"))
     );
     let wrong = json!({"email": "ada@example.com", "password": "not her password"});
-    let refused = app
-        .browser
-        .post(url("/login"))
-        .json(&wrong)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let (status, _, body) = send(post("/login", &wrong)).await;
     assert_eq!(
-        refused.json::<Value>().await.unwrap()["error"]["code"],
-        "invalid_credentials"
+        (status, &body["error"]["code"]),
+        (StatusCode::UNAUTHORIZED, &json!("invalid_credentials"))
     );
     let malformed = app
         .browser
         .post(url("/login"))
         .header(header::CONTENT_TYPE, "application/json")
-        .body("{")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+        .body("{");
+    let (status, _, body) = send(malformed).await;
     assert_eq!(
-        malformed.json::<Value>().await.unwrap()["error"]["code"],
-        "malformed_json"
+        (status, &body["error"]["code"]),
+        (StatusCode::BAD_REQUEST, &json!("malformed_json"))
     );
 
     // Login also signs the browser in: the cookie alone is enough, and a session is stored.
     let login = json!({"email": "ada@example.com", "password": "correct horse battery"});
-    let logged_in = app
-        .browser
-        .post(url("/login"))
-        .json(&login)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(logged_in.status(), StatusCode::OK);
-    let cookie = logged_in.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let (status, headers, _) = send(post("/login", &login)).await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(
         cookie.starts_with("example.sid=") && cookie.contains("HttpOnly"),
         "{cookie}"
     );
     assert_eq!(sessions_stored(&app.db).await, 1);
-    let me = app.browser.get(url("/me")).send().await.unwrap();
-    assert_eq!(me.status(), StatusCode::OK);
+    let (status, _, _) = send(app.browser.get(url("/me"))).await;
+    assert_eq!(status, StatusCode::OK);
 
     // Another origin cannot ride on the cookie.
     let forged = app
         .browser
         .post(url("/logout"))
-        .header(header::ORIGIN, "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        .header(header::ORIGIN, "https://evil.example");
+    let (status, _, body) = send(forged).await;
     assert_eq!(
-        forged.json::<Value>().await.unwrap()["error"]["code"],
-        "forbidden_origin"
+        (status, &body["error"]["code"]),
+        (StatusCode::FORBIDDEN, &json!("forbidden_origin"))
     );
     assert_eq!(sessions_stored(&app.db).await, 1);
 
     // Logout deletes the session document; the cookie then authenticates nothing.
-    let out = app.browser.post(url("/logout")).send().await.unwrap();
-    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let (status, _, _) = send(app.browser.post(url("/logout"))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(sessions_stored(&app.db).await, 0);
-    let me = app.browser.get(url("/me")).send().await.unwrap();
-    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    let (status, _, body) = send(app.browser.get(url("/me"))).await;
     assert_eq!(
-        me.json::<Value>().await.unwrap()["error"]["code"],
-        "unauthorized"
+        (status, &body["error"]["code"]),
+        (StatusCode::UNAUTHORIZED, &json!("unauthorized"))
     );
 }
 

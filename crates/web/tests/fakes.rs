@@ -88,6 +88,21 @@ async fn fixture() -> Fixture {
     }
 }
 
+/// `/me` and `/sign-in` behind `layer`.
+macro_rules! app_with {
+    ($fixture:expr, $layer:expr) => {
+        test::init_service(
+            App::new()
+                .configure(altrion_web::api($fixture.auth.clone()))
+                .wrap($layer.middleware())
+                .route("/me", web::get().to(me))
+                .route("/sign-in", web::post().to(sign_in)),
+        )
+        .await
+    };
+}
+
+/// The app over the fixture's sessions, with a plain-HTTP cookie `t.sid`.
 macro_rules! app {
     ($fixture:expr) => {{
         let layer = SessionLayer::builder($fixture.sessions.clone(), &SESSION_SECRET.into())
@@ -95,14 +110,7 @@ macro_rules! app {
             .cookie_name("t.sid")
             .build(&$fixture.auth)
             .unwrap();
-        test::init_service(
-            App::new()
-                .configure(altrion_web::api($fixture.auth.clone()))
-                .wrap(layer.middleware())
-                .route("/me", web::get().to(me))
-                .route("/sign-in", web::post().to(sign_in)),
-        )
-        .await
+        app_with!($fixture, layer)
     }};
 }
 
@@ -232,55 +240,36 @@ async fn use_case_errors_answer_from_the_table() {
 #[actix_web::test]
 async fn the_session_cookie_is_secure_unless_development_is_asked_for() {
     let f = fixture().await;
-    let layer = SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into())
-        .build(&f.auth)
-        .unwrap();
+    macro_rules! signed_in_cookie {
+        ($layer:expr) => {{
+            let layer = $layer;
+            let app = app_with!(f, layer);
+            let req = test::TestRequest::post()
+                .uri("/sign-in")
+                .set_json(json!({"email": "ada@example.com"}))
+                .to_request();
+            let response = test::call_service(&app, req).await;
+            let cookie = response.response().cookies().next().expect("a session cookie");
+            cookie.into_owned()
+        }};
+    }
+    let builder = || SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into());
+
+    let layer = builder().build(&f.auth).unwrap();
     assert_eq!(layer.cookie_name(), "__Host-altrion.sid");
-    let app = test::init_service(
-        App::new()
-            .configure(altrion_web::api(f.auth.clone()))
-            .wrap(layer.middleware())
-            .route("/sign-in", web::post().to(sign_in)),
-    )
-    .await;
-    let req = test::TestRequest::post()
-        .uri("/sign-in")
-        .set_json(json!({"email": "ada@example.com"}))
-        .to_request();
-    let response = test::call_service(&app, req).await;
-    let cookie = response
-        .response()
-        .cookies()
-        .next()
-        .expect("a session cookie");
+    let cookie = signed_in_cookie!(layer);
     assert_eq!(cookie.name(), "__Host-altrion.sid");
     assert_eq!(cookie.secure(), Some(true));
     assert_eq!(cookie.http_only(), Some(true));
     assert_eq!(cookie.same_site(), Some(actix_web::cookie::SameSite::Lax));
 
-    // Development mode clears Secure, but a `__Host-` name keeps it: browsers drop it otherwise.
-    let prefixed = SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into())
-        .insecure_development()
-        .build(&f.auth)
-        .unwrap();
-    let app = test::init_service(
-        App::new()
-            .configure(altrion_web::api(f.auth.clone()))
-            .wrap(prefixed.middleware())
-            .route("/sign-in", web::post().to(sign_in)),
-    )
-    .await;
-    let req = test::TestRequest::post()
-        .uri("/sign-in")
-        .set_json(json!({"email": "ada@example.com"}))
-        .to_request();
-    let response = test::call_service(&app, req).await;
-    let cookie = response
-        .response()
-        .cookies()
-        .next()
-        .expect("a session cookie");
-    assert_eq!(cookie.secure(), Some(true));
+    let development = builder().insecure_development().cookie_name("dev.sid");
+    let cookie = signed_in_cookie!(development.build(&f.auth).unwrap());
+    assert_eq!(cookie.secure(), None);
+
+    // Development mode with a `__Host-` name keeps Secure: browsers drop the cookie otherwise.
+    let prefixed = builder().insecure_development().build(&f.auth).unwrap();
+    assert_eq!(signed_in_cookie!(prefixed).secure(), Some(true));
 }
 
 #[actix_web::test]
