@@ -68,18 +68,39 @@ impl ClientIp {
         if self.trusted_hops == 0 {
             return peer;
         }
-        let forwarded: Vec<IpAddr> = headers
+        // The entry is chosen from the raw list and only then parsed: dropping entries that do
+        // not parse first (`unknown`, an address with a port) would shift the count onto one
+        // the client wrote. An unreadable header, or an entry that is no address, is the peer.
+        let Ok(values) = headers
             .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|entry| entry.trim().parse().ok())
-            .collect();
-        forwarded
+            .map(|v| v.to_str())
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return peer;
+        };
+        let entries: Vec<&str> = values.iter().flat_map(|v| v.split(',')).collect();
+        entries
             .len()
             .checked_sub(self.trusted_hops)
-            .and_then(|i| forwarded.get(i).copied())
+            .and_then(|i| entries.get(i))
+            .and_then(|entry| parse_entry(entry))
             .unwrap_or(peer)
     }
+}
+
+/// One `X-Forwarded-For` entry: an address, `1.2.3.4:5678`, `[::1]` or `[::1]:5678`.
+fn parse_entry(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = entry.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    entry
+        .parse::<std::net::SocketAddrV4>()
+        .ok()
+        .map(|a| IpAddr::V4(*a.ip()))
 }
 
 impl KeyExtractor for ClientIp {
@@ -169,6 +190,31 @@ mod tests {
         );
         // IPv4 addresses are keyed as they are.
         assert_eq!(policy.key_of(ip("10.0.0.9")), ip("10.0.0.9"));
+    }
+
+    /// The trusted proxy's entry is found by position before parsing: an entry that is no
+    /// address (`unknown`), or an address with a port, must not shift the count onto an entry
+    /// the client wrote.
+    #[test]
+    fn entries_that_are_not_addresses_never_hand_the_client_the_choice() {
+        let one = ClientIp {
+            trusted_hops: 1,
+            ipv6_prefix_len: 64,
+        };
+        let peer: IpAddr = "10.0.0.9".parse().unwrap();
+        assert_eq!(one.of(&request(Some("6.6.6.6, unknown"))), peer);
+        assert_eq!(
+            one.of(&request(Some("6.6.6.6, 1.2.3.4:5678"))),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            one.of(&request(Some("6.6.6.6, [2001:db8::1]:443"))),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            one.of(&request(Some("6.6.6.6, [2001:db8::2]"))),
+            "2001:db8::2".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]
