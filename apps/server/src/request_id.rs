@@ -57,8 +57,12 @@ pub async fn request_id<B: MessageBody + 'static>(
         // in practice the session store failing to reach the database. actix would answer an
         // empty 500; answer the JSON 503 instead (the cause is logged, never sent).
         Err(err) => {
-            let failure = span.in_scope(|| altrion_web::middleware_failure(&err));
-            return Err(failure.with_request_id(id).into());
+            return Err(
+                match span.in_scope(|| altrion_web::middleware_failure(&err)) {
+                    Some(failure) => failure.with_request_id(id).into(),
+                    None => err,
+                },
+            );
         }
     };
     crate::metrics::request(

@@ -261,6 +261,9 @@ impl ResponseError for ApiError {
         if let Some(id) = &self.request_id {
             response.insert_header((REQUEST_ID_HEADER, &**id));
         }
+        for header in crate::headers::SECURITY_HEADERS {
+            response.insert_header(header);
+        }
         response.json(ErrorResponse {
             error: ErrorDetail {
                 code: self.code.as_str(),

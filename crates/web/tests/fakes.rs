@@ -328,6 +328,11 @@ async fn a_session_store_outage_is_a_json_503() {
     let response = err.error_response();
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers().get("retry-after").unwrap(), "5");
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+    assert_eq!(
+        response.headers().get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
     let body = actix_web::body::to_bytes(response.into_body())
         .await
         .unwrap();
