@@ -400,7 +400,8 @@ fn run(
             settings.server.public_url.as_str(),
         ],
         settings.session.cookie_name(),
-    );
+    )
+    .map_err(|e| StartupError::Security(e.to_string()))?;
     let frontend_url = settings.server.frontend_url.clone();
     let state = web::Data::new(state);
     let body_limit = settings.server.body_limit_bytes;

@@ -56,7 +56,7 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<Serv
         sessions = sessions.insecure_development().cookie_name("example.sid");
     }
     let sessions = sessions.build(&auth)?;
-    let origins = OriginPolicy::new([config.public_url.as_str()], sessions.cookie_name());
+    let origins = OriginPolicy::new([config.public_url.as_str()], sessions.cookie_name())?;
     Ok(HttpServer::new(move || {
         App::new()
             .configure(altrion_web::api(auth.clone()))

@@ -48,7 +48,7 @@ pub use error::{
     ErrorResponse, FieldError, REQUEST_ID_HEADER,
 };
 pub use headers::security_headers;
-pub use origin::{OriginCheck, OriginPolicy};
+pub use origin::{InvalidOrigin, OriginCheck, OriginPolicy};
 pub use outage::{middleware_errors_as_json, middleware_failure};
 pub use rate_limit::{ip_limit, IpLimit, ZeroRate};
 pub use sessions::{log_in, SessionLayer, SessionLayerBuilder, SetupError, DEFAULT_TOUCH_AFTER};

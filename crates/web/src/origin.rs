@@ -23,6 +23,11 @@ use crate::{
     error::{ApiError, ErrorCode},
 };
 
+/// A URL given to [`OriginPolicy::new`] has no origin.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} has no origin: give an absolute URL such as https://app.example.com")]
+pub struct InvalidOrigin(pub String);
+
 /// The origins allowed to send cookie-authenticated writes, and the cookie to look for. It is
 /// the middleware: `App::new().wrap(policy)`, outside the session middleware, so a refused
 /// request never loads its session. A refusal is `403 forbidden_origin`.
@@ -35,12 +40,23 @@ pub struct OriginPolicy {
 impl OriginPolicy {
     /// Allows the origins of `urls` (for example the frontend's URL and this server's public
     /// URL; paths are ignored) and the origin each request was sent to; `cookie` is the session
-    /// cookie's name.
-    pub fn new<'a>(urls: impl IntoIterator<Item = &'a str>, cookie: &str) -> Self {
-        Self {
-            allowed: urls.into_iter().filter_map(origin_of).collect(),
+    /// cookie's name ([`SessionLayer::cookie_name`](crate::SessionLayer::cookie_name)).
+    ///
+    /// # Errors
+    /// [`InvalidOrigin`] for a URL without an origin (`localhost:3000` instead of
+    /// `http://localhost:3000`), which would otherwise refuse that frontend's every write.
+    pub fn new<'a>(
+        urls: impl IntoIterator<Item = &'a str>,
+        cookie: &str,
+    ) -> Result<Self, InvalidOrigin> {
+        let allowed = urls
+            .into_iter()
+            .map(|url| origin_of(url).ok_or_else(|| InvalidOrigin(url.to_owned())))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            allowed,
             cookie: cookie.into(),
-        }
+        })
     }
 
     /// Whether `req` is a cross-origin write riding on the session cookie.
@@ -56,7 +72,9 @@ impl OriginPolicy {
         let foreign_origin = headers
             .get("origin")
             .and_then(|v| v.to_str().ok().map(str::to_owned))
-            .is_some_and(|origin| !self.allowed.contains(&origin) && origin != own_origin(req));
+            .is_some_and(|origin| {
+                !self.allowed.contains(&origin) && Some(&origin) != own_origin(req).as_ref()
+            });
         cross_site || foreign_origin
     }
 }
@@ -116,9 +134,77 @@ where
     }
 }
 
-/// The origin the request was sent to (`scheme://Host`): a page on it is same-origin however
-/// `PUBLIC_URL` is spelled. Browsers set `Host` themselves, so a forging page cannot.
-fn own_origin(req: &ServiceRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+/// The origin the request was sent to: this connection's scheme and the `Host` the browser
+/// set (the `:authority` over HTTP/2). A page on it is same-origin however `PUBLIC_URL` is
+/// spelled; forwarding headers (`X-Forwarded-Host`, `Forwarded`) are not trusted here.
+fn own_origin(req: &ServiceRequest) -> Option<String> {
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))?;
+    let scheme = if req.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    Some(format!("{scheme}://{host}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn policy() -> OriginPolicy {
+        OriginPolicy::new(["https://app.example.com/login"], "sid").unwrap()
+    }
+
+    fn write(origin: &str, extra: Option<(&str, &str)>) -> ServiceRequest {
+        let mut req = TestRequest::post()
+            .uri("/api/logout")
+            .insert_header(("host", "api.example.com"))
+            .insert_header(("origin", origin))
+            .cookie(actix_web::cookie::Cookie::new("sid", "x"));
+        if let Some(header) = extra {
+            req = req.insert_header(header);
+        }
+        req.to_srv_request()
+    }
+
+    #[test]
+    fn urls_without_an_origin_are_refused() {
+        assert!(OriginPolicy::new(["localhost:3000"], "sid").is_err());
+        assert!(OriginPolicy::new(["not a url"], "sid").is_err());
+    }
+
+    #[test]
+    fn writes_with_the_cookie_come_from_listed_or_own_origins_only() {
+        let policy = policy();
+        assert!(!policy.refuses(&write("https://app.example.com", None)));
+        assert!(!policy.refuses(&write("http://api.example.com", None)));
+        assert!(policy.refuses(&write("https://evil.example", None)));
+        assert!(policy.refuses(&write("null", None)));
+        let no_cookie = TestRequest::post()
+            .insert_header(("origin", "https://evil.example"))
+            .to_srv_request();
+        assert!(!policy.refuses(&no_cookie));
+    }
+
+    /// The request's own origin is its `Host`, never a forwarding header a client can add.
+    #[test]
+    fn forwarding_headers_do_not_make_a_foreign_origin_own() {
+        let policy = policy();
+        for header in [
+            ("x-forwarded-host", "evil.example"),
+            ("forwarded", "host=evil.example;proto=http"),
+        ] {
+            assert!(
+                policy.refuses(&write("http://evil.example", Some(header))),
+                "{header:?}"
+            );
+        }
+    }
 }

@@ -9,7 +9,7 @@ use altrion_auth::AuthService;
 use altrion_domain::{Clock, SessionRepository, Timestamp, User};
 use altrion_session::{
     session_middleware, AuthSession, Device, RepositorySessionStore, SessionCookieSettings,
-    WeakSessionSecret,
+    WeakSessionSecret, DEFAULT_COOKIE_NAME, DEFAULT_SESSION_TTL,
 };
 use secrecy::{ExposeSecret, SecretString};
 use time::Duration;
@@ -32,6 +32,15 @@ pub enum SetupError {
     /// A lifetime is zero or negative.
     #[error("{0} must be positive")]
     NonPositive(&'static str),
+    /// The lifetimes contradict each other: a touch window as long as the session means no
+    /// touch ever happens (active sessions expire mid-use), and an absolute lifetime below the
+    /// idle one cuts every session short.
+    #[error("touch_after must be less than ttl, and absolute_ttl at least ttl")]
+    Lifetimes,
+    /// [`insecure_development`](SessionLayerBuilder::insecure_development) with a `__Host-` or
+    /// `__Secure-` cookie name, which browsers accept only with `Secure`.
+    #[error("the cookie {0:?} must be Secure; name it without the __Host-/__Secure- prefix for plain-HTTP development")]
+    PrefixedNameNeedsSecure(String),
 }
 
 /// The session middleware over a [`RepositorySessionStore`]: clone it into every worker and
@@ -147,7 +156,9 @@ impl SessionLayerBuilder {
     }
 
     /// Sends the cookie without `Secure`, so it works over plain HTTP: for local development
-    /// and tests only, never behind a public address.
+    /// and tests only, never behind a public address. Give the cookie a name without the
+    /// `__Host-`/`__Secure-` prefix too (browsers drop prefixed cookies without `Secure`);
+    /// [`build`](Self::build) refuses the combination.
     pub fn insecure_development(mut self) -> Self {
         self.insecure_development = true;
         self
@@ -156,7 +167,8 @@ impl SessionLayerBuilder {
     /// The layer, with `auth`'s clock.
     ///
     /// # Errors
-    /// [`SetupError`] for a short secret, the JWT secret reused, or a non-positive lifetime.
+    /// [`SetupError`] for a short secret, the JWT secret reused, a non-positive or
+    /// contradictory lifetime, or plain-HTTP development with a prefixed cookie name.
     pub fn build(self, auth: &AuthService) -> Result<SessionLayer, SetupError> {
         let secret = self.secret.expose_secret().as_bytes();
         let mut cookie = SessionCookieSettings::new(secret)?;
@@ -172,12 +184,20 @@ impl SessionLayerBuilder {
                 return Err(SetupError::NonPositive(name));
             }
         }
-        if let Some(name) = self.cookie_name {
-            cookie = cookie.name(name);
+        let ttl = self.ttl.unwrap_or(DEFAULT_SESSION_TTL);
+        if self.touch_after >= ttl || self.absolute_ttl < ttl {
+            return Err(SetupError::Lifetimes);
         }
-        if let Some(ttl) = self.ttl {
-            cookie = cookie.ttl(ttl);
+        let name = self
+            .cookie_name
+            .unwrap_or_else(|| DEFAULT_COOKIE_NAME.to_owned());
+        if self.insecure_development
+            && (name.starts_with("__Host-") || name.starts_with("__Secure-"))
+        {
+            return Err(SetupError::PrefixedNameNeedsSecure(name));
         }
+        cookie = cookie.name(name);
+        cookie = cookie.ttl(ttl);
         if self.insecure_development {
             cookie = cookie.insecure_development();
         }

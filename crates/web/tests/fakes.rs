@@ -267,9 +267,12 @@ async fn the_session_cookie_is_secure_unless_development_is_asked_for() {
     let cookie = signed_in_cookie!(development.build(&f.auth).unwrap());
     assert_eq!(cookie.secure(), None);
 
-    // Development mode with a `__Host-` name keeps Secure: browsers drop the cookie otherwise.
-    let prefixed = builder().insecure_development().build(&f.auth).unwrap();
-    assert_eq!(signed_in_cookie!(prefixed).secure(), Some(true));
+    // Development mode with a `__Host-` name is refused: browsers drop such a cookie.
+    let prefixed = builder().insecure_development().build(&f.auth);
+    assert!(matches!(
+        prefixed,
+        Err(altrion_web::SetupError::PrefixedNameNeedsSecure(_))
+    ));
 }
 
 #[actix_web::test]
@@ -293,6 +296,24 @@ async fn the_session_layer_refuses_weak_or_reused_secrets_and_empty_lifetimes() 
         zero,
         Err(altrion_web::SetupError::NonPositive("ttl"))
     ));
+    let builder = || SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into());
+    let hour = altrion_auth::Duration::hours(1);
+    for contradictory in [
+        builder().ttl(hour).touch_after(hour),
+        builder()
+            .ttl(hour)
+            .absolute_ttl(hour - altrion_auth::Duration::SECOND),
+    ] {
+        assert!(matches!(
+            contradictory.build(&f.auth),
+            Err(altrion_web::SetupError::Lifetimes)
+        ));
+    }
+    assert!(builder()
+        .ttl(hour)
+        .absolute_ttl(hour)
+        .build(&f.auth)
+        .is_ok());
 }
 
 #[actix_web::test]
