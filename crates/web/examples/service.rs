@@ -15,11 +15,13 @@ use actix_web::{
 use altrion_auth::{AuthService, SecretString, TokenService, TokenSettings};
 use altrion_storage::MongoOptions;
 use altrion_web::{
-    handlers, ApiError, AuthSession, LoginBody, OriginPolicy, SessionLayer, TokenBody,
+    handlers, ApiError, AuthSession, ClientIp, Governor, LoginBody, MeBody, OriginPolicy,
+    SessionLayer,
 };
+use tracing_subscriber::EnvFilter;
 
-/// Altrion's own login answers with a JWT only; this one also signs the browser into a
-/// server-side session, so the cookie alone authenticates it afterwards.
+/// Signs the browser into a server-side session: the HttpOnly cookie is the credential, and
+/// the body only the user (Altrion's own `handlers::login` answers with a JWT instead).
 async fn login(
     auth: web::Data<AuthService>,
     session: AuthSession,
@@ -28,7 +30,7 @@ async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let logged_in = auth.login(body.into_inner().into()).await?;
     altrion_web::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
-    Ok(HttpResponse::Ok().json(TokenBody::from(logged_in)))
+    Ok(HttpResponse::Ok().json(MeBody::of(&logged_in.user)))
 }
 
 /// What the service is started with.
@@ -57,6 +59,9 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<Serv
     }
     let sessions = sessions.build(&auth)?;
     let origins = OriginPolicy::new([config.public_url.as_str()], sessions.cookie_name())?;
+    // Per client address: 10 sign-ups and logins a minute, bursts of 5 (set `trusted_hops`
+    // behind a proxy).
+    let limit = altrion_web::ip_limit(10, 5, ClientIp::default())?;
     Ok(HttpServer::new(move || {
         App::new()
             .configure(altrion_web::api(auth.clone()))
@@ -64,11 +69,20 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<Serv
                 web::scope("/api")
                     .wrap(sessions.middleware())
                     .wrap(from_fn(altrion_web::middleware_errors_as_json))
-                    .route("/signup", web::post().to(handlers::signup))
-                    .route("/login", web::post().to(login))
+                    .service(
+                        web::resource("/signup")
+                            .wrap(Governor::new(&limit))
+                            .route(web::post().to(handlers::signup)),
+                    )
+                    .service(
+                        web::resource("/login")
+                            .wrap(Governor::new(&limit))
+                            .route(web::post().to(login)),
+                    )
                     .route("/me", web::get().to(handlers::me))
                     .route("/logout", web::post().to(handlers::logout)),
             )
+            .default_service(web::to(altrion_web::not_found))
             .wrap(origins.clone())
             .wrap(altrion_web::security_headers())
     })
@@ -78,6 +92,10 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<Serv
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs, including the cause of every 5xx answer (`RUST_LOG=info` by default).
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
     let var = |name: &str| std::env::var(name).map_err(|_| anyhow::anyhow!("set {name}"));
     let config = Config {
         mongodb_uri: var("MONGODB_URI")?,

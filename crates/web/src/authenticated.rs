@@ -60,7 +60,8 @@ fn bearer(req: &HttpRequest) -> Option<Result<String, ApiError>> {
 }
 
 /// The signed-in user, whether or not their email is verified: for the few routes an
-/// unverified account keeps when `APP__AUTH__REQUIRE_VERIFIED_EMAIL` is on (asking for a new
+/// unverified account keeps when the service requires verified emails
+/// ([`require_verified_email`](altrion_auth::AuthServiceBuilder::require_verified_email)): asking for a new
 /// verification link, logging out everywhere).
 #[derive(Debug)]
 pub struct MaybeUnverified(pub Authenticated);
@@ -69,7 +70,7 @@ impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
-    /// With `APP__AUTH__REQUIRE_VERIFIED_EMAIL`, an unverified account gets `403
+    /// When the service requires verified emails, an unverified account gets `403
     /// email_not_verified` here, on every route that takes this extractor.
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let authenticating = authenticate(req);

@@ -108,10 +108,13 @@ async fn the_guides_service_signs_up_logs_in_and_out_on_mongodb_sessions() {
         (StatusCode::BAD_REQUEST, &json!("malformed_json"))
     );
 
-    // Login also signs the browser in: the cookie alone is enough, and a session is stored.
+    // Login signs the browser in: the cookie is the credential (the body carries no token),
+    // and a session is stored.
     let login = json!({"email": "ada@example.com", "password": "correct horse battery"});
-    let (status, headers, _) = send(post("/login", &login)).await;
+    let (status, headers, body) = send(post("/login", &login)).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["user"]["email"], "ada@example.com");
+    assert!(body.get("token").is_none(), "{body}");
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(
         cookie.starts_with("example.sid=") && cookie.contains("HttpOnly"),
@@ -142,6 +145,47 @@ async fn the_guides_service_signs_up_logs_in_and_out_on_mongodb_sessions() {
         (status, &body["error"]["code"]),
         (StatusCode::UNAUTHORIZED, &json!("unauthorized"))
     );
+
+    // Unknown paths answer from the error table too.
+    let (status, _, body) = send(app.browser.get(url("/nothing-here"))).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::NOT_FOUND, &json!("not_found"))
+    );
+}
+
+/// Sign-up and login are limited per client address (a burst of 5, then 10 a minute), so
+/// guessing passwords or probing which emails exist is slow.
+#[tokio::test]
+async fn the_guides_service_limits_credential_requests_per_address() {
+    let app = start(SESSION_SECRET).await.unwrap();
+    let wrong = json!({"email": "nobody@example.com", "password": "guess"});
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        let request = app
+            .browser
+            .post(format!("{}/api/login", app.base))
+            .json(&wrong);
+        let (status, headers, body) = send(request).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(body["error"]["code"], "rate_limited");
+            assert!(headers.contains_key(header::RETRY_AFTER));
+        }
+        statuses.push(status);
+    }
+    assert!(
+        statuses[..5].iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    // Ten requests past the burst refill at most one token each 6 s.
+    assert!(limited >= 8, "{statuses:?}");
+    // `/me` is not limited with them.
+    let (status, _, _) = send(app.browser.get(format!("{}/api/me", app.base))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

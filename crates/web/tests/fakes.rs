@@ -3,8 +3,6 @@
 //! `actix_web::test`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use actix_web::{test, web, App, HttpRequest, HttpResponse};
 use altrion_domain::{SessionRepository, UserRepository};
 use altrion_web::{ApiError, AuthSession, Authenticated, MeBody, SessionLayer};
@@ -16,6 +14,7 @@ use altrion_auth::{
 };
 use altrion_domain::TestClock;
 use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
+use std::sync::Arc;
 
 fn fast_auth(
     users: Arc<MemoryUserRepository>,
