@@ -2,12 +2,10 @@
 //! route is listed once, here: [`ROUTES`] is generated from the same table that registers them,
 //! so the OpenAPI test can prove each one is documented.
 
-mod account;
 mod health;
 mod oauth;
 pub(crate) mod openapi;
 mod page;
-mod recovery;
 
 use actix_governor::Governor;
 use actix_session::SessionMiddleware;
@@ -86,14 +84,14 @@ with_session {
     post "/api/auth/logout" => handlers::logout;
     post "/api/auth/logout-all" => handlers::logout_all;
     // Before `/api/auth/{provider}`, which would otherwise match these paths.
-    get "/api/auth/sessions" => account::sessions;
-    delete "/api/auth/sessions/{id}" => account::revoke_session;
-    post "/api/auth/password" => account::change_password;
-    post "/api/auth/password/forgot" => recovery::forgot, limited(mail);
-    post "/api/auth/password/reset" => recovery::reset, limited(credentials);
-    post "/api/auth/email/verify" => recovery::verify, limited(credentials);
-    post "/api/auth/email/resend" => recovery::resend, limited(mail);
-    delete "/api/auth/account" => account::delete_account;
+    get "/api/auth/sessions" => handlers::account::sessions;
+    delete "/api/auth/sessions/{id}" => handlers::account::revoke_session;
+    post "/api/auth/password" => handlers::account::change_password;
+    post "/api/auth/password/forgot" => handlers::recovery::forgot, limited(mail);
+    post "/api/auth/password/reset" => handlers::recovery::reset, limited(credentials);
+    post "/api/auth/email/verify" => handlers::recovery::verify, limited(credentials);
+    post "/api/auth/email/resend" => handlers::recovery::resend, limited(mail);
+    delete "/api/auth/account" => handlers::account::delete_account;
     delete "/api/auth/identities/{provider}" => oauth::unlink;
     get "/api/auth/{provider}" => oauth::start, limited(oauth);
     get "/api/auth/{provider}/callback" => oauth::callback, limited(oauth);

@@ -9,7 +9,7 @@ use utoipa::{
 
 use altrion_web::handlers;
 
-use super::{account, health, oauth, page, recovery};
+use super::{health, oauth, page};
 
 struct Security;
 
@@ -46,8 +46,8 @@ impl Modify for Security {
         health::health, health::ready, document,
         handlers::signup, handlers::login, handlers::me, handlers::logout, handlers::logout_all,
         oauth::start, oauth::callback, oauth::link, oauth::unlink,
-        account::sessions, account::revoke_session, account::change_password, account::delete_account,
-        recovery::forgot, recovery::reset, recovery::verify, recovery::resend,
+        handlers::account::sessions, handlers::account::revoke_session, handlers::account::change_password, handlers::account::delete_account,
+        handlers::recovery::forgot, handlers::recovery::reset, handlers::recovery::verify, handlers::recovery::resend,
     ),
     modifiers(&Security),
     tags(

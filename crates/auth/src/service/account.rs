@@ -1,6 +1,7 @@
-//! What a signed-in user does to their own account: change (or set) the password, delete it.
+//! What a signed-in user does to their own account: see and end their sessions, change (or
+//! set) the password, delete it.
 
-use altrion_domain::{Password, RepoError, User};
+use altrion_domain::{Password, RepoError, SessionRecord, User, UserId};
 
 use super::{signup::strong_enough, AuthService, Authenticated, Reauthentication};
 use crate::{AuthError, FieldError};
@@ -66,5 +67,26 @@ impl AuthService {
         let sessions = self.sessions.delete_for_user(&user.id).await?;
         tracing::info!(event = "account_deleted", user_id = %user.id, sessions, "account deleted");
         Ok(())
+    }
+
+    /// The live server-side sessions of `user`, newest first (a JWT has none).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn sessions_of(&self, user: &UserId) -> Result<Vec<SessionRecord>, AuthError> {
+        Ok(self.sessions.list_for_user(user, self.clock.now()).await?)
+    }
+
+    /// Ends the session of `user` listed with `public_id`; its cookie signs no one in from the
+    /// next request on. `false` when `user` has no such session (another user's id included).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn revoke_session(&self, user: &UserId, public_id: &str) -> Result<bool, AuthError> {
+        let deleted = self.sessions.delete_by_public_id(user, public_id).await?;
+        if deleted {
+            tracing::info!(event = "session_revoked", user_id = %user, "session revoked");
+        }
+        Ok(deleted)
     }
 }

@@ -6,13 +6,13 @@ use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use altrion_web::{ApiError, Authenticated, ErrorCode, ErrorResponse, TokenBody};
+use altrion_auth::AuthService;
 
-use crate::state::AppState;
+use crate::{ApiError, Authenticated, ErrorCode, ErrorResponse, TokenBody};
 
 /// One signed-in session (browser) of the caller.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct SessionBody {
+pub struct SessionBody {
     /// An opaque handle for `DELETE /api/auth/sessions/{id}`; useless as a cookie.
     id: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -34,7 +34,7 @@ pub(crate) struct SessionBody {
 }
 
 #[derive(Serialize, ToSchema)]
-pub(crate) struct SessionsBody {
+pub struct SessionsBody {
     sessions: Vec<SessionBody>,
 }
 
@@ -49,15 +49,11 @@ pub(crate) struct SessionsBody {
     )
 )]
 pub async fn sessions(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     caller: Authenticated,
     session: AuthSession,
 ) -> Result<HttpResponse, ApiError> {
-    let records = state
-        .stores
-        .sessions
-        .list_for_user(&caller.user.id, state.clock.now())
-        .await?;
+    let records = auth.sessions_of(&caller.user.id).await?;
     let mine = session.public_id();
     let sessions = records
         .iter()
@@ -92,25 +88,19 @@ pub async fn sessions(
     )
 )]
 pub async fn revoke_session(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted = state
-        .stores
-        .sessions
-        .delete_by_public_id(&caller.user.id, &id)
-        .await?;
-    if !deleted {
+    if !auth.revoke_session(&caller.user.id, &id).await? {
         return Err(ApiError::from(ErrorCode::NotFound));
     }
-    tracing::info!(event = "session_revoked", user_id = %caller.user.id, "session revoked");
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /api/auth/password` input.
 #[derive(Deserialize, ToSchema)]
-pub(crate) struct PasswordBody {
+pub struct PasswordBody {
     /// Required when the account has a password. An account without one (OAuth only) may set
     /// one within 10 minutes of signing in.
     current_password: Option<String>,
@@ -135,7 +125,7 @@ pub(crate) struct PasswordBody {
     )
 )]
 pub async fn change_password(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     req: HttpRequest,
     caller: Authenticated,
     session: AuthSession,
@@ -145,8 +135,7 @@ pub async fn change_password(
         current_password,
         new_password,
     } = body.into_inner();
-    let changed = state
-        .auth
+    let changed = auth
         .change_password(
             &caller.user,
             caller.reauthentication(current_password.as_deref()),
@@ -155,14 +144,14 @@ pub async fn change_password(
         .await?;
     // Every session was deleted; the browser that asked stays signed in, under a new id.
     if matches!(session.current_user(), Ok(Some(_))) {
-        altrion_web::log_in(&session, &req, &changed.user, state.clock.now())?;
+        crate::log_in(&session, &req, &changed.user, auth.clock().now())?;
     }
     Ok(HttpResponse::Ok().json(TokenBody::from(changed)))
 }
 
 /// `DELETE /api/auth/account` input.
 #[derive(Default, Deserialize, ToSchema)]
-pub(crate) struct DeleteAccountBody {
+pub struct DeleteAccountBody {
     /// Required when the account has a password.
     password: Option<String>,
 }
@@ -181,18 +170,16 @@ pub(crate) struct DeleteAccountBody {
     )
 )]
 pub async fn delete_account(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     caller: Authenticated,
     session: AuthSession,
     body: web::Json<DeleteAccountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .auth
-        .delete_account(
-            &caller.user,
-            caller.reauthentication(body.password.as_deref()),
-        )
-        .await?;
+    auth.delete_account(
+        &caller.user,
+        caller.reauthentication(body.password.as_deref()),
+    )
+    .await?;
     session.log_out();
     Ok(HttpResponse::NoContent().finish())
 }

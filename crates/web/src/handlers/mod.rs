@@ -1,8 +1,13 @@
-//! Altrion's email/password handlers — sign-up and login (a JWT, no session), the current
-//! user, logout and logout everywhere — for a service to route as they are (Altrion's server
-//! does). Each carries its OpenAPI description (`utoipa::path`). They need
-//! `web::Data<AuthService>` ([`crate::api`]) and, for `logout` and `logout_all`, the session
-//! middleware.
+//! Altrion's handlers for everything but OAuth — sign-up and login (a JWT, no session), the
+//! current user, logout and logout everywhere here; the sessions list, password change and
+//! account deletion in [`account`]; recovery and email verification in [`recovery`] — for a
+//! service to route as they are (Altrion's server does). Each carries its OpenAPI description
+//! (`utoipa::path`, with Altrion's paths). They need `web::Data<AuthService>` ([`crate::api`]),
+//! the routes that touch the session the session middleware, and the recovery routes an
+//! `AuthService` built with mail.
+
+pub mod account;
+pub mod recovery;
 
 use actix_web::{web, HttpResponse};
 use altrion_auth::AuthService;

@@ -4,13 +4,13 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use altrion_web::{ApiError, ErrorResponse, MaybeUnverified, MeBody, TokenBody};
+use altrion_auth::AuthService;
 
-use crate::state::AppState;
+use crate::{ApiError, ErrorResponse, MaybeUnverified, MeBody, TokenBody};
 
 /// What a request for mail answers, whatever happened to the mail.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct AcceptedBody {
+pub struct AcceptedBody {
     #[schema(example = "accepted")]
     status: &'static str,
 }
@@ -21,7 +21,7 @@ fn accepted() -> HttpResponse {
 
 /// `POST /api/auth/password/forgot` input.
 #[derive(Deserialize, ToSchema)]
-pub(crate) struct ForgotBody {
+pub struct ForgotBody {
     #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     email: String,
 }
@@ -39,17 +39,17 @@ pub(crate) struct ForgotBody {
     )
 )]
 pub async fn forgot(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     body: web::Json<ForgotBody>,
 ) -> Result<HttpResponse, ApiError> {
     // The job is detached: its outcome must not shape this answer.
-    drop(state.auth.request_password_reset(&body.email)?);
+    drop(auth.request_password_reset(&body.email)?);
     Ok(accepted())
 }
 
 /// `POST /api/auth/password/reset` input.
 #[derive(Deserialize, ToSchema)]
-pub(crate) struct ResetBody {
+pub struct ResetBody {
     /// The `token` of the mailed link.
     token: String,
     /// 8..=128 characters, not the email, not easily guessed (zxcvbn ≥ 2).
@@ -69,17 +69,17 @@ pub(crate) struct ResetBody {
     )
 )]
 pub async fn reset(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     body: web::Json<ResetBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ResetBody { token, password } = body.into_inner();
-    let signed_in = state.auth.reset_password(&token, password).await?;
+    let signed_in = auth.reset_password(&token, password).await?;
     Ok(HttpResponse::Ok().json(TokenBody::from(signed_in)))
 }
 
 /// `POST /api/auth/email/verify` input.
 #[derive(Deserialize, ToSchema)]
-pub(crate) struct VerifyBody {
+pub struct VerifyBody {
     /// The `token` of the mailed link.
     token: String,
 }
@@ -94,10 +94,10 @@ pub(crate) struct VerifyBody {
     )
 )]
 pub async fn verify(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     body: web::Json<VerifyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.auth.verify_email(&body.token).await?;
+    let user = auth.verify_email(&body.token).await?;
     Ok(HttpResponse::Ok().json(MeBody::of(&user)))
 }
 
@@ -115,9 +115,9 @@ pub async fn verify(
     )
 )]
 pub async fn resend(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     MaybeUnverified(caller): MaybeUnverified,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.resend_verification(&caller.user).await?;
+    auth.resend_verification(&caller.user).await?;
     Ok(accepted())
 }
