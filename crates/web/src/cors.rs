@@ -13,7 +13,9 @@ pub fn origin_of(url: &str) -> Option<String> {
         .filter(|o| o != "null")
 }
 
-/// Allows exactly the frontend's origin; every other origin gets no CORS headers.
+/// Allows exactly the frontend's origin; every other origin gets no CORS headers. A
+/// `frontend_url` without an origin (not an absolute URL) allows none: check it with
+/// [`origin_of`] where it is configured, as Altrion's configuration does.
 pub fn cors(frontend_url: &str) -> Cors {
     let cors = Cors::default()
         .allowed_methods([Method::GET, Method::POST, Method::DELETE])
