@@ -305,7 +305,6 @@ impl Services {
         .build()?;
         Ok(AppState {
             stores,
-            clock: self.clock.clone(),
             auth,
             oauth,
         })

@@ -1,9 +1,9 @@
-//! What handlers share: the ports, the clock and the use cases.
+//! What handlers share: the ports and the use cases (the clock is the auth service's).
 
 use std::sync::Arc;
 
 use altrion_auth::{AuthService, OAuthService};
-use altrion_domain::{Clock, Readiness, SessionRepository, UserRepository};
+use altrion_domain::{Readiness, SessionRepository, UserRepository};
 
 /// The storage a server runs on; tests pass in-memory fakes.
 #[derive(Debug, Clone)]
@@ -27,7 +27,6 @@ impl From<altrion_storage::MongoStores> for Stores {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub stores: Stores,
-    pub clock: Arc<dyn Clock>,
     pub auth: AuthService,
     pub oauth: OAuthService,
 }

@@ -92,6 +92,19 @@ impl RepositorySessionStore {
         self
     }
 
+    /// The same store (clock, touch window, absolute lifetime) over another repository, with
+    /// notes of its own: for a database client per worker.
+    #[must_use]
+    pub fn over(&self, repository: Arc<dyn SessionRepository>) -> Self {
+        Self {
+            repository,
+            clock: self.clock.clone(),
+            touch_after: self.touch_after,
+            absolute_ttl: self.absolute_ttl,
+            notes: Arc::default(),
+        }
+    }
+
     fn note(&self, record: &SessionRecord, now: Timestamp) {
         let note = Note {
             window_end: record.last_modified + self.touch_after,

@@ -39,7 +39,7 @@ use altrion_auth::AuthService;
 /// The middleware an [`IpLimit`] is applied with: `.wrap(Governor::new(&limit))`.
 pub use actix_governor::Governor;
 pub use authenticated::{Authenticated, MaybeUnverified};
-pub use body_timeout::{cut_off_slow_bodies, is_timed_out, TIMED_OUT};
+pub use body_timeout::cut_off_slow_bodies;
 pub use client_ip::ClientIp;
 pub use cors::{cors, origin_of};
 pub use dto::{LoginBody, MeBody, SignupBody, TokenBody, UserBody};

@@ -6,7 +6,7 @@ use std::{fmt, sync::Arc};
 use actix_session::SessionMiddleware;
 use actix_web::HttpRequest;
 use altrion_auth::AuthService;
-use altrion_domain::{Clock, SessionRepository, Timestamp, User};
+use altrion_domain::{SessionRepository, Timestamp, User};
 use altrion_session::{
     session_middleware, AuthSession, Device, RepositorySessionStore, SessionCookieSettings,
     WeakSessionSecret, DEFAULT_COOKIE_NAME, DEFAULT_SESSION_TTL,
@@ -49,9 +49,6 @@ pub enum SetupError {
 pub struct SessionLayer {
     store: RepositorySessionStore,
     cookie: SessionCookieSettings,
-    clock: Arc<dyn Clock>,
-    touch_after: Duration,
-    absolute_ttl: Duration,
 }
 
 impl fmt::Debug for SessionLayer {
@@ -91,13 +88,8 @@ impl SessionLayer {
     /// `MongoConnector`), each worker mounts its own stores with the settings checked once.
     pub fn over(&self, repository: Arc<dyn SessionRepository>) -> Self {
         Self {
-            store: store(
-                repository,
-                self.clock.clone(),
-                self.touch_after,
-                self.absolute_ttl,
-            ),
-            ..self.clone()
+            store: self.store.over(repository),
+            cookie: self.cookie.clone(),
         }
     }
 
@@ -201,29 +193,11 @@ impl SessionLayerBuilder {
         if self.insecure_development {
             cookie = cookie.insecure_development();
         }
-        let clock = auth.clock().clone();
-        Ok(SessionLayer {
-            store: store(
-                self.repository,
-                clock.clone(),
-                self.touch_after,
-                self.absolute_ttl,
-            ),
-            cookie,
-            clock,
-            touch_after: self.touch_after,
-            absolute_ttl: self.absolute_ttl,
-        })
+        let store =
+            RepositorySessionStore::new(self.repository, auth.clock().clone(), self.touch_after)
+                .absolute_ttl(self.absolute_ttl);
+        Ok(SessionLayer { store, cookie })
     }
-}
-
-fn store(
-    repository: Arc<dyn SessionRepository>,
-    clock: Arc<dyn Clock>,
-    touch_after: Duration,
-    absolute_ttl: Duration,
-) -> RepositorySessionStore {
-    RepositorySessionStore::new(repository, clock, touch_after).absolute_ttl(absolute_ttl)
 }
 
 /// Signs `user` into the request's session under a new id (no fixation), bound to their token

@@ -204,7 +204,7 @@ pub async fn callback(
         .await
     {
         Ok(signed_in) => {
-            altrion_web::log_in(&session, &req, &signed_in.user, state.clock.now())?;
+            altrion_web::log_in(&session, &req, &signed_in.user, state.auth.clock().now())?;
             Ok(found(signed_in.redirect_to.as_str())
                 .cookie(flows.removal())
                 .finish())
