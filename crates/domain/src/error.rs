@@ -42,3 +42,30 @@ impl RepoError {
         Self::Other(message.into().into())
     }
 }
+
+/// `err` and each of its causes, outermost first.
+pub fn causes<'a>(
+    err: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(err), |&e| e.source())
+}
+
+/// `err` and its causes as one line (`outer: inner: root`), for logs.
+pub fn chain(err: &(dyn StdError + 'static)) -> String {
+    causes(err)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_names_every_cause_outermost_first() {
+        let err = RepoError::Unavailable(Box::new(IndexesNotReady("users.email_1".into())));
+        assert_eq!(chain(&err), "store unavailable: users.email_1");
+        assert_eq!(causes(&err).count(), 2);
+    }
+}

@@ -17,7 +17,7 @@ mod user;
 
 pub use clock::{Clock, SystemClock, TestClock};
 pub use email::{Email, EmailError};
-pub use error::{ConflictKey, IndexesNotReady, RepoError};
+pub use error::{causes, chain, ConflictKey, IndexesNotReady, RepoError};
 pub use mail::{MailError, Mailer, OutgoingMail};
 pub use password::{Password, PasswordError, PasswordHash};
 pub use ports::{

@@ -219,26 +219,9 @@ impl StdError for ApiError {
 
 /// The index gate's reason, if it is somewhere in `err`'s cause chain.
 fn indexes_not_ready(err: &(dyn StdError + 'static)) -> Option<String> {
-    let mut next = Some(err);
-    while let Some(cause) = next {
-        if let Some(gate) = cause.downcast_ref::<altrion_domain::IndexesNotReady>() {
-            return Some(gate.to_string());
-        }
-        next = cause.source();
-    }
-    None
-}
-
-/// The cause chain as one line, for logs.
-fn chain(err: &(dyn StdError + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut next = err.source();
-    while let Some(cause) = next {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    out
+    altrion_domain::causes(err)
+        .find_map(|cause| cause.downcast_ref::<altrion_domain::IndexesNotReady>())
+        .map(ToString::to_string)
 }
 
 impl ResponseError for ApiError {
@@ -249,7 +232,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.code.status();
         if status.is_server_error() {
-            tracing::error!(code = self.code.as_str(), cause = %chain(self), "request failed");
+            tracing::error!(code = self.code.as_str(), cause = %altrion_domain::chain(self), "request failed");
         }
         let mut response = HttpResponse::build(status);
         if self.close {

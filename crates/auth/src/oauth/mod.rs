@@ -155,7 +155,7 @@ impl OAuthService {
                 | OAuthError::Unavailable(_)
                 | OAuthError::Internal(_)),
             ) => {
-                tracing::warn!(event = "oauth_failed", %provider, code = error.code(), error = %chain(error), "OAuth sign-in failed")
+                tracing::warn!(event = "oauth_failed", %provider, code = error.code(), error = %altrion_domain::chain(error), "OAuth sign-in failed")
             }
             Err(error) => {
                 tracing::info!(event = "oauth_failed", %provider, code = error.code(), %error, "OAuth sign-in failed")
@@ -234,16 +234,4 @@ impl OAuthService {
         }
         .ok_or(OAuthError::ProviderDisabled(provider))
     }
-}
-
-/// An error and its causes, as one line.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = error.to_string();
-    let mut next = error.source();
-    while let Some(cause) = next {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    out
 }
