@@ -8,74 +8,31 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use std::{process::Stdio, time::Duration};
-
 use altrion_server::{database::memory_stores, Application};
 use common::{post_login, post_signup, TestUser};
 use serde_json::{json, Value};
-use tokio::{
-    io::{AsyncBufReadExt as _, BufReader, Lines},
-    process::{Child, ChildStdout, Command},
-};
 
-/// Bounds a broken run; a healthy one reads each line in milliseconds.
-const DEADLINE: Duration = Duration::from_secs(30);
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
-/// The SMTP sink, read line by line (no polling); killed when dropped.
-struct Sink {
-    _child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    port: u16,
-}
+#[allow(dead_code)]
+#[path = "../../../../crates/mail/tests/smtp/sink.rs"]
+mod sink;
 
-impl Sink {
-    async fn start() -> Self {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../crates/mail/tests/smtp_sink.py"
-        );
-        let mut child = Command::new("python3")
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 runs (make smtp needs python3 with aiosmtpd)");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = Self::line(&mut lines).await;
-        let port = first.strip_prefix("PORT ").unwrap().parse().unwrap();
-        Self {
-            _child: child,
-            lines,
-            port,
-        }
-    }
-
-    async fn line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
-        tokio::time::timeout(DEADLINE, lines.next_line())
-            .await
-            .expect("the sink answers within 30 s")
-            .unwrap()
-            .expect("the sink is running")
-    }
-
-    /// The next message the sink accepted: its recipients and raw text.
-    async fn next_message(&mut self) -> (Vec<String>, String) {
-        let event: Value = serde_json::from_str(&Self::line(&mut self.lines).await).unwrap();
-        assert!(
-            event["reply"].as_str().unwrap().starts_with("250"),
-            "{event}"
-        );
-        let to = event["rcpt_tos"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_str().unwrap().to_owned())
-            .collect();
-        (to, event["data"].as_str().unwrap().to_owned())
-    }
+/// The next message the sink accepted: its recipients and raw text.
+async fn next_message(sink: &mut sink::Sink) -> (Vec<String>, String) {
+    let event = sink.next_event().await;
+    assert!(
+        event["reply"].as_str().unwrap().starts_with("250"),
+        "{event}"
+    );
+    let to = event["rcpt_tos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    (to, event["data"].as_str().unwrap().to_owned())
 }
 
 /// The `token` of the `{page}?token=` link in a raw message (8-bit text: the link is whole).
@@ -91,8 +48,8 @@ async fn post(http: &reqwest::Client, url: String, body: Value) -> (u16, Value) 
 
 #[tokio::test]
 async fn sign_up_verify_forgot_and_reset_over_smtp() {
-    let mut sink = Sink::start().await;
-    let smtp_url = format!("smtp://127.0.0.1:{}", sink.port);
+    let mut sink = sink::Sink::start(&[]).await;
+    let smtp_url = sink.url();
     let settings = common::test_settings(&[
         ("SMTP_URL", smtp_url.as_str()),
         ("MAIL_FROM", "Altrion <no-reply@altrion.test>"),
@@ -109,7 +66,7 @@ async fn sign_up_verify_forgot_and_reset_over_smtp() {
         password: PASSWORD.to_owned(),
     };
     let signed_up = post_signup(&http, &api, &zoe).await;
-    let (to, raw) = sink.next_message().await;
+    let (to, raw) = next_message(&mut sink).await;
     assert_eq!(to, ["zoe@example.com"]);
     assert!(raw.contains("Subject: Confirm your email address"), "{raw}");
     assert!(
@@ -132,7 +89,7 @@ async fn sign_up_verify_forgot_and_reset_over_smtp() {
     )
     .await;
     assert_eq!(status, 202);
-    let (to, raw) = sink.next_message().await;
+    let (to, raw) = next_message(&mut sink).await;
     assert_eq!(to, ["zoe@example.com"]);
     assert!(
         raw.contains("Subject: Reset your Altrion password"),

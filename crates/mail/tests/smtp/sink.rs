@@ -1,4 +1,5 @@
-//! The SMTP sink child process, read line by line: no polling, no sleeps.
+//! The SMTP sink child process, read line by line: no polling, no sleeps. Shared with
+//! `apps/server/tests/smtp` (included by path).
 
 use std::{process::Stdio, time::Duration};
 
@@ -22,7 +23,11 @@ pub struct Sink {
 impl Sink {
     /// Starts the sink with `args` (`--fail-with 451 --times 2`, `--reject 550`, `--stall`).
     pub async fn start(args: &[&str]) -> Self {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
+        // Two levels below the workspace root, as the server's test that shares this file is.
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../crates/mail/tests/smtp_sink.py"
+        );
         let mut child = Command::new("python3")
             .arg(script)
             .args(args)
