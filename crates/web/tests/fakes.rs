@@ -95,7 +95,11 @@ macro_rules! app_with {
                 .configure(altrion_web::api($fixture.auth.clone()))
                 .wrap($layer.middleware())
                 .route("/me", web::get().to(me))
-                .route("/sign-in", web::post().to(sign_in)),
+                .route("/sign-in", web::post().to(sign_in))
+                .route(
+                    "/password",
+                    web::post().to(altrion_web::handlers::account::change_password),
+                ),
         )
         .await
     };
@@ -145,12 +149,15 @@ async fn the_bearer_scheme_is_case_insensitive_and_the_token_trimmed() {
     }
 }
 
-/// Signs in through the app and returns the session cookie.
+/// Signs in through the app (as Ada, or as the email given) and returns the session cookie.
 macro_rules! session_cookie {
-    ($app:expr) => {{
+    ($app:expr) => {
+        session_cookie!($app, "ada@example.com")
+    };
+    ($app:expr, $email:expr) => {{
         let req = test::TestRequest::post()
             .uri("/sign-in")
-            .set_json(json!({"email": "ada@example.com"}))
+            .set_json(json!({ "email": $email }))
             .to_request();
         let response = test::call_service($app, req).await;
         assert_eq!(response.status(), 204);
@@ -358,4 +365,36 @@ async fn a_session_store_outage_is_a_json_503() {
         .unwrap();
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["error"]["code"], "service_unavailable");
+}
+
+/// A password change by Bearer token renews the cookie session only when it is the caller's:
+/// a request with Ada's JWT and Bob's cookie must not sign Bob's browser in as Ada.
+#[actix_web::test]
+async fn a_password_change_never_hands_another_users_session_to_the_caller() {
+    let f = fixture().await;
+    f.auth
+        .signup(altrion_auth::SignupRequest {
+            name: "Bob".into(),
+            email: "bob@example.com".into(),
+            password: "correct horse battery".into(),
+        })
+        .await
+        .unwrap();
+    let app = app!(f);
+    let bobs = session_cookie!(&app, "bob@example.com");
+    let req = test::TestRequest::post()
+        .uri("/password")
+        .insert_header(("authorization", format!("Bearer {}", f.token)))
+        .cookie(bobs.clone())
+        .set_json(json!({
+            "current_password": "correct horse battery",
+            "new_password": "a brand new passphrase"
+        }))
+        .to_request();
+    let response = test::call_service(&app, req).await;
+    assert_eq!(response.status(), 200);
+    let response = me_with!(&app, bobs);
+    assert_eq!(response.status(), 200);
+    let body: Value = test::read_body_json(response).await;
+    assert_eq!(body["user"]["email"], "bob@example.com");
 }

@@ -138,22 +138,21 @@ impl UserRepository for MemoryUserRepository {
         rehashed: Option<PasswordHash>,
         expected_token_version: i64,
     ) -> Result<User, RepoError> {
-        if lock(&self.users)
-            .get(id)
-            .is_some_and(|u| u.token_version != expected_token_version)
-        {
-            return Err(RepoError::NotFound);
+        // One guard for the check and the write, as MongoDB's conditional update: a reset or
+        // revocation cannot land between them.
+        let mut users = lock(&self.users);
+        let user = users
+            .get_mut(id)
+            .filter(|u| u.token_version == expected_token_version)
+            .ok_or(RepoError::NotFound)?;
+        user.failed_logins = 0;
+        user.locked_until = None;
+        user.last_login_at = Some(at);
+        user.updated_at = at;
+        if let Some(hash) = rehashed {
+            user.password_hash = Some(hash);
         }
-        self.modify(id, |user| {
-            user.failed_logins = 0;
-            user.locked_until = None;
-            user.last_login_at = Some(at);
-            user.updated_at = at;
-            if let Some(hash) = rehashed {
-                user.password_hash = Some(hash);
-            }
-            user.clone()
-        })
+        Ok(user.clone())
     }
 
     async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
