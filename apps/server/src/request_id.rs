@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use altrion_web::ClientIp;
 
-pub use altrion_web::REQUEST_ID_HEADER;
+use altrion_web::REQUEST_ID_HEADER;
 
 /// Accepts a caller-supplied id only if it is short and harmless in logs and headers.
 fn sane(id: &str) -> bool {

@@ -398,7 +398,7 @@ fn run(
             settings.server.frontend_url.as_str(),
             settings.server.public_url.as_str(),
         ],
-        settings.session.cookie_name(),
+        sessions.cookie_name(),
     )
     .map_err(|e| StartupError::Security(e.to_string()))?;
     let frontend_url = settings.server.frontend_url.clone();

@@ -37,10 +37,11 @@ impl Default for ClientIp {
 }
 
 impl ClientIp {
-    /// The rate-limit key of `ip`: an IPv4 address as is, an IPv6 one cut to its prefix.
+    /// The rate-limit key of `ip`: an IPv4 address as is (also when it arrives IPv4-mapped,
+    /// `::ffff:a.b.c.d`, from a dual-stack listener or a proxy), an IPv6 one cut to its prefix.
     pub fn key_of(&self, ip: IpAddr) -> IpAddr {
-        match ip {
-            IpAddr::V4(_) => ip,
+        match ip.to_canonical() {
+            ip @ IpAddr::V4(_) => ip,
             IpAddr::V6(v6) => {
                 let bits = u32::from(self.ipv6_prefix_len.clamp(1, 128));
                 let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
@@ -188,8 +189,14 @@ mod tests {
             per_address.key_of(ip("2001:db8:1:2::1")),
             per_address.key_of(ip("2001:db8:1:2::2"))
         );
-        // IPv4 addresses are keyed as they are.
+        // IPv4 addresses are keyed as they are, also IPv4-mapped: each its own bucket, not all
+        // of them in the /64 `::`.
         assert_eq!(policy.key_of(ip("10.0.0.9")), ip("10.0.0.9"));
+        assert_eq!(policy.key_of(ip("::ffff:10.0.0.9")), ip("10.0.0.9"));
+        assert_ne!(
+            policy.key_of(ip("::ffff:10.0.0.9")),
+            policy.key_of(ip("::ffff:10.0.0.10"))
+        );
     }
 
     /// The trusted proxy's entry is found by position before parsing: an entry that is no

@@ -5,6 +5,8 @@ use actix_cors::Cors;
 use actix_web::http::{header, Method};
 use url::Url;
 
+use crate::error::REQUEST_ID_HEADER;
+
 /// The origin (`scheme://host[:port]`) of `url`, if it has one.
 pub fn origin_of(url: &str) -> Option<String> {
     Url::parse(url)
@@ -20,9 +22,8 @@ pub fn cors(frontend_url: &str) -> Cors {
     let cors = Cors::default()
         .allowed_methods([Method::GET, Method::POST, Method::DELETE])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .allowed_header("x-request-id")
-        .expose_headers([header::RETRY_AFTER])
-        .expose_headers(["x-request-id"])
+        .allowed_header(REQUEST_ID_HEADER)
+        .expose_headers([header::RETRY_AFTER, REQUEST_ID_HEADER])
         .supports_credentials()
         .max_age(3600);
     match origin_of(frontend_url) {

@@ -232,7 +232,12 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.code.status();
         if status.is_server_error() {
-            tracing::error!(code = self.code.as_str(), cause = %altrion_domain::chain(self), "request failed");
+            tracing::error!(
+                code = self.code.as_str(),
+                request_id = self.request_id.as_deref(),
+                cause = %altrion_domain::chain(self),
+                "request failed"
+            );
         }
         let mut response = HttpResponse::build(status);
         if self.close {

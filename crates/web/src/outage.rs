@@ -20,8 +20,10 @@ pub fn middleware_failure(err: &Error) -> Option<ApiError> {
     if !err.as_response_error().status_code().is_server_error() {
         return None;
     }
-    tracing::error!(cause = %err, detail = ?err, "middleware failed");
-    Some(ApiError::service_unavailable(err.to_string()))
+    // Logged once, with its cause, when the answer is rendered.
+    Some(ApiError::service_unavailable(format!(
+        "middleware failed: {err}"
+    )))
 }
 
 /// Passes the failure of every middleware inside it through [`middleware_failure`]: wrap it with

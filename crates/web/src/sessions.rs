@@ -71,8 +71,8 @@ impl SessionLayer {
         SessionLayerBuilder {
             repository,
             secret: secret.clone(),
-            cookie_name: None,
-            ttl: None,
+            cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
+            ttl: DEFAULT_SESSION_TTL,
             touch_after: DEFAULT_TOUCH_AFTER,
             absolute_ttl: altrion_session::DEFAULT_ABSOLUTE_TTL,
             insecure_development: false,
@@ -104,8 +104,8 @@ impl SessionLayer {
 pub struct SessionLayerBuilder {
     repository: Arc<dyn SessionRepository>,
     secret: SecretString,
-    cookie_name: Option<String>,
-    ttl: Option<Duration>,
+    cookie_name: String,
+    ttl: Duration,
     touch_after: Duration,
     absolute_ttl: Duration,
     insecure_development: bool,
@@ -124,14 +124,14 @@ impl fmt::Debug for SessionLayerBuilder {
 impl SessionLayerBuilder {
     /// The cookie's name; a `__Host-` or `__Secure-` name is always sent Secure.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.cookie_name = Some(name.into());
+        self.cookie_name = name.into();
         self
     }
 
     /// Idle lifetime: the cookie's Max-Age and the stored session's expiry, extended as it is
     /// used.
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = Some(ttl);
+        self.ttl = ttl;
         self
     }
 
@@ -163,35 +163,32 @@ impl SessionLayerBuilder {
     /// contradictory lifetime, or plain-HTTP development with a prefixed cookie name.
     pub fn build(self, auth: &AuthService) -> Result<SessionLayer, SetupError> {
         let secret = self.secret.expose_secret().as_bytes();
-        let mut cookie = SessionCookieSettings::new(secret)?;
+        let mut cookie = SessionCookieSettings::new(secret)?
+            .name(self.cookie_name)
+            .ttl(self.ttl);
         if auth.tokens().shares_secret(secret) {
             return Err(SetupError::SharedSecret);
         }
         for (name, value) in [
-            ("touch_after", Some(self.touch_after)),
-            ("absolute_ttl", Some(self.absolute_ttl)),
+            ("touch_after", self.touch_after),
+            ("absolute_ttl", self.absolute_ttl),
             ("ttl", self.ttl),
         ] {
-            if value.is_some_and(|v| v <= Duration::ZERO) {
+            if value <= Duration::ZERO {
                 return Err(SetupError::NonPositive(name));
             }
         }
-        let ttl = self.ttl.unwrap_or(DEFAULT_SESSION_TTL);
-        if self.touch_after >= ttl || self.absolute_ttl < ttl {
+        if self.touch_after >= self.ttl || self.absolute_ttl < self.ttl {
             return Err(SetupError::Lifetimes);
         }
-        let name = self
-            .cookie_name
-            .unwrap_or_else(|| DEFAULT_COOKIE_NAME.to_owned());
-        if self.insecure_development
-            && (name.starts_with("__Host-") || name.starts_with("__Secure-"))
-        {
-            return Err(SetupError::PrefixedNameNeedsSecure(name));
-        }
-        cookie = cookie.name(name);
-        cookie = cookie.ttl(ttl);
         if self.insecure_development {
             cookie = cookie.insecure_development();
+            // A `__Host-`/`__Secure-` name stays Secure whatever it is told.
+            if cookie.is_secure() {
+                return Err(SetupError::PrefixedNameNeedsSecure(
+                    cookie.cookie_name().to_owned(),
+                ));
+            }
         }
         let store =
             RepositorySessionStore::new(self.repository, auth.clock().clone(), self.touch_after)
