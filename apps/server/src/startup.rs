@@ -4,8 +4,7 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use altrion_auth::{
-    AuthService, ConfigError, LockoutPolicy, MailPolicy, OAuthConfig, OAuthProvider, OAuthService,
-    PasswordHasher, ProviderConfig, TokenService,
+    AuthService, ConfigError, OAuthProvider, OAuthService, PasswordHasher, TokenService,
 };
 use altrion_domain::{Clock, Mailer, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
@@ -123,8 +122,7 @@ impl Application {
         mailer: Arc<dyn Mailer>,
     ) -> Result<Self, StartupError> {
         raise_file_limit();
-        let services = Services::new(&settings, mailer)?;
-        let state = services.state(stores)?;
+        let state = state(&settings, mailer, stores)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -138,7 +136,7 @@ impl Application {
             })?
             .port();
         let metrics = metrics_server(&settings)?;
-        let server = run(listener, &settings, services, state, connector)?;
+        let server = run(listener, &settings, state, connector)?;
         Ok(Self {
             port,
             server,
@@ -221,94 +219,66 @@ fn mail_queue(settings: &Settings) -> Result<(Arc<dyn Mailer>, MailWorker), Star
     Ok((Arc::new(queue), worker))
 }
 
-/// What every worker's state is built from, made once from the settings; [`Services::state`]
-/// is the one place an [`AppState`] is assembled (a worker with a database client of its own
-/// gets its own, over the same hasher, token keys, mailer and policies).
-#[derive(Clone)]
-struct Services {
-    clock: Arc<dyn Clock>,
+/// The use cases over `stores`, built from the settings: the one place an [`AppState`] is
+/// assembled (a worker with a database client of its own gets
+/// [`AppState::with_stores`] of it).
+fn state(
+    settings: &Settings,
     mailer: Arc<dyn Mailer>,
-    hasher: PasswordHasher,
-    tokens: TokenService,
-    lockout: LockoutPolicy,
-    reauth_window: time::Duration,
-    require_verified_email: bool,
-    mail_policy: MailPolicy,
-    oauth: OAuthConfig,
-    google: ProviderConfig,
-    github: ProviderConfig,
-}
-
-impl Services {
-    fn new(settings: &Settings, mailer: Arc<dyn Mailer>) -> Result<Self, StartupError> {
-        let oauth = &settings.oauth;
-        let public_url = &settings.server.public_url;
-        let google = oauth
-            .google
-            .provider(callback_url(public_url, OAuthProvider::Google));
-        let github = oauth
-            .github
-            .provider(callback_url(public_url, OAuthProvider::Github));
-        for (name, provider) in [("Google", &google), ("GitHub", &github)] {
-            if !provider.is_complete() {
-                tracing::info!(
-                    provider = name,
-                    "login disabled: no client id and secret configured"
-                );
-            }
+    stores: Stores,
+) -> Result<AppState, StartupError> {
+    let oauth = &settings.oauth;
+    let public_url = &settings.server.public_url;
+    let google = oauth
+        .google
+        .provider(callback_url(public_url, OAuthProvider::Google));
+    let github = oauth
+        .github
+        .provider(callback_url(public_url, OAuthProvider::Github));
+    for (name, provider) in [("Google", &google), ("GitHub", &github)] {
+        if !provider.is_complete() {
+            tracing::info!(
+                provider = name,
+                "login disabled: no client id and secret configured"
+            );
         }
-        Ok(Self {
-            clock: Arc::new(SystemClock),
-            mailer,
-            // The test profile may hash below the production floor (tests opt into speed);
-            // every other profile gets the constructor that refuses it.
-            hasher: match settings.env {
-                crate::settings::Environment::Test => {
-                    PasswordHasher::insecure_fast(&settings.password.argon2())?
-                }
-                _ => PasswordHasher::new(&settings.password.argon2())?,
-            },
-            tokens: TokenService::new(&settings.jwt.tokens())?,
-            lockout: settings.rate_limit.lockout(),
-            reauth_window: settings.auth.reauth_window(),
-            require_verified_email: settings.auth.require_verified_email,
-            mail_policy: settings.mail_policy()?,
-            oauth: oauth.oauth_config(&settings.server)?,
-            google,
-            github,
-        })
     }
-
-    /// The use cases over `stores`.
-    fn state(&self, stores: Stores) -> Result<AppState, StartupError> {
-        let auth = AuthService::builder(
-            stores.users.clone(),
-            stores.sessions.clone(),
-            self.tokens.clone(),
-        )
-        .clock(self.clock.clone())
-        .hasher(self.hasher.clone())
-        .lockout(self.lockout)
-        .reauth_window(self.reauth_window)
-        .require_verified_email(self.require_verified_email)
-        .mail(self.mailer.clone(), self.mail_policy.clone())
-        .build()?;
-        // A provider without client id and secret is disabled.
-        let oauth = OAuthService::builder(
-            stores.users.clone(),
-            stores.sessions.clone(),
-            self.oauth.clone(),
-        )
-        .clock(self.clock.clone())
-        .google(self.google.clone())
-        .github(self.github.clone())
-        .build()?;
-        Ok(AppState {
-            stores,
-            auth,
-            oauth,
-        })
-    }
+    // The test profile may hash below the production floor (tests opt into speed); every
+    // other profile gets the constructor that refuses it.
+    let hasher = match settings.env {
+        crate::settings::Environment::Test => {
+            PasswordHasher::insecure_fast(&settings.password.argon2())?
+        }
+        _ => PasswordHasher::new(&settings.password.argon2())?,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let auth = AuthService::builder(
+        stores.users.clone(),
+        stores.sessions.clone(),
+        TokenService::new(&settings.jwt.tokens())?,
+    )
+    .clock(clock.clone())
+    .hasher(hasher)
+    .lockout(settings.rate_limit.lockout())
+    .reauth_window(settings.auth.reauth_window())
+    .require_verified_email(settings.auth.require_verified_email)
+    .mail(mailer, settings.mail_policy()?)
+    .build()?;
+    // A provider without client id and secret is disabled.
+    let oauth = OAuthService::builder(
+        stores.users.clone(),
+        stores.sessions.clone(),
+        oauth.oauth_config(&settings.server)?,
+    )
+    .clock(clock)
+    .google(google)
+    .github(github)
+    .build()?;
+    Ok(AppState {
+        stores,
+        auth,
+        oauth,
+    })
 }
 
 /// Where `provider` sends the browser back: `GET /api/auth/{provider}/callback` under
@@ -331,18 +301,13 @@ fn raise_file_limit() {
 /// connector (opened here, on the worker's runtime), else the shared state.
 fn worker_state(
     shared: &web::Data<AppState>,
-    services: &Services,
     connector: Option<&MongoConnector>,
 ) -> web::Data<AppState> {
     let Some(connector) = connector else {
         return shared.clone();
     };
-    let own = connector
-        .open()
-        .map_err(|e| e.to_string())
-        .and_then(|stores| services.state(stores.into()).map_err(|e| e.to_string()));
-    match own {
-        Ok(state) => web::Data::new(state),
+    match connector.open() {
+        Ok(stores) => web::Data::new(shared.with_stores(stores.into())),
         Err(error) => {
             tracing::warn!(%error, "no database client of its own for this worker; sharing the main one");
             shared.clone()
@@ -365,7 +330,6 @@ fn ip_limit(settings: &Settings, client_ip: ClientIp) -> Result<IpLimit, Startup
 fn run(
     listener: TcpListener,
     settings: &Settings,
-    services: Services,
     state: AppState,
     connector: Option<MongoConnector>,
 ) -> Result<Server, StartupError> {
@@ -406,7 +370,7 @@ fn run(
     let body_limit = settings.server.body_limit_bytes;
     let body_timeout = Duration::from_secs(settings.server.body_timeout_secs);
     let mut server = HttpServer::new(move || {
-        let state = worker_state(&state, &services, connector.as_ref());
+        let state = worker_state(&state, connector.as_ref());
         let sessions = sessions.over(state.stores.sessions.clone());
         App::new()
             .configure(altrion_web::api_with_limit(state.auth.clone(), body_limit))

@@ -30,3 +30,18 @@ pub struct AppState {
     pub auth: AuthService,
     pub oauth: OAuthService,
 }
+
+impl AppState {
+    /// The same use cases over other stores (a worker's own database client).
+    pub fn with_stores(&self, stores: Stores) -> Self {
+        Self {
+            auth: self
+                .auth
+                .with_stores(stores.users.clone(), stores.sessions.clone()),
+            oauth: self
+                .oauth
+                .with_stores(stores.users.clone(), stores.sessions.clone()),
+            stores,
+        }
+    }
+}

@@ -81,6 +81,23 @@ pub struct OAuthService {
     github: Option<ProviderClient>,
 }
 
+impl OAuthService {
+    /// The same service — configuration, HTTP client, provider clients — over other stores:
+    /// for a database client per worker.
+    #[must_use]
+    pub fn with_stores(
+        &self,
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            ..self.clone()
+        }
+    }
+}
+
 impl fmt::Debug for OAuthService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuthService")

@@ -107,6 +107,21 @@ pub struct AuthService {
 }
 
 impl AuthService {
+    /// The same service — hasher, token keys, policies, mailer and its pending-job limit —
+    /// over other stores: for a database client per worker.
+    #[must_use]
+    pub fn with_stores(
+        &self,
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            ..self.clone()
+        }
+    }
+
     /// The clock the service reads "now" from.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock

@@ -133,3 +133,38 @@ fn without_mail_recovery_is_unavailable() {
         Err(altrion_auth::AuthError::Internal(_))
     ));
 }
+
+/// `with_stores` is the same service over other stores: what it writes lands there, and its
+/// tokens are the original's (one set of keys per process).
+#[tokio::test]
+async fn with_stores_serves_over_the_new_stores_with_the_same_keys() {
+    let first = Arc::new(MemoryUserRepository::new());
+    let second = Arc::new(MemoryUserRepository::new());
+    let service = AuthService::builder(
+        first.clone(),
+        Arc::new(MemorySessionRepository::new()),
+        TokenService::new(&token_settings()).unwrap(),
+    )
+    .build()
+    .unwrap();
+    let worker = service.with_stores(second.clone(), Arc::new(MemorySessionRepository::new()));
+    let signed_up = worker
+        .signup(SignupRequest {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!((first.len(), second.len()), (0, 1));
+    assert!(worker.tokens().shares_secret(SECRET.as_bytes()));
+    // The original, over the first store, does not know the user the token names.
+    assert!(service
+        .authenticate_token(&signed_up.token.token)
+        .await
+        .is_err());
+    assert!(worker
+        .authenticate_token(&signed_up.token.token)
+        .await
+        .is_ok());
+}

@@ -156,8 +156,8 @@ pub async fn connect(options: &MongoOptions) -> Result<Database, StorageError> {
 /// server whose workers each run a runtime of their own (actix-web) serves a request on one
 /// thread and would, with one shared client, wake another thread for every query; opening a
 /// client per worker from one connector keeps each query on the thread that asked for it.
-/// Altrion's server does this; everything built over the stores (the auth service, the session
-/// store) is then built per worker too, over that worker's stores.
+/// Altrion's server does this, mounting its services over each worker's stores
+/// (`AuthService::with_stores`, `SessionLayer::over`).
 #[derive(Clone)]
 pub struct MongoConnector {
     client_options: ClientOptions,
