@@ -116,6 +116,12 @@ mod tests {
             let mailer = mailer.clone();
             async move { (mailer.next().await, mailer.next().await) }
         });
+        // Let the task run until it waits for the first message (one thread: it runs now).
+        tokio::task::yield_now().await;
+        assert!(
+            !waiting.is_finished(),
+            "next() waits while nothing was sent"
+        );
         mailer.send(mail("first")).await.unwrap();
         mailer.send(mail("second")).await.unwrap();
         let (first, second) = waiting.await.unwrap();

@@ -47,7 +47,7 @@ pub async fn middleware_errors_as_json<B: MessageBody + 'static>(
 
 #[cfg(test)]
 mod tests {
-    use actix_web::{error, http::StatusCode};
+    use actix_web::error;
 
     use super::*;
 
@@ -58,9 +58,5 @@ mod tests {
         assert_eq!(mapped, Some("service_unavailable"));
         let refused = error::ErrorUnauthorized("no");
         assert!(middleware_failure(&refused).is_none());
-        assert_eq!(
-            refused.as_response_error().status_code(),
-            StatusCode::UNAUTHORIZED
-        );
     }
 }
