@@ -49,9 +49,8 @@ pub use password::{Argon2Settings, PasswordHasher, Verified, OWASP_ITERATIONS, O
 /// The types settings are given in, so callers need no `secrecy` or `time` dependency.
 pub use secrecy::SecretString;
 pub use service::{
-    AuthService, AuthServiceBuilder, Authenticated, JobLimit, LoginRequest, MailPolicy,
-    Reauthentication, ResetRequested, SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW,
-    MAX_LOGIN_PASSWORD_BYTES,
+    AuthService, AuthServiceBuilder, Authenticated, LoginRequest, MailPolicy, Reauthentication,
+    ResetRequested, SignupRequest, TokenUser, DEFAULT_REAUTH_WINDOW, MAX_LOGIN_PASSWORD_BYTES,
 };
 pub use throttle::{LockoutPolicy, LockoutStatus};
 pub use time::Duration;

@@ -19,7 +19,7 @@ use crate::{AuthError, IssuedToken, LockoutPolicy, PasswordHasher, TokenService}
 
 pub use builder::AuthServiceBuilder;
 pub use login::MAX_LOGIN_PASSWORD_BYTES;
-pub use recovery::{JobLimit, MailPolicy, ResetRequested};
+pub use recovery::{MailPolicy, ResetRequested};
 
 /// `POST /api/auth/signup` input, as typed by the user (validated by [`AuthService::signup`]).
 #[derive(Clone, Deserialize)]

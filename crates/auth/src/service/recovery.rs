@@ -29,40 +29,21 @@ pub struct MailPolicy {
     /// Mails of each kind one account receives per hour at most.
     pub per_account_per_hour: u32,
     /// Reset requests worked on at once in the background; more are refused with
-    /// [`AuthError::Busy`]. Shared by every service made with (a clone of) this policy, so a
-    /// server whose workers each build their own service still has one limit.
-    pub pending_jobs: JobLimit,
-}
-
-/// A limit on background jobs, shared by its clones.
-#[derive(Clone)]
-pub struct JobLimit(Arc<Semaphore>);
-
-impl JobLimit {
-    /// At most `jobs` at once (at least 1).
-    pub fn new(jobs: usize) -> Self {
-        Self(Arc::new(Semaphore::new(jobs.max(1))))
-    }
-}
-
-impl fmt::Debug for JobLimit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("JobLimit")
-            .field(&self.0.available_permits())
-            .finish()
-    }
+    /// [`AuthError::Busy`]. One limit per built service, shared by its clones and by every
+    /// [`AuthService::with_stores`] of it.
+    pub max_pending_jobs: usize,
 }
 
 impl MailPolicy {
     /// The defaults: reset links for 30 minutes, verification links for 24 hours, 3 mails of
-    /// each kind per account per hour, 64 background jobs (one limit for every clone).
+    /// each kind per account per hour, 64 background jobs.
     pub fn new(frontend_url: Url) -> Self {
         Self {
             frontend_url,
             reset_ttl: Duration::minutes(30),
             verification_ttl: Duration::hours(24),
             per_account_per_hour: 3,
-            pending_jobs: JobLimit::new(64),
+            max_pending_jobs: 64,
         }
     }
 
@@ -81,11 +62,13 @@ impl MailPolicy {
                 return Err(ConfigError::invalid(setting, "must be positive"));
             }
         }
-        if self.per_account_per_hour == 0 {
-            return Err(ConfigError::invalid(
-                "per_account_per_hour",
-                "must be at least 1",
-            ));
+        for (setting, value) in [
+            ("per_account_per_hour", self.per_account_per_hour as usize),
+            ("max_pending_jobs", self.max_pending_jobs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(setting, "must be at least 1"));
+            }
         }
         Ok(())
     }
@@ -119,7 +102,7 @@ impl MailSetup {
         policy.validate()?;
         Ok(Self {
             mailer,
-            jobs: Arc::clone(&policy.pending_jobs.0),
+            jobs: Arc::new(Semaphore::new(policy.max_pending_jobs)),
             policy,
         })
     }

@@ -113,6 +113,13 @@ fn an_unusable_mail_policy_is_refused() {
     );
     assert_eq!(
         mail(MailPolicy {
+            max_pending_jobs: 0,
+            ..policy()
+        }),
+        "max_pending_jobs"
+    );
+    assert_eq!(
+        mail(MailPolicy {
             per_account_per_hour: 0,
             ..policy()
         }),

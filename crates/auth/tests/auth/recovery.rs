@@ -440,27 +440,23 @@ async fn a_password_change_racing_a_revocation_writes_nothing() {
     assert!(app.login("octo@example.com", NEW_PASSWORD).await.is_err());
 }
 
-/// Services made from clones of one policy (a server builds one per worker) share one limit
-/// on background reset jobs; past it a request is refused with `Busy`, before any lookup.
+/// A service and its `with_stores` (a server mounts one per worker) share one limit on
+/// background reset jobs; past it a request is refused with `Busy`, before any lookup.
 /// (A current-thread runtime: the spawned job cannot run, and free its slot, until the test
 /// awaits.)
 #[tokio::test(flavor = "current_thread")]
-async fn clones_of_a_policy_share_one_job_limit() {
+async fn a_service_and_its_worker_copies_share_one_job_limit() {
     let app = TestApp::new();
     let policy = altrion_auth::MailPolicy {
-        pending_jobs: altrion_auth::JobLimit::new(1),
+        max_pending_jobs: 1,
         ..altrion_auth::MailPolicy::new(url::Url::parse(crate::helpers::FRONTEND).unwrap())
     };
     let first = app
         .builder()
-        .mail(app.outbox.clone(), policy.clone())
-        .build()
-        .unwrap();
-    let second = app
-        .builder()
         .mail(app.outbox.clone(), policy)
         .build()
         .unwrap();
+    let second = first.with_stores(app.users.clone(), app.sessions.clone());
     let pending = first.request_password_reset("ada@example.com").unwrap();
     assert!(matches!(
         second.request_password_reset("ada@example.com"),
