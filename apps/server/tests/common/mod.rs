@@ -49,12 +49,13 @@ pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
         ("APP__SERVER__WORKERS".to_owned(), "1".to_owned()),
         ("JWT_SECRET".to_owned(), jwt.clone()),
         ("SESSION_SECRET".to_owned(), session.clone()),
-        // Servers that mail through their own queue write into the system's temp dir, never
-        // into the source tree.
+        // Servers that mail through their own queue write under target/tmp (Cargo's scratch
+        // dir for integration tests, gone with `cargo clean`), never into the source tree or
+        // the system's temp dir.
         (
             "APP__MAIL__OUTBOX_DIR".to_owned(),
-            std::env::temp_dir()
-                .join(format!("altrion-test-outbox-{}", std::process::id()))
+            Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("test-outbox-{}", std::process::id()))
                 .display()
                 .to_string(),
         ),

@@ -60,10 +60,11 @@ async fn sigterm_lets_in_flight_logins_finish_refuses_new_connections_and_exits_
             uuid::Uuid::new_v4().simple().to_string().repeat(2),
         )
         .env("MONGODB_URI", "memory:")
-        // The sign-up's verification mail goes to the temp dir, never into the source tree.
+        // The sign-up's verification mail goes under target/tmp, never into the source tree.
         .env(
             "APP__MAIL__OUTBOX_DIR",
-            std::env::temp_dir().join(format!("altrion-sigterm-outbox-{port}")),
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("sigterm-outbox-{port}")),
         )
         .env("PORT", port.to_string())
         .env("APP__SERVER__WORKERS", "1")
