@@ -8,7 +8,7 @@
 //! variants to responses; `altrion-web` does that for actix-web.
 //!
 //! Using the crates in your own service — dependency lines, a whole sign-up/login/`/me`/logout
-//! service in 56 lines, tests on the in-memory fakes, the argon2 `opt-level` your debug
+//! service in 46 lines, tests on the in-memory fakes, the argon2 `opt-level` your debug
 //! builds need: `docs/library.md` in the repository.
 //!
 //! ```

@@ -9,29 +9,11 @@
 
 use std::net::TcpListener;
 
-use actix_web::{
-    dev::Server, middleware::from_fn, web, App, HttpRequest, HttpResponse, HttpServer,
-};
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use altrion_auth::{AuthService, SecretString, TokenService, TokenSettings};
 use altrion_storage::MongoOptions;
-use altrion_web::{
-    handlers, ApiError, AuthSession, ClientIp, Governor, LoginBody, MeBody, OriginPolicy,
-    SessionLayer,
-};
+use altrion_web::{handlers, ClientIp, Governor, OriginPolicy, SessionLayer};
 use tracing_subscriber::EnvFilter;
-
-/// Signs the browser into a server-side session: the HttpOnly cookie is the credential, and
-/// the body only the user (Altrion's own `handlers::login` answers with a JWT instead).
-async fn login(
-    auth: web::Data<AuthService>,
-    session: AuthSession,
-    req: HttpRequest,
-    body: web::Json<LoginBody>,
-) -> Result<HttpResponse, ApiError> {
-    let logged_in = auth.login(body.into_inner().into()).await?;
-    altrion_web::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
-    Ok(HttpResponse::Ok().json(MeBody::of(&logged_in.user)))
-}
 
 /// What the service is started with.
 pub struct Config {
@@ -74,10 +56,11 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<Serv
                             .wrap(Governor::new(&limit))
                             .route(web::post().to(handlers::signup)),
                     )
+                    // The cookie is the credential; the body is the user, never a token.
                     .service(
                         web::resource("/login")
                             .wrap(Governor::new(&limit))
-                            .route(web::post().to(login)),
+                            .route(web::post().to(handlers::session_login)),
                     )
                     .route("/me", web::get().to(handlers::me))
                     .route("/logout", web::post().to(handlers::logout)),

@@ -14,7 +14,7 @@
 //!   [`ClientIp`] and [`ip_limit`] for per-IP rate limits with `actix-governor`, [`cut_off_slow_bodies`], and
 //!   [`middleware_errors_as_json`] so a session store outage is a JSON `503`, not an empty `500`.
 //!
-//! The guide, with a complete service in 56 lines, is `docs/library.md`; the same service
+//! The guide, with a complete service in 46 lines, is `docs/library.md`; the same service
 //! is `examples/service.rs` in this crate, and a test drives it.
 //!
 //! This crate knows actix, `auth`, `session` and the domain; never `mongodb`, `bson` or the

@@ -184,25 +184,40 @@ async fn the_guides_service_limits_credential_requests_per_address() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-/// The guide's code is the code that runs: its first block is part of this example, its second
-/// part of `tests/fakes.rs`, verbatim.
+/// The guide's code is the code that runs: its Rust blocks are, verbatim (once a list's
+/// indentation is taken off), parts of this example and of `tests/fakes.rs`, in that order.
 #[test]
 fn docs_library_md_shows_the_code_that_runs() {
     let guide = include_str!("../../../docs/library.md");
-    let blocks: Vec<&str> = guide
-        .split("```rust\n")
-        .skip(1)
-        .map(|rest| rest.split("```").next().unwrap())
-        .collect();
-    assert_eq!(blocks.len(), 2, "the guide's Rust blocks");
-    let example = include_str!("../examples/service.rs");
-    assert!(
-        example.contains(blocks[0]),
-        "docs/library.md's service differs from examples/service.rs"
-    );
-    let fakes = include_str!("fakes.rs");
-    assert!(
-        fakes.contains(blocks[1]),
-        "docs/library.md's test setup differs from tests/fakes.rs"
-    );
+    let mut blocks: Vec<String> = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for line in guide.lines() {
+        let indent = line.len() - line.trim_start().len();
+        match &mut open {
+            None if line.trim() == "```rust" => open = Some((indent, String::new())),
+            Some((_, block)) if line.trim() == "```" => {
+                blocks.push(std::mem::take(block));
+                open = None;
+            }
+            Some((fence, block)) => {
+                block.push_str(line.get(*fence..).unwrap_or_default());
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    let sources = [
+        (
+            "examples/service.rs",
+            include_str!("../examples/service.rs"),
+        ),
+        ("tests/fakes.rs", include_str!("fakes.rs")),
+    ];
+    assert_eq!(blocks.len(), sources.len(), "the guide's Rust blocks");
+    for (block, (name, source)) in blocks.iter().zip(sources) {
+        assert!(
+            source.contains(block.as_str()),
+            "docs/library.md's block differs from {name}:\n{block}"
+        );
+    }
 }

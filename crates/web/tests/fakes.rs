@@ -3,9 +3,9 @@
 //! `actix_web::test`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use actix_web::{test, web, App, HttpRequest, HttpResponse};
+use actix_web::{test, web, App, HttpResponse};
 use altrion_domain::{SessionRepository, UserRepository};
-use altrion_web::{ApiError, AuthSession, Authenticated, MeBody, SessionLayer};
+use altrion_web::{Authenticated, MeBody, SessionLayer};
 use serde_json::{json, Value};
 
 // docs/library.md shows this group and `fast_auth` as they are.
@@ -43,23 +43,6 @@ async fn me(caller: Authenticated) -> HttpResponse {
     HttpResponse::Ok().json(MeBody::of(&caller.user))
 }
 
-/// Signs the caller named in the body into a cookie session.
-async fn sign_in(
-    auth: web::Data<AuthService>,
-    session: AuthSession,
-    req: HttpRequest,
-    body: web::Json<Value>,
-) -> Result<HttpResponse, ApiError> {
-    let logged_in = auth
-        .login(altrion_auth::LoginRequest {
-            email: body["email"].as_str().unwrap_or_default().to_owned(),
-            password: "correct horse battery".to_owned(),
-        })
-        .await?;
-    altrion_web::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 struct Fixture {
     users: Arc<MemoryUserRepository>,
     sessions: Arc<MemorySessionRepository>,
@@ -95,7 +78,10 @@ macro_rules! app_with {
                 .configure(altrion_web::api($fixture.auth.clone()))
                 .wrap($layer.middleware())
                 .route("/me", web::get().to(me))
-                .route("/sign-in", web::post().to(sign_in))
+                .route(
+                    "/sign-in",
+                    web::post().to(altrion_web::handlers::session_login),
+                )
                 .route(
                     "/password",
                     web::post().to(altrion_web::handlers::account::change_password),
@@ -157,10 +143,10 @@ macro_rules! session_cookie {
     ($app:expr, $email:expr) => {{
         let req = test::TestRequest::post()
             .uri("/sign-in")
-            .set_json(json!({ "email": $email }))
+            .set_json(json!({ "email": $email, "password": "correct horse battery" }))
             .to_request();
         let response = test::call_service($app, req).await;
-        assert_eq!(response.status(), 204);
+        assert_eq!(response.status(), 200);
         response
             .response()
             .cookies()
@@ -223,12 +209,45 @@ async fn a_session_from_before_log_out_everywhere_is_void() {
 }
 
 #[actix_web::test]
+async fn session_login_answers_the_user_only_and_a_wrong_password_writes_no_session() {
+    let f = fixture().await;
+    let app = app!(f);
+    let req = test::TestRequest::post()
+        .uri("/sign-in")
+        .set_json(json!({"email": "ada@example.com", "password": "wrong horse battery"}))
+        .to_request();
+    let response = test::call_service(&app, req).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.response().cookies().count(), 0);
+    assert_eq!(code_of(response).await, "invalid_credentials");
+    assert_eq!(f.sessions.len(), 0);
+
+    let req = test::TestRequest::post()
+        .uri("/sign-in")
+        .set_json(json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .to_request();
+    let response = test::call_service(&app, req).await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.response().cookies().next().unwrap().into_owned();
+    assert_eq!(cookie.http_only(), Some(true));
+    let body: Value = test::read_body_json(response).await;
+    assert_eq!(body["user"]["email"], "ada@example.com");
+    // Every JWT starts with its base64url header, `eyJ`.
+    assert!(
+        !body.to_string().contains("eyJ"),
+        "no token in the body: {body}"
+    );
+    assert_eq!(f.sessions.len(), 1);
+    assert_eq!(me_with!(&app, cookie).status(), 200);
+}
+
+#[actix_web::test]
 async fn use_case_errors_answer_from_the_table() {
     let f = fixture().await;
     let app = app!(f);
     let req = test::TestRequest::post()
         .uri("/sign-in")
-        .set_json(json!({"email": "nobody@example.com"}))
+        .set_json(json!({"email": "nobody@example.com", "password": "correct horse battery"}))
         .to_request();
     let response = test::call_service(&app, req).await;
     assert_eq!(response.status(), 401);
@@ -252,7 +271,7 @@ async fn the_session_cookie_is_secure_unless_development_is_asked_for() {
             let app = app_with!(f, layer);
             let req = test::TestRequest::post()
                 .uri("/sign-in")
-                .set_json(json!({"email": "ada@example.com"}))
+                .set_json(json!({"email": "ada@example.com", "password": "correct horse battery"}))
                 .to_request();
             let response = test::call_service(&app, req).await;
             let cookie = response.response().cookies().next().expect("a session cookie");

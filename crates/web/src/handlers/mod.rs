@@ -1,15 +1,16 @@
 //! Altrion's handlers for everything but OAuth — sign-up and login (a JWT, no session), the
-//! current user, logout and logout everywhere here; the sessions list, password change and
+//! current user, logout and logout everywhere here, and [`session_login`] for services whose
+//! browsers sign in with the session cookie; the sessions list, password change and
 //! account deletion in [`account`]; recovery and email verification in [`recovery`] — for a
-//! service to route as they are (Altrion's server does). Each carries its OpenAPI description
-//! (`utoipa::path`, with Altrion's paths). They need `web::Data<AuthService>` ([`crate::api`]),
+//! service to route as they are (Altrion's server does). Each of Altrion's routes carries its
+//! OpenAPI description (`utoipa::path`, with Altrion's paths). They need `web::Data<AuthService>` ([`crate::api`]),
 //! the routes that touch the session the session middleware, and the recovery routes an
 //! `AuthService` built with mail.
 
 pub mod account;
 pub mod recovery;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use altrion_auth::AuthService;
 use altrion_session::AuthSession;
 
@@ -61,6 +62,23 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let logged_in = auth.login(body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(TokenBody::from(logged_in)))
+}
+
+/// Checks an email and password and signs the browser into a server-side session under a new
+/// id ([`crate::log_in`]): the HttpOnly session cookie is the credential, and the body the user
+/// only, never a token that page scripts could read. Answers `200` with [`MeBody`], and the
+/// same errors as [`login`]. Not one of Altrion's routes (its password login answers with a
+/// JWT): for services whose browsers sign in with the cookie. Route it inside the session
+/// middleware; outside it no cookie is set.
+pub async fn session_login(
+    auth: web::Data<AuthService>,
+    session: AuthSession,
+    req: HttpRequest,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
+    let logged_in = auth.login(body.into_inner().into()).await?;
+    crate::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
+    Ok(HttpResponse::Ok().json(MeBody::of(&logged_in.user)))
 }
 
 /// The signed-in user, by Bearer JWT or session cookie.
