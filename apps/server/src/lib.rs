@@ -1,13 +1,13 @@
 //! Altrion's HTTP API: a thin actix-web app. It wires the `auth`, `session`, `storage` and
-//! `mail` crates and owns configuration, routing, probes, metrics and the OAuth routes; the
-//! reusable HTTP layer (errors, the authenticated-user extractor, DTOs, the session mount,
-//! security headers, the Origin check) is `altrion-web`.
+//! `mail` crates and owns configuration, the route table, the page, probes, metrics and
+//! request ids; the reusable HTTP layer (the handlers, OAuth's included, errors, the
+//! authenticated-user extractor, DTOs, the session mount, security headers, the Origin check)
+//! is `altrion-web`.
 //!
 //! Business rules live in `auth`.
 
 pub mod database;
 pub mod metrics;
-pub mod pending;
 pub mod request_id;
 pub mod routes;
 /// The settings, from `altrion-config` (one home for configuration, shared with the CLI).

@@ -9,13 +9,11 @@ use altrion_auth::{
 use altrion_domain::{Clock, Mailer, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
 use altrion_storage::MongoConnector;
-use secrecy::ExposeSecret;
 
 use altrion_web::{ClientIp, IpLimit, OriginPolicy, SessionLayer};
 
 use crate::{
     database::Database,
-    pending::FlowCookie,
     request_id, routes,
     settings::Settings,
     state::{AppState, Stores},
@@ -353,10 +351,7 @@ fn run(
         oauth: ip_limit(settings, client_ip)?,
         mail: ip_limit(settings, client_ip)?,
     };
-    let flows = web::Data::new(FlowCookie::new(
-        settings.session.secret.expose_secret().as_bytes(),
-        settings.session.cookie_secure,
-    ));
+    let flows = sessions.flow_cookie();
     let origins = OriginPolicy::new(
         [
             settings.server.frontend_url.as_str(),
@@ -374,8 +369,8 @@ fn run(
         let sessions = sessions.over(state.stores.sessions.clone());
         App::new()
             .configure(altrion_web::api_with_limit(state.auth.clone(), body_limit))
+            .configure(altrion_web::oauth_api(state.oauth.clone(), flows.clone()))
             .app_data(state)
-            .app_data(flows.clone())
             .app_data(web::Data::new(client_ip))
             .configure(|cfg| {
                 routes::configure(cfg, &limits, sessions.middleware());

@@ -9,7 +9,9 @@
 //! - [`SessionLayer`]: the session store mounted in a few lines, refusing a short or reused
 //!   secret and a non-Secure cookie unless asked for explicitly.
 //! - The DTOs ([`SignupBody`], [`LoginBody`], [`TokenBody`], [`MeBody`], [`UserBody`]), and
-//!   Altrion's own [`handlers`] for sign-up, login, `/me`, logout and logout everywhere.
+//!   Altrion's own [`handlers`] for sign-up, login, `/me`, logout and logout everywhere, the
+//!   account and recovery routes, and Login with Google and GitHub ([`handlers::oauth`], with
+//!   [`oauth_api`]).
 //! - Hardening: [`security_headers`], the CSRF [`OriginPolicy`], [`cors`], the per-IP key
 //!   [`ClientIp`] and [`ip_limit`] for per-IP rate limits with `actix-governor`, [`cut_off_slow_bodies`], and
 //!   [`middleware_errors_as_json`] so a session store outage is a JSON `503`, not an empty `500`.
@@ -26,6 +28,7 @@ mod client_ip;
 mod cors;
 mod dto;
 mod error;
+mod flow_cookie;
 pub mod handlers;
 mod headers;
 mod origin;
@@ -34,7 +37,7 @@ mod rate_limit;
 mod sessions;
 
 use actix_web::web;
-use altrion_auth::AuthService;
+use altrion_auth::{AuthService, OAuthService};
 
 /// The middleware an [`IpLimit`] is applied with: `.wrap(Governor::new(&limit))`.
 pub use actix_governor::Governor;
@@ -47,6 +50,7 @@ pub use error::{
     json_error, method_not_allowed, not_found, query_error, ApiError, ErrorCode, ErrorDetail,
     ErrorResponse, FieldError, REQUEST_ID_HEADER,
 };
+pub use flow_cookie::FlowCookie;
 pub use headers::security_headers;
 pub use origin::{InvalidOrigin, OriginCheck, OriginPolicy};
 pub use outage::{middleware_errors_as_json, middleware_failure};
@@ -65,6 +69,17 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// [`DEFAULT_BODY_LIMIT`]). Use it as `App::new().configure(altrion_web::api(auth.clone()))`.
 pub fn api(auth: AuthService) -> impl FnOnce(&mut web::ServiceConfig) {
     api_with_limit(auth, DEFAULT_BODY_LIMIT)
+}
+
+/// Registers what [`handlers::oauth`] needs besides [`api`]: the `OAuthService` and the
+/// encrypted cookie that carries a pending flow from the start to the callback
+/// ([`SessionLayer::flow_cookie`]). Use it as
+/// `App::new().configure(altrion_web::api(auth.clone())).configure(altrion_web::oauth_api(oauth.clone(), sessions.flow_cookie()))`.
+pub fn oauth_api(oauth: OAuthService, flows: FlowCookie) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::new(oauth))
+            .app_data(web::Data::new(flows));
+    }
 }
 
 /// As [`api`], with JSON bodies up to `body_limit` bytes.

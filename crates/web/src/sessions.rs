@@ -14,7 +14,7 @@ use altrion_session::{
 use secrecy::{ExposeSecret, SecretString};
 use time::Duration;
 
-use crate::{client_ip::ClientIp, error::ApiError};
+use crate::{client_ip::ClientIp, error::ApiError, FlowCookie};
 
 /// How often a session's expiry is written back at most, unless set otherwise: the store
 /// extends a session lazily, so a busy user costs one write per this interval, not per request.
@@ -49,6 +49,7 @@ pub enum SetupError {
 pub struct SessionLayer {
     store: RepositorySessionStore,
     cookie: SessionCookieSettings,
+    flows: FlowCookie,
 }
 
 impl fmt::Debug for SessionLayer {
@@ -90,12 +91,20 @@ impl SessionLayer {
         Self {
             store: self.store.over(repository),
             cookie: self.cookie.clone(),
+            flows: self.flows.clone(),
         }
     }
 
     /// The session cookie's name (what [`crate::OriginPolicy::new`] looks for).
     pub fn cookie_name(&self) -> &str {
         self.cookie.cookie_name()
+    }
+
+    /// The cookie an OAuth flow travels in between its start and its callback
+    /// ([`crate::oauth_api`]): encrypted with a key derived from this layer's secret under a
+    /// label of its own, and Secure exactly when the session cookie is.
+    pub fn flow_cookie(&self) -> FlowCookie {
+        self.flows.clone()
     }
 }
 
@@ -193,7 +202,12 @@ impl SessionLayerBuilder {
         let store =
             RepositorySessionStore::new(self.repository, auth.clock().clone(), self.touch_after)
                 .absolute_ttl(self.absolute_ttl);
-        Ok(SessionLayer { store, cookie })
+        let flows = FlowCookie::new(secret, cookie.is_secure());
+        Ok(SessionLayer {
+            store,
+            cookie,
+            flows,
+        })
     }
 }
 

@@ -3,7 +3,6 @@
 //! so the OpenAPI test can prove each one is documented.
 
 mod health;
-mod oauth;
 pub(crate) mod openapi;
 mod page;
 
@@ -11,7 +10,7 @@ use actix_governor::Governor;
 use actix_session::SessionMiddleware;
 use actix_web::{web, Resource};
 
-use altrion_web::{handlers, IpLimit};
+use altrion_web::{handlers, handlers::oauth, IpLimit};
 
 /// A resource whose unmatched methods get the JSON 405, with `Allow` naming `method`.
 fn resource(path: &str, method: &str) -> Resource {

@@ -7,9 +7,9 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use altrion_web::handlers;
+use altrion_web::{handlers, handlers::oauth};
 
-use super::{health, oauth, page};
+use super::{health, page};
 
 struct Security;
 

@@ -15,8 +15,9 @@ use super::{OAuthError, StateProblem};
 /// How long a started sign-in may take before its `state` is refused.
 pub const FLOW_TTL: Duration = Duration::minutes(10);
 
-/// A sign-in in progress. The routes keep it in the server-side session between the start
-/// and the callback and must **remove** it when the callback arrives (single use).
+/// A sign-in in progress. The routes keep it between the start and the callback (Altrion's
+/// keep it in an encrypted cookie, `altrion_web::FlowCookie`, never in the database) and must
+/// **remove** it when the callback arrives (single use).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
     state: String,

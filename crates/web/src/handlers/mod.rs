@@ -1,13 +1,15 @@
-//! Altrion's handlers for everything but OAuth — sign-up and login (a JWT, no session), the
+//! Altrion's handlers — sign-up and login (a JWT, no session), the
 //! current user, logout and logout everywhere here, and [`session_login`] for services whose
 //! browsers sign in with the session cookie; the sessions list, password change and
-//! account deletion in [`account`]; recovery and email verification in [`recovery`] — for a
+//! account deletion in [`account`]; recovery and email verification in [`recovery`]; Login
+//! with Google and GitHub, linking and unlinking in [`oauth`] — for a
 //! service to route as they are (Altrion's server does). Each of Altrion's routes carries its
 //! OpenAPI description (`utoipa::path`, with Altrion's paths). They need `web::Data<AuthService>` ([`crate::api`]),
 //! the routes that touch the session the session middleware, and the recovery routes an
 //! `AuthService` built with mail.
 
 pub mod account;
+pub mod oauth;
 pub mod recovery;
 
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -4,7 +4,7 @@
 //! session documents.
 //!
 //! The cookie is encrypted and authenticated (AES-256-GCM, actix's private jar) with a key
-//! derived from `SESSION_SECRET` for this purpose only, HttpOnly, SameSite=Lax (it must come
+//! derived from the session secret for this purpose only, HttpOnly, SameSite=Lax (it must come
 //! back on the provider's top-level redirect), Max-Age = the flow's 10 minutes, and removed by
 //! the callback. Replaying it is worthless: the provider accepts an authorization code once,
 //! and only with the PKCE verifier the cookie holds.
@@ -16,7 +16,8 @@ use actix_web::{
 use altrion_auth::{oauth::FLOW_TTL, PendingLogin};
 use sha2::{Digest, Sha256};
 
-/// How the pending-flow cookie is named, keyed and sent.
+/// How the pending-flow cookie is named, keyed and sent. It comes from the session layer that
+/// checked its secret ([`crate::SessionLayer::flow_cookie`]), Secure as the session cookie is.
 #[derive(Clone)]
 pub struct FlowCookie {
     name: &'static str,
@@ -36,7 +37,8 @@ impl std::fmt::Debug for FlowCookie {
 impl FlowCookie {
     /// `__Host-altrion.oauth` when `secure`, else `altrion.oauth`; the key is derived from the
     /// session secret with a label of its own, so it differs from the session cookie's key.
-    pub fn new(session_secret: &[u8], secure: bool) -> Self {
+    /// Only the session layer calls it, after refusing a short or reused secret.
+    pub(crate) fn new(session_secret: &[u8], secure: bool) -> Self {
         let mut digest = Sha256::new();
         digest.update(b"altrion pending oauth flow cookie v1\0");
         digest.update(session_secret);
@@ -89,5 +91,70 @@ impl FlowCookie {
         cookie.set_path("/");
         cookie.make_removal();
         cookie
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const SECRET: &[u8] = b"a-test-session-secret-of-at-least-32-bytes";
+
+    fn pending() -> PendingLogin {
+        serde_json::from_value(serde_json::json!({
+            "state": "s", "verifier": "v", "provider": "github",
+            "redirect_to": "http://localhost:8080/", "linking": null,
+            "created_at": "2026-12-01T00:00:00Z",
+        }))
+        .unwrap()
+    }
+
+    fn brought_back(flows: &FlowCookie, cookie: Cookie<'static>) -> Option<PendingLogin> {
+        let req = actix_web::test::TestRequest::default()
+            .cookie(cookie)
+            .to_http_request();
+        flows.read(&req)
+    }
+
+    #[test]
+    fn the_flow_comes_back_sealed_and_only_under_its_own_key() {
+        let flows = FlowCookie::new(SECRET, true);
+        let cookie = flows.carrying(&pending()).unwrap();
+        assert_eq!(cookie.name(), "__Host-altrion.oauth");
+        assert_eq!(cookie.http_only(), Some(true));
+        assert_eq!(cookie.secure(), Some(true));
+        assert!(
+            !cookie.value().contains("verifier"),
+            "the value is encrypted"
+        );
+        let back = brought_back(&flows, cookie.clone()).unwrap();
+        assert_eq!(
+            serde_json::to_value(back).unwrap(),
+            serde_json::to_value(pending()).unwrap()
+        );
+
+        let other = FlowCookie::new(b"another-session-secret-of-at-least-32-bytes", true);
+        assert!(
+            brought_back(&other, cookie.clone()).is_none(),
+            "another key"
+        );
+        let mut tampered = cookie.clone();
+        let mut value = tampered.value().to_owned();
+        value.replace_range(..1, if value.starts_with('A') { "B" } else { "A" });
+        tampered.set_value(value);
+        assert!(brought_back(&flows, tampered).is_none(), "a changed byte");
+    }
+
+    #[test]
+    fn plain_http_development_drops_the_prefix_and_secure() {
+        let flows = FlowCookie::new(SECRET, false);
+        let cookie = flows.carrying(&pending()).unwrap();
+        assert_eq!(cookie.name(), "altrion.oauth");
+        assert_eq!(cookie.secure(), Some(false));
+        let removal = flows.removal();
+        assert_eq!(removal.name(), "altrion.oauth");
+        assert_eq!(removal.max_age(), Some(CookieDuration::ZERO));
     }
 }

@@ -1,14 +1,17 @@
 //! Login with Google and GitHub: start the flow, finish it on the callback; link and unlink a
-//! provider with re-authentication.
+//! provider with re-authentication. Besides `web::Data<AuthService>` ([`crate::api`]) they need
+//! the `OAuthService` and the flow cookie, which [`crate::oauth_api`] registers; the callback
+//! and the routes of signed-in users run inside the session middleware. Route them at
+//! `/api/auth/{provider}`, `…/callback`, `…/link` and `/api/auth/identities/{provider}` (the
+//! paths in their OpenAPI descriptions) or at your own, with the callback at the redirect URL
+//! the providers were configured with.
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use altrion_auth::{OAuthError, OAuthProvider};
+use altrion_auth::{AuthService, OAuthError, OAuthProvider, OAuthService};
 use altrion_session::AuthSession;
 use serde::{Deserialize, Serialize};
 
-use altrion_web::{ApiError, Authenticated, ErrorCode, ErrorResponse};
-
-use crate::{pending::FlowCookie, state::AppState};
+use crate::{ApiError, Authenticated, ErrorCode, ErrorResponse, FlowCookie};
 
 /// `google` or `github`; anything else is not a route.
 fn provider(name: &str) -> Result<OAuthProvider, ApiError> {
@@ -27,7 +30,7 @@ fn found(location: &str) -> actix_web::HttpResponseBuilder {
 pub struct StartQuery {
     /// Where to return after the login: a path, or a URL on the frontend's origin or an
     /// allow-listed one.
-    redirect_to: Option<String>,
+    pub redirect_to: Option<String>,
 }
 
 /// `GET /api/auth/{provider}?redirect_to=…`: keeps a single-use `state`, the PKCE verifier and
@@ -45,15 +48,13 @@ pub struct StartQuery {
     )
 )]
 pub async fn start(
-    state: web::Data<AppState>,
+    oauth: web::Data<OAuthService>,
     flows: web::Data<FlowCookie>,
     path: web::Path<String>,
     query: web::Query<StartQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let provider = provider(&path)?;
-    let (authorize, pending) = state
-        .oauth
-        .start(provider, query.redirect_to.as_deref(), None)?;
+    let (authorize, pending) = oauth.start(provider, query.redirect_to.as_deref(), None)?;
     let cookie = flows.carrying(&pending).map_err(ApiError::internal)?;
     Ok(found(authorize.as_str()).cookie(cookie).finish())
 }
@@ -63,15 +64,15 @@ pub async fn start(
 pub struct LinkBody {
     /// The current password; required when the account has one. An account without a password
     /// must have signed in less than 10 minutes ago instead.
-    password: Option<String>,
+    pub password: Option<String>,
     /// Where to return after linking.
-    redirect_to: Option<String>,
+    pub redirect_to: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct LinkResponse {
+pub struct LinkResponse {
     /// Send the browser here.
-    authorize_url: String,
+    pub authorize_url: String,
 }
 
 /// `POST /api/auth/{provider}/link`: for a signed-in user (Bearer or cookie) who proves their
@@ -95,7 +96,8 @@ pub(crate) struct LinkResponse {
     )
 )]
 pub async fn link(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
+    oauth: web::Data<OAuthService>,
     flows: web::Data<FlowCookie>,
     path: web::Path<String>,
     caller: Authenticated,
@@ -104,20 +106,16 @@ pub async fn link(
     let provider = provider(&path)?;
     let body = body.into_inner();
     // Checked before the password so a typo in the URL costs no lockout attempt.
-    if !state.oauth.enabled(provider) {
+    if !oauth.enabled(provider) {
         return Err(OAuthError::ProviderDisabled(provider).into());
     }
-    state
-        .auth
-        .reauthenticate(
-            &caller.user,
-            caller.reauthentication(body.password.as_deref()),
-        )
-        .await?;
+    auth.reauthenticate(
+        &caller.user,
+        caller.reauthentication(body.password.as_deref()),
+    )
+    .await?;
     let (authorize, pending) =
-        state
-            .oauth
-            .start(provider, body.redirect_to.as_deref(), Some(&caller.user))?;
+        oauth.start(provider, body.redirect_to.as_deref(), Some(&caller.user))?;
     let cookie = flows.carrying(&pending).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().cookie(cookie).json(LinkResponse {
         authorize_url: authorize.into(),
@@ -128,7 +126,7 @@ pub async fn link(
 #[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct UnlinkBody {
     /// The current password; required when the account has one.
-    password: Option<String>,
+    pub password: Option<String>,
 }
 
 /// `DELETE /api/auth/identities/{provider}`: removes a linked provider after re-authentication,
@@ -150,20 +148,18 @@ pub struct UnlinkBody {
     )
 )]
 pub async fn unlink(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
     path: web::Path<String>,
     caller: Authenticated,
     body: web::Json<UnlinkBody>,
 ) -> Result<HttpResponse, ApiError> {
     let provider = provider(&path)?;
-    state
-        .auth
-        .reauthenticate(
-            &caller.user,
-            caller.reauthentication(body.password.as_deref()),
-        )
-        .await?;
-    state.auth.unlink(&caller.user, provider.into()).await?;
+    auth.reauthenticate(
+        &caller.user,
+        caller.reauthentication(body.password.as_deref()),
+    )
+    .await?;
+    auth.unlink(&caller.user, provider.into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -185,7 +181,8 @@ pub async fn unlink(
     )
 )]
 pub async fn callback(
-    state: web::Data<AppState>,
+    auth: web::Data<AuthService>,
+    oauth: web::Data<OAuthService>,
     flows: web::Data<FlowCookie>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -198,19 +195,15 @@ pub async fn callback(
     let pending = flows.read(&req);
     let target = pending.as_ref().map(|p| p.redirect_to().clone());
     // `finish` logs every outcome.
-    match state
-        .oauth
-        .finish(provider, query.into_inner(), pending)
-        .await
-    {
+    match oauth.finish(provider, query.into_inner(), pending).await {
         Ok(signed_in) => {
-            altrion_web::log_in(&session, &req, &signed_in.user, state.auth.clock().now())?;
+            crate::log_in(&session, &req, &signed_in.user, auth.clock().now())?;
             Ok(found(signed_in.redirect_to.as_str())
                 .cookie(flows.removal())
                 .finish())
         }
         Err(err) => {
-            let to = state.oauth.error_redirect(err.code(), target.as_ref());
+            let to = oauth.error_redirect(err.code(), target.as_ref());
             Ok(found(to.as_str()).cookie(flows.removal()).finish())
         }
     }
