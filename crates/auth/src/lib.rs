@@ -58,3 +58,5 @@ pub use token::{
     Claims, IssuedToken, MailClaims, Purpose, TokenError, TokenService, TokenSettings,
     MAX_LEEWAY_SECS, MIN_SECRET_BYTES,
 };
+/// The URL type of [`OAuthConfig`], so callers need no `url` dependency.
+pub use url::Url;

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 /// checked its secret ([`crate::SessionLayer::flow_cookie`]), Secure as the session cookie is.
 #[derive(Clone)]
 pub struct FlowCookie {
-    name: &'static str,
+    name: String,
     key: Key,
     secure: bool,
 }
@@ -35,22 +35,31 @@ impl std::fmt::Debug for FlowCookie {
 }
 
 impl FlowCookie {
-    /// `__Host-altrion.oauth` when `secure`, else `altrion.oauth`; the key is derived from the
-    /// session secret with a label of its own, so it differs from the session cookie's key.
-    /// Only the session layer calls it, after refusing a short or reused secret.
-    pub(crate) fn new(session_secret: &[u8], secure: bool) -> Self {
+    /// Named after the session cookie, `.sid` becoming `.oauth` (`__Host-altrion.sid` gives
+    /// `__Host-altrion.oauth`, `example.sid` `example.oauth`; another name gets `.oauth`
+    /// appended, and `__Host-` in front when Secure and unprefixed), so two services on one
+    /// host keep apart flows as they keep apart sessions. The key is derived from the session
+    /// secret with a label of its own, so it differs from the session cookie's key. Only the
+    /// session layer calls it, after refusing a short or reused secret.
+    pub(crate) fn new(session_secret: &[u8], session_cookie: &str, secure: bool) -> Self {
         let mut digest = Sha256::new();
         digest.update(b"altrion pending oauth flow cookie v1\0");
         digest.update(session_secret);
+        let stem = session_cookie
+            .strip_suffix(".sid")
+            .unwrap_or(session_cookie);
+        let prefixed = stem.starts_with("__Host-") || stem.starts_with("__Secure-");
+        let prefix = if secure && !prefixed { "__Host-" } else { "" };
         Self {
-            name: if secure {
-                "__Host-altrion.oauth"
-            } else {
-                "altrion.oauth"
-            },
+            name: format!("{prefix}{stem}.oauth"),
             key: Key::derive_from(&digest.finalize()),
             secure,
         }
+    }
+
+    /// The cookie's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The cookie carrying `pending`.
@@ -58,7 +67,7 @@ impl FlowCookie {
     /// # Errors
     /// Only if the flow cannot be encoded as JSON (it always can).
     pub fn carrying(&self, pending: &PendingLogin) -> Result<Cookie<'static>, serde_json::Error> {
-        let mut cookie = Cookie::new(self.name, serde_json::to_string(pending)?);
+        let mut cookie = Cookie::new(self.name.clone(), serde_json::to_string(pending)?);
         cookie.set_http_only(true);
         cookie.set_secure(self.secure);
         cookie.set_same_site(SameSite::Lax);
@@ -67,24 +76,24 @@ impl FlowCookie {
         let mut jar = CookieJar::new();
         jar.private_mut(&self.key).add(cookie);
         Ok(jar
-            .get(self.name)
+            .get(&self.name)
             .cloned()
-            .unwrap_or_else(|| Cookie::new(self.name, "")))
+            .unwrap_or_else(|| Cookie::new(self.name.clone(), "")))
     }
 
     /// The pending flow `req` brings back, if its cookie decrypts and parses (a tampered,
     /// foreign or stale-format cookie counts as none).
     pub fn read(&self, req: &HttpRequest) -> Option<PendingLogin> {
-        let cookie = req.cookie(self.name)?;
+        let cookie = req.cookie(&self.name)?;
         let mut jar = CookieJar::new();
         jar.add_original(cookie);
-        let value = jar.private(&self.key).get(self.name)?;
+        let value = jar.private(&self.key).get(&self.name)?;
         serde_json::from_str(value.value()).ok()
     }
 
     /// The header value that deletes the cookie in the browser.
     pub fn removal(&self) -> Cookie<'static> {
-        let mut cookie = Cookie::new(self.name, "");
+        let mut cookie = Cookie::new(self.name.clone(), "");
         cookie.set_http_only(true);
         cookie.set_secure(self.secure);
         cookie.set_same_site(SameSite::Lax);
@@ -120,7 +129,7 @@ mod tests {
 
     #[test]
     fn the_flow_comes_back_sealed_and_only_under_its_own_key() {
-        let flows = FlowCookie::new(SECRET, true);
+        let flows = FlowCookie::new(SECRET, "__Host-altrion.sid", true);
         let cookie = flows.carrying(&pending()).unwrap();
         assert_eq!(cookie.name(), "__Host-altrion.oauth");
         assert_eq!(cookie.http_only(), Some(true));
@@ -135,7 +144,11 @@ mod tests {
             serde_json::to_value(pending()).unwrap()
         );
 
-        let other = FlowCookie::new(b"another-session-secret-of-at-least-32-bytes", true);
+        let other = FlowCookie::new(
+            b"another-session-secret-of-at-least-32-bytes",
+            "__Host-altrion.sid",
+            true,
+        );
         assert!(
             brought_back(&other, cookie.clone()).is_none(),
             "another key"
@@ -148,8 +161,21 @@ mod tests {
     }
 
     #[test]
+    fn the_name_follows_the_session_cookie() {
+        for (session, secure, flow) in [
+            ("__Host-altrion.sid", true, "__Host-altrion.oauth"),
+            ("altrion.sid", false, "altrion.oauth"),
+            ("example.sid", false, "example.oauth"),
+            ("sid", true, "__Host-sid.oauth"),
+            ("__Secure-app", true, "__Secure-app.oauth"),
+        ] {
+            assert_eq!(FlowCookie::new(SECRET, session, secure).name(), flow);
+        }
+    }
+
+    #[test]
     fn plain_http_development_drops_the_prefix_and_secure() {
-        let flows = FlowCookie::new(SECRET, false);
+        let flows = FlowCookie::new(SECRET, "altrion.sid", false);
         let cookie = flows.carrying(&pending()).unwrap();
         assert_eq!(cookie.name(), "altrion.oauth");
         assert_eq!(cookie.secure(), Some(false));

@@ -101,8 +101,9 @@ impl SessionLayer {
     }
 
     /// The cookie an OAuth flow travels in between its start and its callback
-    /// ([`crate::oauth_api`]): encrypted with a key derived from this layer's secret under a
-    /// label of its own, and Secure exactly when the session cookie is.
+    /// ([`crate::oauth_api`]): named after the session cookie (`__Host-altrion.oauth` by
+    /// default), encrypted with a key derived from this layer's secret under a label of its
+    /// own, and Secure exactly when the session cookie is.
     pub fn flow_cookie(&self) -> FlowCookie {
         self.flows.clone()
     }
@@ -202,7 +203,7 @@ impl SessionLayerBuilder {
         let store =
             RepositorySessionStore::new(self.repository, auth.clock().clone(), self.touch_after)
                 .absolute_ttl(self.absolute_ttl);
-        let flows = FlowCookie::new(secret, cookie.is_secure());
+        let flows = FlowCookie::new(secret, cookie.cookie_name(), cookie.is_secure());
         Ok(SessionLayer {
             store,
             cookie,

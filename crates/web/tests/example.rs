@@ -184,8 +184,9 @@ async fn the_guides_service_limits_credential_requests_per_address() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-/// The guide's code is the code that runs: its Rust blocks are, verbatim (once a list's
-/// indentation is taken off), parts of this example and of `tests/fakes.rs`, in that order.
+/// The guide's code is the code that runs: its Rust blocks are, verbatim up to a uniform
+/// indentation, parts of this example, of `tests/oauth.rs` and of `tests/fakes.rs`, in that
+/// order.
 #[test]
 fn docs_library_md_shows_the_code_that_runs() {
     let guide = include_str!("../../../docs/library.md");
@@ -211,12 +212,22 @@ fn docs_library_md_shows_the_code_that_runs() {
             "examples/service.rs",
             include_str!("../examples/service.rs"),
         ),
+        ("tests/oauth.rs", include_str!("oauth.rs")),
         ("tests/fakes.rs", include_str!("fakes.rs")),
     ];
     assert_eq!(blocks.len(), sources.len(), "the guide's Rust blocks");
     for (block, (name, source)) in blocks.iter().zip(sources) {
+        let indented = |by: usize| -> String {
+            block
+                .lines()
+                .map(|line| match line {
+                    "" => "\n".to_owned(),
+                    line => format!("{:by$}{line}\n", ""),
+                })
+                .collect()
+        };
         assert!(
-            source.contains(block.as_str()),
+            (0..=16).any(|by| source.contains(&indented(by))),
             "docs/library.md's block differs from {name}:\n{block}"
         );
     }

@@ -320,11 +320,8 @@ async fn the_pages_the_links_open_are_the_demo_page() {
 /// file is there.
 #[tokio::test]
 async fn the_outbox_holds_a_readable_verification_mail() {
-    let outbox = std::env::temp_dir().join(format!(
-        "altrion-outbox-test-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
+    let outbox = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("outbox-test-{}", uuid::Uuid::new_v4().simple()));
     let settings = test_settings(&[("APP__MAIL__OUTBOX_DIR", outbox.to_str().unwrap())]);
     let app = altrion_server::Application::build_with(settings, memory_stores()).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -22,6 +22,40 @@ pub struct ProviderConfig {
 }
 
 impl ProviderConfig {
+    /// GitHub's endpoints, with this client and `redirect_url`: the absolute URL of the app's
+    /// callback route, registered with GitHub.
+    pub fn github(
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+        redirect_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret,
+            auth_url: "https://github.com/login/oauth/authorize".to_owned(),
+            token_url: "https://github.com/login/oauth/access_token".to_owned(),
+            profile_url: "https://api.github.com".to_owned(),
+            redirect_url: redirect_url.into(),
+        }
+    }
+
+    /// Google's endpoints (OpenID Connect userinfo), with this client and `redirect_url`: the
+    /// absolute URL of the app's callback route, registered with Google.
+    pub fn google(
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+        redirect_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret,
+            auth_url: "https://accounts.google.com/o/oauth2/v2/auth".to_owned(),
+            token_url: "https://oauth2.googleapis.com/token".to_owned(),
+            profile_url: "https://openidconnect.googleapis.com/v1/userinfo".to_owned(),
+            redirect_url: redirect_url.into(),
+        }
+    }
+
     /// Whether both the client id and the secret are set.
     pub fn is_complete(&self) -> bool {
         !self.client_id.trim().is_empty() && !self.client_secret.expose_secret().is_empty()
@@ -35,7 +69,7 @@ pub struct OAuthConfig {
     pub frontend_url: Url,
     /// Further origins a `redirect_to` may point at.
     pub redirect_allowlist: Vec<Url>,
-    /// Connect and overall timeout of every call to a provider.
+    /// Connect and overall timeout of every call to a provider (a `std::time::Duration`).
     pub http_timeout: Duration,
 }
 

@@ -1,11 +1,13 @@
 //! Sign-in with Google and GitHub: OAuth 2.0 authorization code flow with PKCE S256 and a
 //! single-use 128-bit `state`, then the identity rules of design §7.
 //!
-//! The HTTP routes own the session; this module owns everything else:
+//! The HTTP routes own the session and where the pending flow is kept between the start and the
+//! callback (`altrion_web::handlers::oauth` keeps it in an encrypted cookie, never in the
+//! database); this module owns everything else:
 //! 1. `GET /api/auth/{provider}`: [`OAuthService::start`] returns the provider's authorize URL
-//!    and a [`PendingLogin`] to store in the session;
-//! 2. `GET /api/auth/{provider}/callback`: take (remove) the [`PendingLogin`] from the session
-//!    and pass it to [`OAuthService::finish`] with the [`CallbackQuery`]; on success log the
+//!    and a [`PendingLogin`] to keep;
+//! 2. `GET /api/auth/{provider}/callback`: take (remove) the kept [`PendingLogin`] and pass it
+//!    to [`OAuthService::finish`] with the [`CallbackQuery`]; on success log the
 //!    user in and redirect to [`SignedIn::redirect_to`], on failure redirect to
 //!    [`OAuthService::error_redirect`] with [`OAuthError::code`].
 //!
@@ -22,21 +24,19 @@
 //!     redirect_allowlist: vec!["https://admin.example.com".parse()?],
 //!     http_timeout: std::time::Duration::from_secs(10),
 //! };
-//! let github = ProviderConfig {
-//!     client_id: "Iv1.0123456789abcdef".into(),
-//!     client_secret: secrecy::SecretString::from("the client secret"),
-//!     auth_url: "https://github.com/login/oauth/authorize".into(),
-//!     token_url: "https://github.com/login/oauth/access_token".into(),
-//!     profile_url: "https://api.github.com".into(),
-//!     // The app's callback route: the provider sends the browser back there.
-//!     redirect_url: "https://api.example.com/api/auth/github/callback".into(),
-//! };
+//! // GitHub's endpoints; the last argument is the app's callback route, where GitHub sends
+//! // the browser back (the fields are public, to point at a stand-in).
+//! let github = ProviderConfig::github(
+//!     "Iv1.0123456789abcdef",
+//!     altrion_auth::SecretString::from("the client secret"),
+//!     "https://api.example.com/api/auth/github/callback",
+//! );
 //! // Google is not given, so it stays disabled.
 //! let oauth = OAuthService::builder(users, sessions, config).github(github).build()?;
 //!
 //! // GET /api/auth/github?redirect_to=/settings
 //! let (authorize_url, pending) = oauth.start(OAuthProvider::Github, Some("/settings"), None)?;
-//! // store `pending` in the session, answer 302 to `authorize_url`
+//! // keep `pending` until the callback, answer 302 to `authorize_url`
 //! # let _ = (authorize_url, pending);
 //! # Ok(())
 //! # }
@@ -148,7 +148,8 @@ impl OAuthService {
     }
 
     /// Completes a sign-in from the provider's callback. `pending` is what [`start`] returned,
-    /// taken out of the session (`None` when there is none: never started, or replayed).
+    /// taken out of where the routes kept it (`None` when there is none: never started, or
+    /// replayed).
     ///
     /// Writes nothing unless every check passed.
     ///

@@ -5,7 +5,7 @@ use url::{Origin, Url};
 
 use super::OAuthError;
 
-/// Longest `redirect_to` accepted; it is kept in the session until the callback.
+/// Longest `redirect_to` accepted; it is kept with the pending flow until the callback.
 pub const MAX_REDIRECT_LEN: usize = 2048;
 
 /// The allowed targets: the frontend URL and the allow-listed origins.

@@ -1,10 +1,14 @@
 //! Login with Google and GitHub: start the flow, finish it on the callback; link and unlink a
 //! provider with re-authentication. Besides `web::Data<AuthService>` ([`crate::api`]) they need
-//! the `OAuthService` and the flow cookie, which [`crate::oauth_api`] registers; the callback
-//! and the routes of signed-in users run inside the session middleware. Route them at
+//! the `OAuthService` and the flow cookie, which [`crate::oauth_api`] registers. Route them at
 //! `/api/auth/{provider}`, `…/callback`, `…/link` and `/api/auth/identities/{provider}` (the
-//! paths in their OpenAPI descriptions) or at your own, with the callback at the redirect URL
-//! the providers were configured with.
+//! paths in their OpenAPI descriptions) or at your own, as long as each path names the
+//! provider in a `{provider}` segment (other parameters may come with it), with the callback
+//! at the redirect URL the providers were configured with.
+//!
+//! All four must run inside the session middleware ([`crate::SessionLayer::middleware`]):
+//! outside it the callback would create or link the account and redirect without setting a
+//! session cookie, as [`crate::log_in`] sets none there.
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use altrion_auth::{AuthService, OAuthError, OAuthProvider, OAuthService};
@@ -13,9 +17,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ApiError, Authenticated, ErrorCode, ErrorResponse, FlowCookie};
 
-/// `google` or `github`; anything else is not a route.
-fn provider(name: &str) -> Result<OAuthProvider, ApiError> {
-    name.parse().map_err(|_| ErrorCode::NotFound.into())
+/// The route's `{provider}` segment: `google` or `github`; anything else, or a route without
+/// that segment, is not found. Read by name, so the routes may sit under scopes with
+/// parameters of their own.
+fn provider(req: &HttpRequest) -> Result<OAuthProvider, ApiError> {
+    req.match_info()
+        .get("provider")
+        .and_then(|name| name.parse().ok())
+        .ok_or_else(|| ErrorCode::NotFound.into())
 }
 
 fn found(location: &str) -> actix_web::HttpResponseBuilder {
@@ -24,7 +33,8 @@ fn found(location: &str) -> actix_web::HttpResponseBuilder {
     response
 }
 
-/// Failures before anything was sent to the provider are the caller's: plain JSON errors.
+/// `GET /api/auth/{provider}` query. Failures before anything was sent to the provider are the
+/// caller's: plain JSON errors.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StartQuery {
@@ -41,7 +51,7 @@ pub struct StartQuery {
     get, path = "/api/auth/{provider}", tag = "oauth",
     params(("provider" = String, Path, description = "`google` or `github`"), StartQuery),
     responses(
-        (status = 302, description = "To the provider's consent page; sets the `altrion.oauth` flow cookie (10 min)"),
+        (status = 302, description = "To the provider's consent page; sets the flow cookie (`__Host-altrion.oauth`, or `altrion.oauth` over plain HTTP; 10 min)"),
         (status = 404, description = "`provider_disabled` (no client id and secret) or `not_found` (unknown provider)", body = ErrorResponse),
         (status = 422, description = "`invalid_redirect`", body = ErrorResponse),
         (status = 429, description = "`rate_limited`: too many starts from this address", body = ErrorResponse),
@@ -50,10 +60,10 @@ pub struct StartQuery {
 pub async fn start(
     oauth: web::Data<OAuthService>,
     flows: web::Data<FlowCookie>,
-    path: web::Path<String>,
+    req: HttpRequest,
     query: web::Query<StartQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = provider(&path)?;
+    let provider = provider(&req)?;
     let (authorize, pending) = oauth.start(provider, query.redirect_to.as_deref(), None)?;
     let cookie = flows.carrying(&pending).map_err(ApiError::internal)?;
     Ok(found(authorize.as_str()).cookie(cookie).finish())
@@ -69,7 +79,8 @@ pub struct LinkBody {
     pub redirect_to: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+/// `POST /api/auth/{provider}/link` answer.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LinkResponse {
     /// Send the browser here.
     pub authorize_url: String,
@@ -99,11 +110,11 @@ pub async fn link(
     auth: web::Data<AuthService>,
     oauth: web::Data<OAuthService>,
     flows: web::Data<FlowCookie>,
-    path: web::Path<String>,
+    req: HttpRequest,
     caller: Authenticated,
     body: web::Json<LinkBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = provider(&path)?;
+    let provider = provider(&req)?;
     let body = body.into_inner();
     // Checked before the password so a typo in the URL costs no lockout attempt.
     if !oauth.enabled(provider) {
@@ -149,11 +160,11 @@ pub struct UnlinkBody {
 )]
 pub async fn unlink(
     auth: web::Data<AuthService>,
-    path: web::Path<String>,
+    req: HttpRequest,
     caller: Authenticated,
     body: web::Json<UnlinkBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = provider(&path)?;
+    let provider = provider(&req)?;
     auth.reauthenticate(
         &caller.user,
         caller.reauthentication(body.password.as_deref()),
@@ -185,11 +196,10 @@ pub async fn callback(
     oauth: web::Data<OAuthService>,
     flows: web::Data<FlowCookie>,
     req: HttpRequest,
-    path: web::Path<String>,
     query: web::Query<altrion_auth::CallbackQuery>,
     session: AuthSession,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = provider(&path)?;
+    let provider = provider(&req)?;
     // Removing the cookie makes the flow single-use in the browser; an undecodable one counts
     // as none.
     let pending = flows.read(&req);
