@@ -55,7 +55,10 @@ pub use headers::security_headers;
 pub use origin::{InvalidOrigin, OriginCheck, OriginPolicy};
 pub use outage::{middleware_errors_as_json, middleware_failure};
 pub use rate_limit::{ip_limit, IpLimit, ZeroRate};
-pub use sessions::{log_in, SessionLayer, SessionLayerBuilder, SetupError, DEFAULT_TOUCH_AFTER};
+pub use sessions::{
+    log_in, MountService, SessionLayer, SessionLayerBuilder, SessionMount, SetupError,
+    DEFAULT_TOUCH_AFTER,
+};
 
 /// The session handle handlers take, re-exported so a service needs no `altrion-session` line.
 pub use altrion_session::AuthSession;

@@ -4,14 +4,20 @@
 use std::{fmt, sync::Arc};
 
 use actix_session::SessionMiddleware;
-use actix_web::HttpRequest;
+use actix_web::{
+    body::MessageBody,
+    dev::{Service, ServiceRequest, ServiceResponse, Transform},
+    HttpMessage, HttpRequest,
+};
 use altrion_auth::AuthService;
 use altrion_domain::{SessionRepository, Timestamp, User};
 use altrion_session::{
     session_middleware, AuthSession, Device, RepositorySessionStore, SessionCookieSettings,
     WeakSessionSecret, DEFAULT_COOKIE_NAME, DEFAULT_SESSION_TTL,
 };
+use futures_util::future::LocalBoxFuture;
 use secrecy::{ExposeSecret, SecretString};
+use thiserror::Error;
 use time::Duration;
 
 use crate::{client_ip::ClientIp, error::ApiError, FlowCookie};
@@ -80,9 +86,13 @@ impl SessionLayer {
         }
     }
 
-    /// The middleware for one worker's `App` (or scope).
-    pub fn middleware(&self) -> SessionMiddleware<RepositorySessionStore> {
-        session_middleware(self.store.clone(), &self.cookie)
+    /// The middleware for one worker's `App` (or scope): actix-session's over this layer's
+    /// store, marking the requests it serves so that [`log_in`] outside it fails loudly
+    /// instead of answering "signed in" without a cookie.
+    pub fn middleware(&self) -> SessionMount {
+        SessionMount {
+            inner: session_middleware(self.store.clone(), &self.cookie),
+        }
     }
 
     /// The same layer over another repository: with a database client per worker (see
@@ -212,18 +222,81 @@ impl SessionLayerBuilder {
     }
 }
 
+/// The session middleware of [`SessionLayer::middleware`]: `.wrap(layer.middleware())`.
+pub struct SessionMount {
+    inner: SessionMiddleware<RepositorySessionStore>,
+}
+
+/// Left in the request's extensions by [`SessionMount`].
+#[derive(Clone, Copy)]
+struct Mounted;
+
+/// `log_in` ran on a route the session middleware does not wrap.
+#[derive(Debug, Error)]
+#[error("log_in on a route outside the session middleware: no session cookie could be set")]
+struct NotMounted;
+
+impl<S, B> Transform<S, ServiceRequest> for SessionMount
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = MountService<
+        <SessionMiddleware<RepositorySessionStore> as Transform<S, ServiceRequest>>::Transform,
+    >;
+    type InitError = ();
+    type Future = LocalBoxFuture<'static, Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        let inner = self.inner.new_transform(service);
+        Box::pin(async move {
+            Ok(MountService {
+                service: inner.await?,
+            })
+        })
+    }
+}
+
+/// The service [`SessionMount`] wraps a route in.
+pub struct MountService<T> {
+    service: T,
+}
+
+impl<T, B> Service<ServiceRequest> for MountService<T>
+where
+    T: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = T::Future;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        req.extensions_mut().insert(Mounted);
+        self.service.call(req)
+    }
+}
+
 /// Signs `user` into the request's session under a new id (no fixation), bound to their token
 /// version, recording the browser's user agent and address for the sessions list. The address
 /// is the one a registered `web::Data<`[`ClientIp`]`>` sees (proxy-aware), else the TCP peer.
 ///
 /// # Errors
-/// `500 internal` when the session cannot hold the data.
+/// `500 internal` when the session cannot hold the data, or when the route is not wrapped in
+/// [`SessionLayer::middleware`] (no cookie could be set there: a programming error, logged).
 pub fn log_in(
     session: &AuthSession,
     req: &HttpRequest,
     user: &User,
     now: Timestamp,
 ) -> Result<(), ApiError> {
+    if req.extensions().get::<Mounted>().is_none() {
+        return Err(ApiError::internal(NotMounted));
+    }
     let client = req
         .app_data::<actix_web::web::Data<ClientIp>>()
         .map_or_else(ClientIp::default, |c| *c.get_ref());

@@ -242,6 +242,29 @@ async fn session_login_answers_the_user_only_and_a_wrong_password_writes_no_sess
 }
 
 #[actix_web::test]
+async fn signing_in_outside_the_session_middleware_fails_instead_of_pretending() {
+    let f = fixture().await;
+    let app = test::init_service(
+        App::new()
+            .configure(altrion_web::api(f.auth.clone()))
+            .route(
+                "/sign-in",
+                web::post().to(altrion_web::handlers::session_login),
+            ),
+    )
+    .await;
+    let req = test::TestRequest::post()
+        .uri("/sign-in")
+        .set_json(json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .to_request();
+    let response = test::call_service(&app, req).await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(response.response().cookies().count(), 0);
+    assert_eq!(code_of(response).await, "internal");
+    assert_eq!(f.sessions.len(), 0);
+}
+
+#[actix_web::test]
 async fn use_case_errors_answer_from_the_table() {
     let f = fixture().await;
     let app = app!(f);

@@ -7,10 +7,9 @@ pub(crate) mod openapi;
 mod page;
 
 use actix_governor::Governor;
-use actix_session::SessionMiddleware;
 use actix_web::{web, Resource};
 
-use altrion_web::{handlers, handlers::oauth, IpLimit};
+use altrion_web::{handlers, handlers::oauth, IpLimit, SessionMount};
 
 /// A resource whose unmatched methods get the JSON 405, with `Allow` naming `method`.
 fn resource(path: &str, method: &str) -> Resource {
@@ -44,10 +43,7 @@ macro_rules! route_table {
             &[$((stringify!($m1), $p1),)+ $((stringify!($m2), $p2),)+];
 
         /// Registers every route; `sessions` wraps the ones that use the session.
-        pub fn configure<S>(cfg: &mut web::ServiceConfig, limits: &Limits, sessions: SessionMiddleware<S>)
-        where
-            S: actix_session::storage::SessionStore + 'static,
-        {
+        pub fn configure(cfg: &mut web::ServiceConfig, limits: &Limits, sessions: SessionMount) {
             $(
                 let route = resource($p1, stringify!($m1)).route(web::$m1().to($h1));
                 $( let route = route.wrap(Governor::new(&limits.$l1)); )?

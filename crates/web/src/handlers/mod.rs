@@ -71,7 +71,7 @@ pub async fn login(
 /// only, never a token that page scripts could read. Answers `200` with [`MeBody`], and the
 /// same errors as [`login`]. Not one of Altrion's routes (its password login answers with a
 /// JWT): for services whose browsers sign in with the cookie. Route it inside the session
-/// middleware; outside it no cookie is set.
+/// middleware; outside it [`crate::log_in`] answers `500 internal` (and logs why).
 pub async fn session_login(
     auth: web::Data<AuthService>,
     session: AuthSession,

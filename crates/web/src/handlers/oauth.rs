@@ -6,9 +6,9 @@
 //! provider in a `{provider}` segment (other parameters may come with it), with the callback
 //! at the redirect URL the providers were configured with.
 //!
-//! All four must run inside the session middleware ([`crate::SessionLayer::middleware`]):
-//! outside it the callback would create or link the account and redirect without setting a
-//! session cookie, as [`crate::log_in`] sets none there.
+//! Mount them inside the session middleware ([`crate::SessionLayer::middleware`]): outside it
+//! no session cookie can be set, so the callback's [`crate::log_in`] answers `500 internal`
+//! (and logs why) once the provider has answered, rather than redirecting as signed in.
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use altrion_auth::{AuthService, OAuthError, OAuthProvider, OAuthService};
