@@ -229,10 +229,16 @@ fn state(
     let public_url = &settings.server.public_url;
     let google = oauth
         .google
-        .provider(callback_url(public_url, OAuthProvider::Google));
+        .provider(altrion_web::handlers::oauth::callback_url(
+            public_url,
+            OAuthProvider::Google,
+        ));
     let github = oauth
         .github
-        .provider(callback_url(public_url, OAuthProvider::Github));
+        .provider(altrion_web::handlers::oauth::callback_url(
+            public_url,
+            OAuthProvider::Github,
+        ));
     for (name, provider) in [("Google", &google), ("GitHub", &github)] {
         if !provider.is_complete() {
             tracing::info!(
@@ -277,13 +283,6 @@ fn state(
         auth,
         oauth,
     })
-}
-
-/// Where `provider` sends the browser back: `GET /api/auth/{provider}/callback` under
-/// `public_url`, keeping any path prefix.
-fn callback_url(public_url: &str, provider: OAuthProvider) -> String {
-    let base = public_url.trim().trim_end_matches('/');
-    format!("{base}/api/auth/{provider}/callback")
 }
 
 /// Raises the soft limit on open files to the hard one: every connection is a descriptor, and
@@ -397,21 +396,4 @@ fn run(
         server = server.workers(settings.server.workers);
     }
     Ok(server.run())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callback_urls_are_absolute_and_keep_a_path_prefix() {
-        assert_eq!(
-            callback_url("https://api.example.com/", OAuthProvider::Google),
-            "https://api.example.com/api/auth/google/callback"
-        );
-        assert_eq!(
-            callback_url("https://example.com/backend", OAuthProvider::Github),
-            "https://example.com/backend/api/auth/github/callback"
-        );
-    }
 }

@@ -8,8 +8,8 @@ use std::{net::SocketAddr, net::TcpListener, sync::Arc};
 
 use actix_web::{web, App, HttpServer};
 use altrion_auth::{
-    Argon2Settings, AuthService, OAuthConfig, OAuthService, PasswordHasher, ProviderConfig,
-    SecretString, TokenService, TokenSettings,
+    Argon2Settings, AuthService, OAuthConfig, OAuthProvider, OAuthService, PasswordHasher,
+    ProviderConfig, SecretString, TokenService, TokenSettings,
 };
 use altrion_domain::{SessionRepository, TestClock};
 use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
@@ -64,7 +64,7 @@ async fn start(session_secret: &str) -> Running {
         ..ProviderConfig::github(
             mock_env(&mock, "GITHUB_CLIENT_ID"),
             mock_env(&mock, "GITHUB_CLIENT_SECRET").into(),
-            format!("{base}/api/auth/github/callback"),
+            oauth::callback_url(&base, OAuthProvider::Github),
         )
     };
     let config = OAuthConfig {

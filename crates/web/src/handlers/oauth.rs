@@ -27,6 +27,14 @@ fn provider(req: &HttpRequest) -> Result<OAuthProvider, ApiError> {
         .ok_or_else(|| ErrorCode::NotFound.into())
 }
 
+/// Where `provider` sends the browser back when the callback is routed at Altrion's path:
+/// `{public_url}/api/auth/{provider}/callback`, keeping a path prefix of `public_url` and
+/// dropping a trailing slash. The `redirect_url` of that provider's `ProviderConfig`.
+pub fn callback_url(public_url: &str, provider: OAuthProvider) -> String {
+    let base = public_url.trim().trim_end_matches('/');
+    format!("{base}/api/auth/{provider}/callback")
+}
+
 fn found(location: &str) -> actix_web::HttpResponseBuilder {
     let mut response = HttpResponse::Found();
     response.insert_header((header::LOCATION, location));
@@ -216,5 +224,22 @@ pub async fn callback(
             let to = oauth.error_redirect(err.code(), target.as_ref());
             Ok(found(to.as_str()).cookie(flows.removal()).finish())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_urls_are_absolute_and_keep_a_path_prefix() {
+        assert_eq!(
+            callback_url("https://api.example.com/", OAuthProvider::Google),
+            "https://api.example.com/api/auth/google/callback"
+        );
+        assert_eq!(
+            callback_url("https://example.com/backend", OAuthProvider::Github),
+            "https://example.com/backend/api/auth/github/callback"
+        );
     }
 }
