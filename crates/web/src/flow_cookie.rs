@@ -36,22 +36,23 @@ impl std::fmt::Debug for FlowCookie {
 
 impl FlowCookie {
     /// Named after the session cookie, `.sid` becoming `.oauth` (`__Host-altrion.sid` gives
-    /// `__Host-altrion.oauth`, `example.sid` `example.oauth`; another name gets `.oauth`
-    /// appended, and `__Host-` in front when Secure and unprefixed), so two services on one
-    /// host keep apart flows as they keep apart sessions. The key is derived from the session
-    /// secret with a label of its own, so it differs from the session cookie's key. Only the
-    /// session layer calls it, after refusing a short or reused secret.
+    /// `__Host-altrion.oauth`, `example.sid` `example.oauth`) and any other name getting
+    /// `-oauth` appended (`sid` gives `sid-oauth`): one-to-one, so services on one host with
+    /// different session cookies have different flow cookies too, and a flow cookie never has
+    /// its session cookie's name. A `__Host-`/`__Secure-` prefix is kept, never added. The key
+    /// is derived from the session secret with a label of its own, so it differs from the
+    /// session cookie's key. Only the session layer calls it, after refusing a short or reused
+    /// secret.
     pub(crate) fn new(session_secret: &[u8], session_cookie: &str, secure: bool) -> Self {
         let mut digest = Sha256::new();
         digest.update(b"altrion pending oauth flow cookie v1\0");
         digest.update(session_secret);
-        let stem = session_cookie
-            .strip_suffix(".sid")
-            .unwrap_or(session_cookie);
-        let prefixed = stem.starts_with("__Host-") || stem.starts_with("__Secure-");
-        let prefix = if secure && !prefixed { "__Host-" } else { "" };
+        let name = match session_cookie.strip_suffix(".sid") {
+            Some(stem) => format!("{stem}.oauth"),
+            None => format!("{session_cookie}-oauth"),
+        };
         Self {
-            name: format!("{prefix}{stem}.oauth"),
+            name,
             key: Key::derive_from(&digest.finalize()),
             secure,
         }
@@ -166,8 +167,11 @@ mod tests {
             ("__Host-altrion.sid", true, "__Host-altrion.oauth"),
             ("altrion.sid", false, "altrion.oauth"),
             ("example.sid", false, "example.oauth"),
-            ("sid", true, "__Host-sid.oauth"),
-            ("__Secure-app", true, "__Secure-app.oauth"),
+            ("sid", true, "sid-oauth"),
+            ("x", false, "x-oauth"),
+            ("x.sid", false, "x.oauth"),
+            ("altrion.sid", true, "altrion.oauth"),
+            ("__Secure-app", true, "__Secure-app-oauth"),
         ] {
             assert_eq!(FlowCookie::new(SECRET, session, secure).name(), flow);
         }

@@ -223,6 +223,7 @@ impl SessionLayerBuilder {
 }
 
 /// The session middleware of [`SessionLayer::middleware`]: `.wrap(layer.middleware())`.
+#[derive(Clone)]
 pub struct SessionMount {
     inner: SessionMiddleware<RepositorySessionStore>,
 }
@@ -281,6 +282,15 @@ where
     }
 }
 
+/// `500 internal` unless `req` came through [`SessionMount`]: what signs someone in checks it
+/// before doing anything else, so a misrouted handler changes nothing.
+pub(crate) fn ensure_mounted(req: &HttpRequest) -> Result<(), ApiError> {
+    if req.extensions().get::<Mounted>().is_none() {
+        return Err(ApiError::internal(NotMounted));
+    }
+    Ok(())
+}
+
 /// Signs `user` into the request's session under a new id (no fixation), bound to their token
 /// version, recording the browser's user agent and address for the sessions list. The address
 /// is the one a registered `web::Data<`[`ClientIp`]`>` sees (proxy-aware), else the TCP peer.
@@ -294,9 +304,7 @@ pub fn log_in(
     user: &User,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    if req.extensions().get::<Mounted>().is_none() {
-        return Err(ApiError::internal(NotMounted));
-    }
+    ensure_mounted(req)?;
     let client = req
         .app_data::<actix_web::web::Data<ClientIp>>()
         .map_or_else(ClientIp::default, |c| *c.get_ref());

@@ -201,6 +201,10 @@ fn docs_library_md_shows_the_code_that_runs() {
                 open = None;
             }
             Some((fence, block)) => {
+                assert!(
+                    line.chars().take(*fence).all(|c| c == ' '),
+                    "a line left of its fence's indentation: {line:?}"
+                );
                 block.push_str(line.get(*fence..).unwrap_or_default());
                 block.push('\n');
             }
@@ -227,7 +231,8 @@ fn docs_library_md_shows_the_code_that_runs() {
                 .collect()
         };
         assert!(
-            (0..=16).any(|by| source.contains(&indented(by))),
+            // From the start of a line, not the end of a longer one.
+            (0..=16).any(|by| source.contains(&format!("\n{}", indented(by)))),
             "docs/library.md's block differs from {name}:\n{block}"
         );
     }

@@ -1,7 +1,8 @@
 //! Login with GitHub mounted as docs/library.md shows it (the guide's OAuth block is part of
 //! this file, checked by `tests/example.rs`), driven over HTTP against the local mock provider:
 //! start, consent, callback, signed in with a session; a replayed callback, a foreign flow
-//! cookie and an unknown provider are refused.
+//! cookie and an unknown provider are refused, and a callback left outside the session
+//! middleware changes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{net::SocketAddr, net::TcpListener, sync::Arc};
@@ -20,6 +21,7 @@ use url::Url;
 
 struct Running {
     base: String,
+    users: Arc<MemoryUserRepository>,
     sessions: Arc<MemorySessionRepository>,
     /// No redirects followed: each hop is checked.
     client: Client,
@@ -72,7 +74,7 @@ async fn start(session_secret: &str) -> Running {
         redirect_allowlist: Vec::new(),
         http_timeout: std::time::Duration::from_secs(10),
     };
-    let oauth = OAuthService::builder(users, sessions.clone(), config)
+    let oauth = OAuthService::builder(users.clone(), sessions.clone(), config)
         .github(github)
         .clock(clock)
         .build()
@@ -113,6 +115,11 @@ async fn start(session_secret: &str) -> Running {
                         web::delete().to(oauth::unlink),
                     ),
             )
+            // Not in the guide: a callback left outside the session middleware by mistake.
+            .route(
+                "/unmounted/{provider}/callback",
+                web::get().to(oauth::callback),
+            )
     })
     .workers(1)
     .listen(listener)
@@ -121,6 +128,7 @@ async fn start(session_secret: &str) -> Running {
     tokio::spawn(server);
     Running {
         base,
+        users,
         sessions,
         client: Client::builder().redirect(Policy::none()).build().unwrap(),
         _mock: mock,
@@ -216,8 +224,13 @@ async fn github_sign_in_through_the_library_routes_ends_in_a_session() {
     assert_eq!(body["user"]["email"], "grace@example.com");
     assert_eq!(body["user"]["provider"], "github");
 
-    // The same callback again: the provider took the code once, and the browser no longer has
-    // the flow cookie.
+    // The same callback again with the flow cookie kept from before: the provider takes a code
+    // once.
+    let replayed = app.callback(&callback, Some(&flow)).await;
+    assert_eq!(replayed.status(), StatusCode::FOUND);
+    assert_eq!(location(&replayed).query(), Some("error=provider_error"));
+    assert!(cookie(&replayed, "t.sid").is_none());
+    // And as a browser would send it, without the flow cookie the sign-in removed.
     let replayed = app.callback(&callback, None).await;
     assert_eq!(replayed.status(), StatusCode::FOUND);
     assert_eq!(
@@ -234,9 +247,14 @@ async fn github_sign_in_through_the_library_routes_ends_in_a_session() {
 async fn a_flow_cookie_of_another_secret_or_provider_is_refused() {
     let app = start("a-test-session-secret-of-at-least-32-bytes").await;
     let other = start("another-session-secret-of-at-least-32-bytes").await;
-    // A flow sealed by the other service, sent to this one with its callback.
-    let (_, foreign_flow) = other.consented().await;
-    let (callback, _) = app.consented().await;
+    // The other service's whole callback, its state and code with the flow cookie that other
+    // service sealed, sent to this one: with a key of its own this one cannot open the cookie
+    // (`invalid_state`); were the keys shared, the state would match and the code go to this
+    // one's provider (`provider_error`).
+    let (foreign_callback, foreign_flow) = other.consented().await;
+    let mut callback = Url::parse(&app.base).unwrap();
+    callback.set_path(foreign_callback.path());
+    callback.set_query(foreign_callback.query());
     let refused = app.callback(&callback, Some(&foreign_flow)).await;
     assert_eq!(location(&refused).query(), Some("error=invalid_state"));
     assert!(cookie(&refused, "t.sid").is_none());
@@ -296,4 +314,21 @@ async fn the_flow_cookie_follows_the_session_cookie() {
     assert_eq!(plain.flow_cookie().name(), "example.oauth");
     let sealed = plain.flow_cookie().carrying(&pending).unwrap();
     assert_eq!(sealed.secure(), Some(false));
+}
+
+#[tokio::test]
+async fn a_callback_outside_the_session_middleware_fails_before_it_signs_anyone_up() {
+    let app = start("a-test-session-secret-of-at-least-32-bytes").await;
+    let (mut callback, flow) = app.consented().await;
+    callback.set_path("/unmounted/github/callback");
+    let refused = app.callback(&callback, Some(&flow)).await;
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(app.users.is_empty(), "no account created");
+    assert_eq!(app.sessions.len(), 0);
+    // The code was not spent: the mounted callback still signs in with it.
+    callback.set_path("/api/auth/github/callback");
+    let signed_in = app.callback(&callback, Some(&flow)).await;
+    assert!(cookie(&signed_in, "t.sid").is_some());
 }

@@ -78,6 +78,8 @@ pub async fn session_login(
     req: HttpRequest,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
+    // Before the password counts as an attempt.
+    crate::sessions::ensure_mounted(&req)?;
     let logged_in = auth.login(body.into_inner().into()).await?;
     crate::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
     Ok(HttpResponse::Ok().json(MeBody::of(&logged_in.user)))

@@ -7,8 +7,8 @@
 //! at the redirect URL the providers were configured with.
 //!
 //! Mount them inside the session middleware ([`crate::SessionLayer::middleware`]): outside it
-//! no session cookie can be set, so the callback's [`crate::log_in`] answers `500 internal`
-//! (and logs why) once the provider has answered, rather than redirecting as signed in.
+//! no session cookie can be set, so the callback answers `500 internal` (and logs why) before
+//! it exchanges the code, rather than redirecting as signed in.
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use altrion_auth::{AuthService, OAuthError, OAuthProvider, OAuthService};
@@ -208,6 +208,8 @@ pub async fn callback(
     session: AuthSession,
 ) -> Result<HttpResponse, ApiError> {
     let provider = provider(&req)?;
+    // Before the code is exchanged and an account created or linked.
+    crate::sessions::ensure_mounted(&req)?;
     // Removing the cookie makes the flow single-use in the browser; an undecodable one counts
     // as none.
     let pending = flows.read(&req);
@@ -229,7 +231,26 @@ pub async fn callback(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+
+    #[test]
+    fn the_provider_is_read_by_name_beside_other_parameters() {
+        let req = actix_web::test::TestRequest::default()
+            .param("tenant", "acme")
+            .param("provider", "github")
+            .to_http_request();
+        assert_eq!(provider(&req).unwrap(), OAuthProvider::Github);
+        let unknown = actix_web::test::TestRequest::default()
+            .param("provider", "gitlab")
+            .to_http_request();
+        assert!(provider(&unknown).is_err());
+        let missing = actix_web::test::TestRequest::default()
+            .param("tenant", "github")
+            .to_http_request();
+        assert!(provider(&missing).is_err(), "only `{{provider}}` names it");
+    }
 
     #[test]
     fn callback_urls_are_absolute_and_keep_a_path_prefix() {
