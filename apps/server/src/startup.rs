@@ -296,15 +296,12 @@ fn raise_file_limit() {
 
 /// The state one worker serves with: over a database client of its own when there is a
 /// connector (opened here, on the worker's runtime), else the shared state.
-fn worker_state(
-    shared: &web::Data<AppState>,
-    connector: Option<&MongoConnector>,
-) -> web::Data<AppState> {
+fn worker_state(shared: &AppState, connector: Option<&MongoConnector>) -> AppState {
     let Some(connector) = connector else {
         return shared.clone();
     };
     match connector.open() {
-        Ok(stores) => web::Data::new(shared.with_stores(stores.into())),
+        Ok(stores) => shared.with_stores(stores.into()),
         Err(error) => {
             tracing::warn!(%error, "no database client of its own for this worker; sharing the main one");
             shared.clone()
@@ -360,16 +357,15 @@ fn run(
     )
     .map_err(|e| StartupError::Security(e.to_string()))?;
     let frontend_url = settings.server.frontend_url.clone();
-    let state = web::Data::new(state);
     let body_limit = settings.server.body_limit_bytes;
     let body_timeout = Duration::from_secs(settings.server.body_timeout_secs);
     let mut server = HttpServer::new(move || {
         let state = worker_state(&state, connector.as_ref());
         let sessions = sessions.over(state.stores.sessions.clone());
         App::new()
-            .configure(altrion_web::api_with_limit(state.auth.clone(), body_limit))
-            .configure(altrion_web::oauth_api(state.oauth.clone(), flows.clone()))
-            .app_data(state)
+            .configure(altrion_web::api_with_limit(state.auth, body_limit))
+            .configure(altrion_web::oauth_api(state.oauth, flows.clone()))
+            .app_data(web::Data::from(state.stores.readiness))
             .app_data(web::Data::new(client_ip))
             .configure(|cfg| {
                 routes::configure(cfg, &limits, sessions.middleware());

@@ -1,4 +1,4 @@
-//! What handlers share: the ports and the use cases (the clock is the auth service's).
+//! What a worker is built from: the ports and the use cases (the clock is the auth service's).
 
 use std::sync::Arc;
 
@@ -23,7 +23,9 @@ impl From<altrion_storage::MongoStores> for Stores {
     }
 }
 
-/// Shared application state, cloned into every worker.
+/// What a worker serves with: its stores and the use cases over them. Start-up registers the
+/// parts as app data (the services through `altrion_web::api` and `oauth_api`, the readiness
+/// probe on its own), not this struct.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub stores: Stores,

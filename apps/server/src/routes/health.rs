@@ -5,9 +5,8 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use altrion_domain::Readiness;
 use altrion_web::{ApiError, ErrorResponse};
-
-use crate::state::AppState;
 
 /// How long readiness waits for the database before reporting it down.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -29,8 +28,8 @@ pub async fn health() -> HttpResponse {
         (status = 503, description = "`service_unavailable`: the database did not answer within 2 s, or the unique indexes are not in place yet (the message says which)", body = ErrorResponse),
     )
 )]
-pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match tokio::time::timeout(READY_TIMEOUT, state.stores.readiness.ping()).await {
+pub async fn ready(readiness: web::Data<dyn Readiness>) -> Result<HttpResponse, ApiError> {
+    match tokio::time::timeout(READY_TIMEOUT, readiness.ping()).await {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
         Ok(Err(err)) => Err(ApiError::service_unavailable(err)),
         Err(elapsed) => Err(ApiError::service_unavailable(elapsed)),
