@@ -39,8 +39,9 @@ pub enum SessionDataError {
     },
 }
 
-/// The session as the sign-in flows see it: who is signed in, plus short-lived flow data
-/// (OAuth `state`, PKCE verifier, redirect target) under keys of the caller's choosing.
+/// The session as the sign-in flows see it: who is signed in, plus short-lived values under
+/// keys of the caller's choosing (a multi-step flow of your own; Altrion's OAuth flow keeps its
+/// `state` and PKCE verifier in `altrion-web`'s flow cookie instead, so a start writes nothing).
 ///
 /// An extractor: take it as a handler argument instead of [`Session`]. Writes are persisted by
 /// the session middleware after the handler returns.

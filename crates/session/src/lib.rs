@@ -4,7 +4,8 @@
 //!   `SessionRepository` port: keys ≥ 256 bits stored only as their SHA-256, insert-only
 //!   `save`, `update` that never resurrects a deleted or expired session, and a lazy touch.
 //! - [`AuthSession`] is the typed view handlers use: `log_in` (new key, no fixation),
-//!   `current_user`, `log_out` (purge), and OAuth flow data.
+//!   `current_user`, `log_out` (purge), and short-lived values of the caller's own (Altrion's
+//!   OAuth flow keeps none here: it travels in `altrion-web`'s encrypted flow cookie).
 //! - [`session_middleware`] and [`SessionCookieSettings`] configure the cookie as the design
 //!   asks: Secure unless [`SessionCookieSettings::insecure_development`] says otherwise.
 //!

@@ -23,8 +23,7 @@ pub mod mongo;
 
 pub use error::StorageError;
 pub use mongo::{
-    open, IndexGate, IndexesNotReady, MongoConnector, MongoOptions, MongoStores, StoreLimits,
-    WriteConcernSetting,
+    open, IndexGate, MongoConnector, MongoOptions, MongoStores, StoreLimits, WriteConcernSetting,
 };
 
 /// The database handle the migrations and maintenance functions take.

@@ -17,7 +17,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 
 /// Allows exactly the frontend's origin; every other origin gets no CORS headers. A
 /// `frontend_url` without an origin (not an absolute URL) allows none: check it with
-/// [`origin_of`] where it is configured, as Altrion's configuration does.
+/// [`origin_of`] where it is configured (Altrion's configuration refuses such a URL at start).
 pub fn cors(frontend_url: &str) -> Cors {
     let cors = Cors::default()
         .allowed_methods([Method::GET, Method::POST, Method::DELETE])

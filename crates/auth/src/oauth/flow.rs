@@ -1,5 +1,5 @@
-//! The data that crosses the two HTTP requests of a sign-in: what the start step leaves in the
-//! session, what the callback brings back, and what a successful finish returns.
+//! The data that crosses the two HTTP requests of a sign-in: what the start step hands the
+//! routes to keep, what the callback brings back, and what a successful finish returns.
 
 use super::OAuthProvider;
 use std::fmt;

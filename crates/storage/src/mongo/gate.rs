@@ -10,7 +10,7 @@ use altrion_domain::RepoError;
 
 use super::errors::repo_error;
 
-pub use altrion_domain::IndexesNotReady;
+use altrion_domain::IndexesNotReady;
 
 /// Whether the unique indexes that sign-up and identity linking rely on are in place, shared
 /// by every store of one server. Until it is opened, [`check`](Self::check) fails, so a burst

@@ -18,7 +18,7 @@ use mongodb::Database;
 
 pub use connect::{connect, MongoConnector, MongoOptions, WriteConcernSetting};
 pub(crate) use errors::is_unavailable;
-pub use gate::{DeadlineExceeded, IndexGate, IndexesNotReady};
+pub use gate::{DeadlineExceeded, IndexGate};
 pub use readiness::MongoReadiness;
 pub use sessions::MongoSessionRepository;
 pub use users::MongoUserRepository;

@@ -48,7 +48,7 @@ fn found(location: &str) -> actix_web::HttpResponseBuilder {
 pub struct StartQuery {
     /// Where to return after the login: a path, or a URL on the frontend's origin or an
     /// allow-listed one.
-    pub redirect_to: Option<String>,
+    redirect_to: Option<String>,
 }
 
 /// `GET /api/auth/{provider}?redirect_to=…`: keeps a single-use `state`, the PKCE verifier and
@@ -82,16 +82,16 @@ pub async fn start(
 pub struct LinkBody {
     /// The current password; required when the account has one. An account without a password
     /// must have signed in less than 10 minutes ago instead.
-    pub password: Option<String>,
+    password: Option<String>,
     /// Where to return after linking.
-    pub redirect_to: Option<String>,
+    redirect_to: Option<String>,
 }
 
 /// `POST /api/auth/{provider}/link` answer.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LinkResponse {
     /// Send the browser here.
-    pub authorize_url: String,
+    authorize_url: String,
 }
 
 /// `POST /api/auth/{provider}/link`: for a signed-in user (Bearer or cookie) who proves their
@@ -145,7 +145,7 @@ pub async fn link(
 #[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct UnlinkBody {
     /// The current password; required when the account has one.
-    pub password: Option<String>,
+    password: Option<String>,
 }
 
 /// `DELETE /api/auth/identities/{provider}`: removes a linked provider after re-authentication,
