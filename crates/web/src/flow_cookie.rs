@@ -178,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_http_development_drops_the_prefix_and_secure() {
+    fn plain_http_development_sends_the_cookie_without_secure() {
         let flows = FlowCookie::new(SECRET, "altrion.sid", false);
         let cookie = flows.carrying(&pending()).unwrap();
         assert_eq!(cookie.name(), "altrion.oauth");

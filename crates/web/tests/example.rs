@@ -154,8 +154,8 @@ async fn the_guides_service_signs_up_logs_in_and_out_on_mongodb_sessions() {
     );
 }
 
-/// Sign-up and login are limited per client address (a burst of 5, then 10 a minute), so
-/// guessing passwords or probing which emails exist is slow.
+/// Sign-up and login are limited per client address, from one quota (a burst of 5, then 10 a
+/// minute), so guessing passwords or probing which emails exist is slow.
 #[tokio::test]
 async fn the_guides_service_limits_credential_requests_per_address() {
     let app = start().await.unwrap();
@@ -179,6 +179,17 @@ async fn the_guides_service_limits_credential_requests_per_address() {
     );
     // The first request past the burst is refused (a token refills only every 6 s).
     assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    // Sign-up draws on the same quota.
+    let signup =
+        json!({"name": "Eve", "email": "eve@example.com", "password": "correct horse battery"});
+    let (status, _, body) = send(
+        app.browser
+            .post(format!("{}/api/signup", app.base))
+            .json(&signup),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"]["code"], "rate_limited");
     // `/me` is not limited with them.
     let (status, _, _) = send(app.browser.get(format!("{}/api/me", app.base))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

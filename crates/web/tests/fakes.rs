@@ -108,33 +108,6 @@ async fn code_of(response: actix_web::dev::ServiceResponse) -> String {
     body["error"]["code"].as_str().unwrap().to_owned()
 }
 
-#[actix_web::test]
-async fn the_bearer_scheme_is_case_insensitive_and_the_token_trimmed() {
-    let f = fixture().await;
-    let app = app!(f);
-    for header in [
-        format!("Bearer {}", f.token),
-        format!("bearer {}", f.token),
-        format!("BEARER   {}  ", f.token),
-    ] {
-        let req = test::TestRequest::get()
-            .uri("/me")
-            .insert_header(("authorization", header.as_str()))
-            .to_request();
-        let response = test::call_service(&app, req).await;
-        assert_eq!(response.status(), 200, "{header:?}");
-    }
-    for header in ["Basic abc", "Bearer", "Bearer ", "Token x"] {
-        let req = test::TestRequest::get()
-            .uri("/me")
-            .insert_header(("authorization", header))
-            .to_request();
-        let response = test::call_service(&app, req).await;
-        assert_eq!(response.status(), 401, "{header:?}");
-        assert_eq!(code_of(response).await, "unauthorized");
-    }
-}
-
 /// Signs in through the app (as Ada, or as the email given) and returns the session cookie.
 macro_rules! session_cookie {
     ($app:expr) => {
@@ -164,6 +137,45 @@ macro_rules! me_with {
             .to_request();
         test::call_service($app, req).await
     }};
+}
+
+#[actix_web::test]
+async fn the_bearer_scheme_is_case_insensitive_and_the_token_trimmed() {
+    let f = fixture().await;
+    let app = app!(f);
+    for header in [
+        format!("Bearer {}", f.token),
+        format!("bearer {}", f.token),
+        format!("BEARER   {}  ", f.token),
+    ] {
+        let req = test::TestRequest::get()
+            .uri("/me")
+            .insert_header(("authorization", header.as_str()))
+            .to_request();
+        let response = test::call_service(&app, req).await;
+        assert_eq!(response.status(), 200, "{header:?}");
+    }
+    // With a signed-in browser's cookie too: a header that is not a usable token is a 401,
+    // never a fall-back to the cookie.
+    let cookie = session_cookie!(&app);
+    for header in ["Basic abc", "Bearer", "Bearer ", "Token x"] {
+        for with_cookie in [false, true] {
+            let mut req = test::TestRequest::get()
+                .uri("/me")
+                .insert_header(("authorization", header));
+            if with_cookie {
+                req = req.cookie(cookie.clone());
+            }
+            let response = test::call_service(&app, req.to_request()).await;
+            assert_eq!(response.status(), 401, "{header:?}, cookie: {with_cookie}");
+            assert_eq!(code_of(response).await, "unauthorized");
+        }
+    }
+    assert_eq!(
+        me_with!(&app, cookie).status(),
+        200,
+        "the cookie alone works"
+    );
 }
 
 fn ada() -> altrion_domain::Email {
@@ -262,6 +274,22 @@ async fn signing_in_outside_the_session_middleware_fails_instead_of_pretending()
     assert_eq!(response.response().cookies().count(), 0);
     assert_eq!(code_of(response).await, "internal");
     assert_eq!(f.sessions.len(), 0);
+    // Refused before the password is checked: wrong ones answer the same and count for
+    // nothing, so more of them than the lockout allows leave the account open.
+    for _ in 0..6 {
+        let req = test::TestRequest::post()
+            .uri("/sign-in")
+            .set_json(json!({"email": "ada@example.com", "password": "wrong horse battery"}))
+            .to_request();
+        assert_eq!(test::call_service(&app, req).await.status(), 500);
+    }
+    f.auth
+        .login(altrion_auth::LoginRequest {
+            email: "ada@example.com".into(),
+            password: "correct horse battery".into(),
+        })
+        .await
+        .expect("no failed attempt was counted");
 }
 
 #[actix_web::test]
@@ -337,14 +365,18 @@ async fn the_session_layer_refuses_weak_or_reused_secrets_and_empty_lifetimes() 
         Err(altrion_web::SetupError::SharedSecret)
     ));
     assert!(build(SESSION_SECRET).is_ok());
-    let zero = SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into())
-        .ttl(altrion_auth::Duration::ZERO)
-        .build(&f.auth);
-    assert!(matches!(
-        zero,
-        Err(altrion_web::SetupError::NonPositive("ttl"))
-    ));
     let builder = || SessionLayer::builder(f.sessions.clone(), &SESSION_SECRET.into());
+    let zero = altrion_auth::Duration::ZERO;
+    for (layer, name) in [
+        (builder().ttl(zero), "ttl"),
+        (builder().touch_after(zero), "touch_after"),
+        (builder().absolute_ttl(zero), "absolute_ttl"),
+    ] {
+        assert!(
+            matches!(layer.build(&f.auth), Err(altrion_web::SetupError::NonPositive(n)) if n == name),
+            "{name}"
+        );
+    }
     let hour = altrion_auth::Duration::hours(1);
     for contradictory in [
         builder().ttl(hour).touch_after(hour),

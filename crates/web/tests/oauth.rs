@@ -260,6 +260,23 @@ async fn a_flow_cookie_of_another_secret_or_provider_is_refused() {
     assert!(cookie(&refused, "t.sid").is_none());
     assert_eq!(app.sessions.len(), 0);
 
+    // A GitHub flow and its code brought to the Google callback: the path names the
+    // provider, not the flow.
+    let (github_callback, github_flow) = app.consented().await;
+    let mut at_google = github_callback.clone();
+    at_google.set_path("/api/auth/google/callback");
+    let refused = app.callback(&at_google, Some(&github_flow)).await;
+    assert_eq!(refused.status(), StatusCode::FOUND);
+    assert!(
+        location(&refused)
+            .query()
+            .is_some_and(|q| q.starts_with("error=")),
+        "{}",
+        location(&refused)
+    );
+    assert!(cookie(&refused, "t.sid").is_none());
+    assert_eq!(app.sessions.len(), 0);
+
     let unknown = app
         .client
         .get(format!("{}/api/auth/gitlab", app.base))
