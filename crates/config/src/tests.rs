@@ -322,6 +322,36 @@ fn each_component_is_built_from_its_settings() {
     assert_eq!(github.redirect_url, "http://api/callback");
 }
 
+/// defaults.toml and auth's `ProviderConfig::github` / `::google` name the same endpoints:
+/// two homes for them, pinned together.
+#[test]
+fn the_default_provider_endpoints_are_auths() {
+    let settings = load(&[
+        ("JWT_SECRET", STRONG_JWT),
+        ("SESSION_SECRET", STRONG_SESSION),
+    ])
+    .unwrap();
+    let endpoints = |p: &altrion_auth::ProviderConfig| {
+        (
+            p.auth_url.clone(),
+            p.token_url.clone(),
+            p.profile_url.clone(),
+        )
+    };
+    let (github, google) = (
+        settings.oauth.github.provider("u".into()),
+        settings.oauth.google.provider("u".into()),
+    );
+    assert_eq!(
+        endpoints(&github),
+        endpoints(&altrion_auth::ProviderConfig::github("", "".into(), "u"))
+    );
+    assert_eq!(
+        endpoints(&google),
+        endpoints(&altrion_auth::ProviderConfig::google("", "".into(), "u"))
+    );
+}
+
 #[test]
 fn oauth_values_are_checked_with_the_others() {
     let message = problems(load(&[
