@@ -40,8 +40,32 @@ impl MemoryUserRepository {
     }
 
     fn modify<T>(&self, id: &UserId, change: impl FnOnce(&mut User) -> T) -> Result<T, RepoError> {
+        self.modify_where(id, |_| true, change)
+    }
+
+    /// `change` on the user `id` while its token version is still `expected`, else `NotFound`:
+    /// one guard for the check and the write, as MongoDB's conditional update, so a reset or a
+    /// revocation cannot land between them.
+    fn modify_at_version<T>(
+        &self,
+        id: &UserId,
+        expected: i64,
+        change: impl FnOnce(&mut User) -> T,
+    ) -> Result<T, RepoError> {
+        self.modify_where(id, |u| u.token_version == expected, change)
+    }
+
+    fn modify_where<T>(
+        &self,
+        id: &UserId,
+        matches: impl FnOnce(&User) -> bool,
+        change: impl FnOnce(&mut User) -> T,
+    ) -> Result<T, RepoError> {
         let mut users = lock(&self.users);
-        let user = users.get_mut(id).ok_or(RepoError::NotFound)?;
+        let user = users
+            .get_mut(id)
+            .filter(|u| matches(u))
+            .ok_or(RepoError::NotFound)?;
         Ok(change(user))
     }
 }
@@ -138,21 +162,16 @@ impl UserRepository for MemoryUserRepository {
         rehashed: Option<PasswordHash>,
         expected_token_version: i64,
     ) -> Result<User, RepoError> {
-        // One guard for the check and the write, as MongoDB's conditional update: a reset or
-        // revocation cannot land between them.
-        let mut users = lock(&self.users);
-        let user = users
-            .get_mut(id)
-            .filter(|u| u.token_version == expected_token_version)
-            .ok_or(RepoError::NotFound)?;
-        user.failed_logins = 0;
-        user.locked_until = None;
-        user.last_login_at = Some(at);
-        user.updated_at = at;
-        if let Some(hash) = rehashed {
-            user.password_hash = Some(hash);
-        }
-        Ok(user.clone())
+        self.modify_at_version(id, expected_token_version, |user| {
+            user.failed_logins = 0;
+            user.locked_until = None;
+            user.last_login_at = Some(at);
+            user.updated_at = at;
+            if let Some(hash) = rehashed {
+                user.password_hash = Some(hash);
+            }
+            user.clone()
+        })
     }
 
     async fn bump_token_version(&self, id: &UserId, at: Timestamp) -> Result<i64, RepoError> {
@@ -220,17 +239,14 @@ impl UserRepository for MemoryUserRepository {
         at: Timestamp,
         expected_token_version: i64,
     ) -> Result<User, RepoError> {
-        let mut users = lock(&self.users);
-        let user = users
-            .get_mut(id)
-            .filter(|u| u.token_version == expected_token_version)
-            .ok_or(RepoError::NotFound)?;
-        user.password_hash = Some(hash);
-        user.token_version += 1;
-        user.failed_logins = 0;
-        user.locked_until = None;
-        user.updated_at = at;
-        Ok(user.clone())
+        self.modify_at_version(id, expected_token_version, |user| {
+            user.password_hash = Some(hash);
+            user.token_version += 1;
+            user.failed_logins = 0;
+            user.locked_until = None;
+            user.updated_at = at;
+            user.clone()
+        })
     }
 
     async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
@@ -286,11 +302,9 @@ impl UserRepository for MemoryUserRepository {
         at: Timestamp,
         expected_token_version: i64,
     ) -> Result<Option<User>, RepoError> {
-        let mut users = lock(&self.users);
-        Ok(users
-            .get_mut(id)
-            .filter(|u| u.token_version == expected_token_version)
-            .map(|user| {
+        // `None`, as MongoDB's conditional update, when the user is gone or the version moved.
+        Ok(self
+            .modify_at_version(id, expected_token_version, |user| {
                 if !user.email_verified {
                     user.identities.clear();
                 }
@@ -301,7 +315,8 @@ impl UserRepository for MemoryUserRepository {
                 user.locked_until = None;
                 user.updated_at = at;
                 user.clone()
-            }))
+            })
+            .ok())
     }
 
     async fn take_over(
