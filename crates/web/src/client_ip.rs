@@ -72,19 +72,17 @@ impl ClientIp {
         // The entry is chosen from the raw list and only then parsed: dropping entries that do
         // not parse first (`unknown`, an address with a port) would shift the count onto one
         // the client wrote. An unreadable header, or an entry that is no address, is the peer.
-        let Ok(values) = headers
-            .get_all("x-forwarded-for")
-            .map(|v| v.to_str())
-            .collect::<Result<Vec<_>, _>>()
-        else {
+        // Passes over the header instead of collecting it: this runs for every request.
+        let values = || headers.get_all("x-forwarded-for");
+        if values().any(|v| v.to_str().is_err()) {
             return peer;
-        };
-        let entries: Vec<&str> = values.iter().flat_map(|v| v.split(',')).collect();
-        entries
-            .len()
+        }
+        let entries = || values().flat_map(|v| v.to_str().unwrap_or_default().split(','));
+        entries()
+            .count()
             .checked_sub(self.trusted_hops)
-            .and_then(|i| entries.get(i))
-            .and_then(|entry| parse_entry(entry))
+            .and_then(|i| entries().nth(i))
+            .and_then(parse_entry)
             .unwrap_or(peer)
     }
 }
@@ -92,16 +90,11 @@ impl ClientIp {
 /// One `X-Forwarded-For` entry: an address, `1.2.3.4:5678`, `[::1]` or `[::1]:5678`.
 fn parse_entry(entry: &str) -> Option<IpAddr> {
     let entry = entry.trim();
-    if let Ok(ip) = entry.parse() {
-        return Some(ip);
-    }
-    if let Some(rest) = entry.strip_prefix('[') {
-        return rest.split_once(']')?.0.parse().ok();
-    }
     entry
-        .parse::<std::net::SocketAddrV4>()
+        .parse()
         .ok()
-        .map(|a| IpAddr::V4(*a.ip()))
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| entry.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 impl KeyExtractor for ClientIp {
