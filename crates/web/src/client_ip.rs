@@ -220,6 +220,34 @@ mod tests {
     #[test]
     fn a_short_or_garbled_header_falls_back_to_the_peer() {
         let peer: IpAddr = "10.0.0.9".parse().unwrap();
+        // A second header line that is not text: the whole list is unreadable.
+        let unreadable = TestRequest::default()
+            .peer_addr("10.0.0.9:4000".parse().unwrap())
+            .append_header(("x-forwarded-for", "6.6.6.6"))
+            .append_header((
+                "x-forwarded-for",
+                actix_web::http::header::HeaderValue::from_bytes(b"1.2.3.4\xff").unwrap(),
+            ))
+            .to_srv_request();
+        let one = ClientIp {
+            trusted_hops: 1,
+            ipv6_prefix_len: 64,
+        };
+        assert_eq!(one.of(&unreadable), peer);
+        // Readable lines count as one list.
+        let two_lines = TestRequest::default()
+            .peer_addr("10.0.0.9:4000".parse().unwrap())
+            .append_header(("x-forwarded-for", "6.6.6.6"))
+            .append_header(("x-forwarded-for", "1.2.3.4, 5.5.5.5"))
+            .to_srv_request();
+        assert_eq!(
+            ClientIp {
+                trusted_hops: 2,
+                ipv6_prefix_len: 64
+            }
+            .of(&two_lines),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(
             ClientIp {
                 trusted_hops: 2,
