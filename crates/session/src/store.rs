@@ -92,6 +92,11 @@ impl RepositorySessionStore {
         self
     }
 
+    /// The clock the store judges expiry by.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// The same store (clock, touch window, absolute lifetime) over another repository, with
     /// notes of its own: for a database client per worker.
     #[must_use]

@@ -10,7 +10,7 @@ use actix_web::{
     HttpMessage, HttpRequest,
 };
 use altrion_auth::AuthService;
-use altrion_domain::{SessionRepository, Timestamp, User};
+use altrion_domain::{Clock, SessionRepository, User};
 use altrion_session::{
     session_middleware, AuthSession, Device, RepositorySessionStore, SessionCookieSettings,
     WeakSessionSecret, DEFAULT_COOKIE_NAME, DEFAULT_SESSION_TTL,
@@ -92,6 +92,7 @@ impl SessionLayer {
     pub fn middleware(&self) -> SessionMount {
         SessionMount {
             inner: session_middleware(self.store.clone(), &self.cookie),
+            clock: self.store.clock().clone(),
         }
     }
 
@@ -226,11 +227,13 @@ impl SessionLayerBuilder {
 #[derive(Clone)]
 pub struct SessionMount {
     inner: SessionMiddleware<RepositorySessionStore>,
+    clock: Arc<dyn Clock>,
 }
 
-/// Left in the request's extensions by [`SessionMount`].
-#[derive(Clone, Copy)]
-struct Mounted;
+/// Left in the request's extensions by [`SessionMount`]: the clock the session store judges
+/// expiry by, which [`log_in`] stamps the sign-in with.
+#[derive(Clone)]
+struct Mounted(Arc<dyn Clock>);
 
 /// `log_in` ran on a route the session middleware does not wrap.
 #[derive(Debug, Error)]
@@ -253,9 +256,11 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         let inner = self.inner.new_transform(service);
+        let clock = self.clock.clone();
         Box::pin(async move {
             Ok(MountService {
                 service: inner.await?,
+                clock,
             })
         })
     }
@@ -264,6 +269,7 @@ where
 /// The service [`SessionMount`] wraps a route in.
 pub struct MountService<T> {
     service: T,
+    clock: Arc<dyn Clock>,
 }
 
 impl<T, B> Service<ServiceRequest> for MountService<T>
@@ -277,7 +283,7 @@ where
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        req.extensions_mut().insert(Mounted);
+        req.extensions_mut().insert(Mounted(self.clock.clone()));
         self.service.call(req)
     }
 }
@@ -285,26 +291,26 @@ where
 /// `500 internal` unless `req` came through [`SessionMount`]: what signs someone in checks it
 /// before doing anything else, so a misrouted handler changes nothing.
 pub(crate) fn ensure_mounted(req: &HttpRequest) -> Result<(), ApiError> {
-    if req.extensions().get::<Mounted>().is_none() {
-        return Err(ApiError::internal(NotMounted));
-    }
-    Ok(())
+    mounted_clock(req).map(drop)
+}
+
+fn mounted_clock(req: &HttpRequest) -> Result<Arc<dyn Clock>, ApiError> {
+    req.extensions()
+        .get::<Mounted>()
+        .map(|mounted| mounted.0.clone())
+        .ok_or_else(|| ApiError::internal(NotMounted))
 }
 
 /// Signs `user` into the request's session under a new id (no fixation), bound to their token
-/// version, recording the browser's user agent and address for the sessions list. The address
+/// version, recording the sign-in time (by the session store's clock, the one its expiry is
+/// judged by) and the browser's user agent and address for the sessions list. The address
 /// is the one a registered `web::Data<`[`ClientIp`]`>` sees (proxy-aware), else the TCP peer.
 ///
 /// # Errors
 /// `500 internal` when the session cannot hold the data, or when the route is not wrapped in
 /// [`SessionLayer::middleware`] (no cookie could be set there: a programming error, logged).
-pub fn log_in(
-    session: &AuthSession,
-    req: &HttpRequest,
-    user: &User,
-    now: Timestamp,
-) -> Result<(), ApiError> {
-    ensure_mounted(req)?;
+pub fn log_in(session: &AuthSession, req: &HttpRequest, user: &User) -> Result<(), ApiError> {
+    let now = mounted_clock(req)?.now();
     let client = req
         .app_data::<actix_web::web::Data<ClientIp>>()
         .map_or_else(ClientIp::default, |c| *c.get_ref());

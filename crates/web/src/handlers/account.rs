@@ -145,7 +145,7 @@ pub async fn change_password(
     // Every session was deleted; the browser that asked stays signed in, under a new id — only
     // if its session is the caller's own (a Bearer request may carry another user's cookie).
     if matches!(session.current_user(), Ok(Some(id)) if id == caller.user.id) {
-        crate::log_in(&session, &req, &changed.user, auth.clock().now())?;
+        crate::log_in(&session, &req, &changed.user)?;
     }
     Ok(HttpResponse::Ok().json(TokenBody::from(changed)))
 }

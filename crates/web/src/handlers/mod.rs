@@ -81,7 +81,7 @@ pub async fn session_login(
     // Before the password counts as an attempt.
     crate::sessions::ensure_mounted(&req)?;
     let logged_in = auth.login(body.into_inner().into()).await?;
-    crate::log_in(&session, &req, &logged_in.user, auth.clock().now())?;
+    crate::log_in(&session, &req, &logged_in.user)?;
     Ok(HttpResponse::Ok().json(MeBody::of(&logged_in.user)))
 }
 

@@ -200,7 +200,6 @@ pub async fn unlink(
     )
 )]
 pub async fn callback(
-    auth: web::Data<AuthService>,
     oauth: web::Data<OAuthService>,
     flows: web::Data<FlowCookie>,
     req: HttpRequest,
@@ -217,7 +216,7 @@ pub async fn callback(
     // `finish` logs every outcome.
     match oauth.finish(provider, query.into_inner(), pending).await {
         Ok(signed_in) => {
-            crate::log_in(&session, &req, &signed_in.user, auth.clock().now())?;
+            crate::log_in(&session, &req, &signed_in.user)?;
             Ok(found(signed_in.redirect_to.as_str())
                 .cookie(flows.removal())
                 .finish())
