@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use altrion_auth::{
-    AuthService, ConfigError, LockoutPolicy, MailPolicy, SignupRequest, TokenService,
+    AuthError, AuthService, ConfigError, LockoutPolicy, LoginRequest, MailPolicy, SignupRequest,
+    TokenService,
 };
 use altrion_domain::{Clock as _, Email, UserRepository as _};
 use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
@@ -51,6 +52,31 @@ async fn only_the_stores_and_keys_are_required_and_the_rest_defaults_safely() {
         hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "the default hasher is at OWASP's floor"
     );
+
+    let login = |password: &str| {
+        service.login(LoginRequest {
+            email: "ada@example.com".into(),
+            password: password.into(),
+        })
+    };
+    login(PASSWORD)
+        .await
+        .expect("an unverified address may sign in by default");
+    assert!(
+        service.request_password_reset("ada@example.com").is_err(),
+        "no mail, so no recovery, unless given"
+    );
+    // The default lockout: five wrong passwords lock the account, the right one included.
+    for _ in 0..5 {
+        assert!(matches!(
+            login("wrong horse battery").await,
+            Err(AuthError::InvalidCredentials)
+        ));
+    }
+    assert!(matches!(
+        login(PASSWORD).await,
+        Err(AuthError::Locked { .. })
+    ));
 }
 
 #[tokio::test]
