@@ -10,7 +10,6 @@
 use altrion_domain::{Timestamp, User};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::Duration;
 use uuid::Uuid;
 
@@ -54,10 +53,7 @@ impl MailKeys {
     /// Keys derived from the access-token secret: SHA-256 over a purpose label and the secret,
     /// a one-way step, so a mailed token leaks nothing that signs access tokens.
     pub(super) fn derive(secret: &[u8], issuer: &str) -> Self {
-        let key = Sha256::new()
-            .chain_update(b"altrion mailed-token key v1\0")
-            .chain_update(secret)
-            .finalize();
+        let key = super::labelled_hash(b"altrion mailed-token key v1\0", secret);
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);

@@ -203,13 +203,19 @@ impl TokenService {
     }
 }
 
-/// SHA-256 over a label and `secret`: equal for equal secrets, and no way back to the secret.
-fn fingerprint(secret: &[u8]) -> [u8; 32] {
+/// SHA-256 over a label and `secret`: equal for equal secrets, different for different labels,
+/// and no way back to the secret.
+fn labelled_hash(label: &[u8], secret: &[u8]) -> [u8; 32] {
     Sha256::new()
-        .chain_update(b"altrion token secret fingerprint v1\0")
+        .chain_update(label)
         .chain_update(secret)
         .finalize()
         .into()
+}
+
+/// What [`TokenService::shares_secret`] compares: the secret's hash, never the secret.
+fn fingerprint(secret: &[u8]) -> [u8; 32] {
+    labelled_hash(b"altrion token secret fingerprint v1\0", secret)
 }
 
 fn map_error(kind: &ErrorKind) -> TokenError {
