@@ -102,10 +102,9 @@ async fn the_demo_page_is_served_with_a_strict_csp() {
 #[tokio::test]
 async fn an_embedded_database_needs_a_dev_db_build() {
     let settings = crate::helpers::test_settings(&[("MONGODB_URI", "embedded:")]);
-    let err = altrion_server::Application::build(settings)
-        .await
-        .err()
-        .expect("refused");
+    let Err(err) = altrion_server::Application::build(settings).await else {
+        panic!("an embedded database is refused without dev-db");
+    };
     assert!(err.to_string().contains("dev-db"), "{err}");
 }
 

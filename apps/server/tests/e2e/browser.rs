@@ -1,5 +1,6 @@
 //! Headless Chromium driven over WebDriver: each `Browser` starts its own chromedriver on a free
-//! loopback port (`--port=0`, the port read from its banner) with a fresh profile directory, and
+//! loopback port (`--port=0`, the port read from its banner; started again when that port turns
+//! out to be taken on `[::1]`) with a fresh profile directory, and
 //! stops both when closed or dropped, then checks that no Chromium process of that profile is
 //! left. Every wait is bounded; nothing sleeps for timing.
 
@@ -73,14 +74,7 @@ impl Browser {
         let _ = std::fs::remove_dir_all(&profile);
         std::fs::create_dir_all(&profile).unwrap();
 
-        let mut driver = Command::new(program("CHROMEDRIVER", "/usr/bin/chromedriver"))
-            .arg("--port=0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver (apt-get install chromium chromium-driver)");
-        let driver_port = driver_port(&mut driver);
+        let (driver, driver_port) = start_driver();
 
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
@@ -301,28 +295,84 @@ impl Drop for Browser {
     }
 }
 
+/// How many times chromedriver is started before giving up when the port it was given is taken.
+const DRIVER_STARTS: usize = 5;
+
+/// Starts chromedriver on a free port and returns it with that port.
+///
+/// With `--port=0` the kernel picks a free IPv4 port, and chromedriver then also binds that port
+/// on `[::1]`; when another program holds it there, chromedriver prints "IPv6 port not
+/// available. Exiting..." and quits. That exit, and only that one, is retried: each start draws a
+/// new port. Any other failure panics with what chromedriver printed.
+fn start_driver() -> (Child, u16) {
+    let mut outputs = Vec::new();
+    for _ in 0..DRIVER_STARTS {
+        let mut driver = Command::new(program("CHROMEDRIVER", "/usr/bin/chromedriver"))
+            .arg("--port=0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver (apt-get install chromium chromium-driver)");
+        match driver_port(&mut driver) {
+            Ok(port) => return (driver, port),
+            Err(output) => {
+                let _ = driver.kill();
+                let _ = driver.wait();
+                let port_taken = output.contains("port not available");
+                outputs.push(output);
+                if !port_taken {
+                    break;
+                }
+            }
+        }
+    }
+    panic!(
+        "chromedriver did not start ({} attempts) and printed:\n{}",
+        outputs.len(),
+        outputs.join("\n---\n")
+    );
+}
+
 /// Reads chromedriver's banner ("… started successfully on port N.") for its port, then keeps
-/// draining its output in a thread so it never blocks on a full pipe.
-fn driver_port(driver: &mut Child) -> u16 {
+/// draining its output in a thread so it never blocks on a full pipe. When chromedriver exits
+/// first, or stays silent for [`WAIT`], returns what it printed.
+fn driver_port(driver: &mut Child) -> Result<u16, String> {
     let stdout = driver.stdout.take().expect("chromedriver stdout is piped");
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut lines = BufReader::new(stdout).lines();
         for line in lines.by_ref().map_while(Result::ok) {
-            if let Some(rest) = line.split("on port ").nth(1) {
-                if line.contains("started successfully") {
-                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    let _ = tx.send(port.parse::<u16>().ok());
-                }
+            let port = line
+                .split("on port ")
+                .nth(1)
+                .filter(|_| line.contains("started successfully"))
+                .and_then(|rest| {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse::<u16>().ok()
+                });
+            let found = port.is_some();
+            if tx.send((line, port)).is_err() || found {
+                break;
             }
         }
+        // Keep draining so chromedriver never blocks on a full pipe.
+        for _ in lines.map_while(Result::ok) {}
     });
-    match rx.recv_timeout(WAIT) {
-        Ok(Some(port)) => port,
-        other => {
-            let _ = driver.kill();
-            let _ = driver.wait();
-            panic!("chromedriver did not report its port within {WAIT:?}: {other:?}");
+    let deadline = Instant::now() + WAIT;
+    let mut printed = Vec::new();
+    loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok((_, Some(port))) => return Ok(port),
+            Ok((line, None)) => printed.push(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                printed.push("(chromedriver exited)".to_owned());
+                return Err(printed.join("\n"));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                printed.push(format!("(no port within {WAIT:?})"));
+                return Err(printed.join("\n"));
+            }
         }
     }
 }
