@@ -467,6 +467,15 @@ async fn a_password_change_never_hands_another_users_session_to_the_caller() {
         .to_request();
     let response = test::call_service(&app, req).await;
     assert_eq!(response.status(), 200);
+    // The cookie slides on every request, so Bob's may come back, but only as it was: no new
+    // session id for the browser.
+    assert!(
+        response
+            .response()
+            .cookies()
+            .all(|c| c.name() != "t.sid" || c.value() == bobs.value()),
+        "Bob's browser is handed another session"
+    );
     let response = me_with!(&app, bobs);
     assert_eq!(response.status(), 200);
     let body: Value = test::read_body_json(response).await;
