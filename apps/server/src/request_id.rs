@@ -55,14 +55,13 @@ pub async fn request_id<B: MessageBody + 'static>(
         Ok(response) => response,
         // Handlers turn their errors into responses, so `Err` here comes from a middleware:
         // in practice the session store failing to reach the database. actix would answer an
-        // empty 500; answer the JSON 503 instead (the cause is logged, never sent).
+        // empty 500; answer the JSON 503 instead, rendered (and its cause logged, never sent)
+        // inside the request's span.
         Err(err) => {
-            return Err(
-                match span.in_scope(|| altrion_web::middleware_failure(&err)) {
-                    Some(failure) => failure.with_request_id(id).into(),
-                    None => err,
-                },
-            );
+            return Err(match altrion_web::middleware_failure(&err) {
+                Some(failure) => span.in_scope(|| failure.with_request_id(id).rendered()),
+                None => err,
+            });
         }
     };
     crate::metrics::request(
@@ -91,7 +90,73 @@ pub async fn request_id<B: MessageBody + 'static>(
 
 #[cfg(test)]
 mod tests {
-    use super::sane;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{error, middleware::from_fn, test as actix_test, web, App, HttpResponse};
+    use altrion_web::ClientIp;
+
+    use super::{request_id, sane};
+
+    /// A middleware's failure (the session store down) is logged inside the request's span, so
+    /// the line names the request, and it answers the JSON 503 with the request's id.
+    #[actix_web::test]
+    async fn a_middleware_failure_is_logged_in_the_request_span() {
+        let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Writer(writer.clone()))
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = actix_test::init_service(
+            App::new()
+                .wrap(from_fn(store_down))
+                .wrap(from_fn(|req, next| {
+                    request_id(ClientIp::default(), req, next)
+                }))
+                .route("/x", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let req = actix_test::TestRequest::get()
+            .uri("/x")
+            .insert_header(("x-request-id", "rid-42"))
+            .to_request();
+        let err = actix_test::try_call_service(&app, req)
+            .await
+            .expect_err("the inner middleware fails");
+        let response = err.error_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers().get("x-request-id").unwrap(), "rid-42");
+
+        let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("request failed"))
+            .unwrap_or_else(|| panic!("no failure logged: {logs}"));
+        assert!(line.contains("request_id=rid-42"), "{line}");
+        assert!(line.contains("path=/x"), "{line}");
+        assert!(line.contains("session store load failed"), "{line}");
+    }
+
+    /// The session middleware when its store cannot reach the database.
+    async fn store_down<B: actix_web::body::MessageBody>(
+        _req: actix_web::dev::ServiceRequest,
+        _next: actix_web::middleware::Next<B>,
+    ) -> Result<actix_web::dev::ServiceResponse<B>, actix_web::Error> {
+        Err(error::ErrorInternalServerError("session store load failed"))
+    }
+
+    struct Writer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Writer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 
     #[test]
     fn only_short_plain_ids_are_accepted() {

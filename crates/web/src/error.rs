@@ -137,6 +137,15 @@ impl ApiError {
         self
     }
 
+    /// Renders the response now, so a server error is logged in the caller's current tracing
+    /// span, and returns an actix error that answers with that response. For a middleware's
+    /// failure, which actix would otherwise render only after it has left every middleware (and
+    /// their spans).
+    pub fn rendered(self) -> actix_web::Error {
+        let response = self.error_response();
+        actix_web::error::InternalError::from_response(self, response).into()
+    }
+
     /// One or more fields are invalid; each is listed under `fields`.
     pub fn validation(fields: Vec<FieldError>) -> Self {
         let message = fields
@@ -234,7 +243,6 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(
                 code = self.code.as_str(),
-                request_id = self.request_id.as_deref(),
                 cause = %altrion_domain::chain(self),
                 "request failed"
             );

@@ -20,7 +20,8 @@ pub fn middleware_failure(err: &Error) -> Option<ApiError> {
     if !err.as_response_error().status_code().is_server_error() {
         return None;
     }
-    // Logged once, with its cause, when the answer is rendered.
+    // Logged once, with its cause, when the answer is rendered ([`ApiError::rendered`] does it
+    // in the failing request's span).
     Some(ApiError::service_unavailable(format!(
         "middleware failed: {err}"
     )))
@@ -42,7 +43,7 @@ pub async fn middleware_errors_as_json<B: MessageBody + 'static>(
 ) -> Result<ServiceResponse<B>, Error> {
     next.call(req)
         .await
-        .map_err(|err| middleware_failure(&err).map_or(err, Error::from))
+        .map_err(|err| middleware_failure(&err).map_or(err, ApiError::rendered))
 }
 
 #[cfg(test)]
