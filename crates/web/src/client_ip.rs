@@ -9,7 +9,9 @@ use actix_governor::{
     },
     KeyExtractor, SimpleKeyExtractionError,
 };
-use actix_web::{dev::ServiceRequest, HttpResponse, HttpResponseBuilder, ResponseError};
+use actix_web::{
+    dev::ServiceRequest, http::header, HttpResponse, HttpResponseBuilder, ResponseError,
+};
 
 use crate::error::ApiError;
 
@@ -37,8 +39,8 @@ impl Default for ClientIp {
 }
 
 impl ClientIp {
-    /// The rate-limit key of `ip`: an IPv4 address as is (also when it arrives IPv4-mapped,
-    /// `::ffff:a.b.c.d`, from a dual-stack listener or a proxy), an IPv6 one cut to its prefix.
+    /// The rate-limit key of `ip`: an IPv4 address as is (also when it is given IPv4-mapped,
+    /// `::ffff:a.b.c.d`), an IPv6 one cut to its prefix.
     pub fn key_of(&self, ip: IpAddr) -> IpAddr {
         match ip.to_canonical() {
             ip @ IpAddr::V4(_) => ip,
@@ -60,30 +62,32 @@ impl ClientIp {
         self.client_of(req.peer_addr(), req.headers())
     }
 
+    /// The client address, IPv4-mapped addresses (`::ffff:a.b.c.d`, from a dual-stack listener
+    /// or a proxy) written as IPv4, so one client has one spelling in logs, limits and the
+    /// sessions list.
     fn client_of(
         &self,
         peer: Option<std::net::SocketAddr>,
         headers: &actix_web::http::header::HeaderMap,
     ) -> IpAddr {
         let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-        if self.trusted_hops == 0 {
-            return peer;
-        }
+        let Some(nth_from_right) = self.trusted_hops.checked_sub(1) else {
+            return peer.to_canonical();
+        };
         // The entry is chosen from the raw list and only then parsed: dropping entries that do
         // not parse first (`unknown`, an address with a port) would shift the count onto one
         // the client wrote. An unreadable header, or an entry that is no address, is the peer.
-        // Passes over the header instead of collecting it: this runs for every request.
-        let values = || headers.get_all("x-forwarded-for");
-        if values().any(|v| v.to_str().is_err()) {
-            return peer;
+        let values = headers.get_all(header::X_FORWARDED_FOR);
+        if values.clone().any(|v| v.to_str().is_err()) {
+            return peer.to_canonical();
         }
-        let entries = || values().flat_map(|v| v.to_str().unwrap_or_default().split(','));
-        entries()
-            .count()
-            .checked_sub(self.trusted_hops)
-            .and_then(|i| entries().nth(i))
+        values
+            .flat_map(|v| v.to_str().unwrap_or_default().split(','))
+            .rev()
+            .nth(nth_from_right)
             .and_then(parse_entry)
             .unwrap_or(peer)
+            .to_canonical()
     }
 }
 
@@ -140,6 +144,30 @@ mod tests {
         }
         .of(&request(Some("1.2.3.4")));
         assert_eq!(ip, "10.0.0.9".parse::<IpAddr>().unwrap());
+    }
+
+    /// One client, one spelling: an IPv4-mapped peer or forwarded entry is its IPv4 address
+    /// wherever the address is shown (logs, the sessions list), not only in the limiter's key.
+    #[test]
+    fn an_ipv4_mapped_address_is_the_ipv4_one() {
+        let mapped = TestRequest::default()
+            .peer_addr("[::ffff:10.0.0.9]:4000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "::ffff:1.2.3.4"))
+            .to_srv_request();
+        let ip = |trusted_hops| {
+            ClientIp {
+                trusted_hops,
+                ipv6_prefix_len: 64,
+            }
+            .of(&mapped)
+        };
+        assert_eq!(ip(0), "10.0.0.9".parse::<IpAddr>().unwrap());
+        assert_eq!(ip(1), "1.2.3.4".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            ip(2),
+            "10.0.0.9".parse::<IpAddr>().unwrap(),
+            "header too short"
+        );
     }
 
     #[test]
