@@ -97,7 +97,7 @@ async fn start(session_secret: &str) -> Running {
         .cookie_name("t.sid")
         .build(&auth)
         .unwrap();
-    let limit = altrion_web::ip_limit(600, 100, ClientIp::default()).unwrap();
+    let oauth_limit = altrion_web::ip_limit(600, 100, ClientIp::default()).unwrap();
     let server = HttpServer::new(move || {
         let sessions = layer.clone();
         // docs/library.md shows this block as it is.
@@ -114,12 +114,12 @@ async fn start(session_secret: &str) -> Running {
                     .route("/auth/me", web::get().to(handlers::me))
                     .service(
                         web::resource("/auth/{provider}")
-                            .wrap(Governor::new(&limit))
+                            .wrap(Governor::new(&oauth_limit))
                             .route(web::get().to(oauth::start)),
                     )
                     .service(
                         web::resource("/auth/{provider}/callback")
-                            .wrap(Governor::new(&limit))
+                            .wrap(Governor::new(&oauth_limit))
                             .route(web::get().to(oauth::callback)),
                     )
                     .route("/auth/{provider}/link", web::post().to(oauth::link))

@@ -20,8 +20,9 @@ fn resource(path: &str, method: &str) -> Resource {
     }))
 }
 
-/// The per-IP limiters, each with buckets of its own: sign-up and login (`credentials`), the
-/// OAuth start and callback (`oauth`), and the requests that send mail (`mail`).
+/// The per-IP limiters, each with buckets of its own: the requests that present a credential
+/// (`credentials`: sign-up, login, the reset and the verification token), the OAuth start and
+/// callback (`oauth`), and the requests that send mail (`mail`).
 #[derive(Clone)]
 pub struct Limits {
     pub credentials: IpLimit,

@@ -194,7 +194,7 @@ pub async fn unlink(
         ("error" = Option<String>, Query, description = "The provider's error, e.g. `access_denied`"),
     ),
     responses(
-        (status = 302, description = "To the frontend (`redirect_to` or `FRONTEND_URL`), signed in with a new session id; on failure with `?error=` one of `access_denied`, `invalid_state`, `provider_error`, `timeout`, `email_not_verified`, `account_exists`, `unavailable`, `internal`"),
+        (status = 302, description = "To the frontend (`redirect_to` or `FRONTEND_URL`), signed in with a new session id; on failure with `?error=` one of `access_denied`, `invalid_state`, `provider_disabled`, `provider_error`, `timeout`, `email_not_verified`, `account_exists`, `unavailable`, `internal`"),
         (status = 404, description = "`not_found` (unknown provider)", body = ErrorResponse),
         (status = 429, description = "`rate_limited`: too many callbacks from this address", body = ErrorResponse),
     )
