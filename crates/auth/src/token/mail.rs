@@ -53,7 +53,7 @@ impl MailKeys {
     /// Keys derived from the access-token secret: SHA-256 over a purpose label and the secret,
     /// a one-way step, so a mailed token leaks nothing that signs access tokens.
     pub(super) fn derive(secret: &[u8], issuer: &str) -> Self {
-        let key = super::labelled_hash(b"altrion mailed-token key v1\0", secret);
+        let key = key(secret);
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
@@ -100,4 +100,9 @@ impl MailKeys {
         }
         Ok(claims)
     }
+}
+
+/// The mailed-token key: a labelled hash of the access-token secret.
+pub(super) fn key(secret: &[u8]) -> [u8; 32] {
+    super::labelled_hash(b"altrion mailed-token key v1\0", secret)
 }
