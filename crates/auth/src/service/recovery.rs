@@ -70,6 +70,13 @@ impl MailPolicy {
                 return Err(ConfigError::invalid(setting, "must be at least 1"));
             }
         }
+        // The job limit is a semaphore, which panics past its maximum.
+        if self.max_pending_jobs > Semaphore::MAX_PERMITS {
+            return Err(ConfigError::invalid(
+                "max_pending_jobs",
+                format!("must be at most {}", Semaphore::MAX_PERMITS),
+            ));
+        }
         Ok(())
     }
 

@@ -6,11 +6,11 @@ use altrion_auth::{
     AuthError, AuthService, ConfigError, LockoutPolicy, LoginRequest, MailPolicy, SignupRequest,
     TokenService,
 };
-use altrion_domain::{Clock as _, Email, UserRepository as _};
+use altrion_domain::{Clock as _, Email, SessionRepository as _, UserRepository as _};
 use altrion_storage::memory::{MemorySessionRepository, MemoryUserRepository};
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{token_settings, TestApp, FRONTEND, PASSWORD, SECRET};
+use crate::helpers::{session_record, token_settings, TestApp, FRONTEND, PASSWORD, SECRET};
 
 fn invalid_setting(built: Result<AuthService, ConfigError>) -> &'static str {
     match built {
@@ -63,7 +63,10 @@ async fn only_the_stores_and_keys_are_required_and_the_rest_defaults_safely() {
         .await
         .expect("an unverified address may sign in by default");
     assert!(
-        service.request_password_reset("ada@example.com").is_err(),
+        matches!(
+            service.request_password_reset("ada@example.com"),
+            Err(AuthError::Internal(_))
+        ),
         "no mail, so no recovery, unless given"
     );
     // The default lockout: five wrong passwords lock the account, the right one included.
@@ -144,6 +147,14 @@ fn an_unusable_mail_policy_is_refused() {
         }),
         "max_pending_jobs"
     );
+    // Past the semaphore's maximum the job limit would panic; it is refused instead.
+    assert_eq!(
+        mail(MailPolicy {
+            max_pending_jobs: usize::MAX,
+            ..policy()
+        }),
+        "max_pending_jobs"
+    );
     assert_eq!(
         mail(MailPolicy {
             per_account_per_hour: 0,
@@ -173,14 +184,16 @@ fn without_mail_recovery_is_unavailable() {
 async fn with_stores_serves_over_the_new_stores_with_the_same_keys() {
     let first = Arc::new(MemoryUserRepository::new());
     let second = Arc::new(MemoryUserRepository::new());
+    let first_sessions = Arc::new(MemorySessionRepository::new());
+    let second_sessions = Arc::new(MemorySessionRepository::new());
     let service = AuthService::builder(
         first.clone(),
-        Arc::new(MemorySessionRepository::new()),
+        first_sessions.clone(),
         TokenService::new(&token_settings()).unwrap(),
     )
     .build()
     .unwrap();
-    let worker = service.with_stores(second.clone(), Arc::new(MemorySessionRepository::new()));
+    let worker = service.with_stores(second.clone(), second_sessions.clone());
     let signed_up = worker
         .signup(SignupRequest {
             name: "Ada".into(),
@@ -200,4 +213,12 @@ async fn with_stores_serves_over_the_new_stores_with_the_same_keys() {
         .authenticate_token(&signed_up.token.token)
         .await
         .is_ok());
+    // Its sessions are the new store's: "log out everywhere" empties that one only.
+    let ada = &signed_up.user.id;
+    let now = service.clock().now();
+    for sessions in [&first_sessions, &second_sessions] {
+        sessions.insert(session_record(1, ada, now)).await.unwrap();
+    }
+    worker.logout_all(ada).await.unwrap();
+    assert_eq!((first_sessions.len(), second_sessions.len()), (1, 0));
 }

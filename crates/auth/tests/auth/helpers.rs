@@ -227,18 +227,22 @@ impl TestApp {
 
     pub async fn insert_session(&self, n: u8, user: &UserId) {
         use altrion_domain::SessionRepository;
-        let now = self.clock.now();
         self.sessions
-            .insert(SessionRecord {
-                id: SessionId::from_hex(format!("{n:02x}").repeat(32)).unwrap(),
-                state: serde_json::Map::new(),
-                expires: now + time::Duration::hours(24),
-                last_modified: now,
-                created_at: now,
-                user_id: Some(user.clone()),
-            })
+            .insert(session_record(n, user, self.clock.now()))
             .await
             .unwrap();
+    }
+}
+
+/// Session number `n` of `user`, written at `now` and valid for a day.
+pub fn session_record(n: u8, user: &UserId, now: altrion_domain::Timestamp) -> SessionRecord {
+    SessionRecord {
+        id: SessionId::from_hex(format!("{n:02x}").repeat(32)).unwrap(),
+        state: serde_json::Map::new(),
+        expires: now + time::Duration::hours(24),
+        last_modified: now,
+        created_at: now,
+        user_id: Some(user.clone()),
     }
 }
 
