@@ -101,15 +101,19 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
 
     /// Removes every identity of `provider` from the user, in one conditional write that only
     /// matches while another way to sign in remains (a password, or an identity of another
-    /// provider): two concurrent unlinks can never leave an account nobody can sign in to.
+    /// provider) and while the user still has `expected_token_version`, the version of the
+    /// credential the unlink was authorised with: two concurrent unlinks can never leave an
+    /// account nobody can sign in to, and one racing "log out everywhere", a reset or a
+    /// take-over cannot land after it.
     ///
     /// # Errors
-    /// [`RepoError::NotFound`] when the user does not exist.
+    /// [`RepoError::NotFound`] when the user does not exist or no longer has that version.
     async fn unlink_provider(
         &self,
         id: &UserId,
         provider: Provider,
         at: Timestamp,
+        expected_token_version: i64,
     ) -> Result<Unlinked, RepoError>;
 
     /// Sets a new password hash and, in the same write, increments `token_version` (every JWT
@@ -128,11 +132,14 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
         expected_token_version: i64,
     ) -> Result<User, RepoError>;
 
-    /// Deletes the user; returns whether it existed.
+    /// Deletes the user while it still has `expected_token_version`, the version of the
+    /// credential the deletion was authorised with (one conditional write, so a deletion racing
+    /// "log out everywhere" or a reset cannot land after it); returns whether it was deleted
+    /// (`false` when it does not exist or no longer has that version).
     ///
     /// # Errors
     /// Only the store-wide errors.
-    async fn delete(&self, id: &UserId) -> Result<bool, RepoError>;
+    async fn delete(&self, id: &UserId, expected_token_version: i64) -> Result<bool, RepoError>;
 
     /// Counts one mail of `kind` against the user's sliding-window quota, in one conditional
     /// write: it matches only while fewer than `quota.max` mails of this kind were counted in

@@ -191,7 +191,7 @@ async fn a_session_whose_user_is_gone_is_deleted() {
     assert_eq!(f.sessions.len(), 1);
 
     let user = f.users.find_by_email(&ada()).await.unwrap().unwrap();
-    assert!(f.users.delete(&user.id).await.unwrap());
+    assert!(f.users.delete(&user.id, user.token_version).await.unwrap());
     let response = me_with!(&app, cookie);
     assert_eq!(response.status(), 401);
     assert_eq!(code_of(response).await, "unauthorized");

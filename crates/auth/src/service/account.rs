@@ -63,7 +63,11 @@ impl AuthService {
         proof: Reauthentication<'_>,
     ) -> Result<(), AuthError> {
         self.reauthenticate(user, proof).await?;
-        self.users.delete(&user.id).await?;
+        // Conditional on the version the caller was read with: a proof by a recent sign-in
+        // writes nothing, so this is what refuses a credential revoked meanwhile.
+        if !self.users.delete(&user.id, user.token_version).await? {
+            return Err(AuthError::Unauthorized);
+        }
         let sessions = self.sessions.delete_for_user(&user.id).await?;
         tracing::info!(event = "account_deleted", user_id = %user.id, sessions, "account deleted");
         Ok(())

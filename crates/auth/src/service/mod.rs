@@ -215,7 +215,7 @@ impl AuthService {
     pub async fn unlink(&self, user: &User, provider: Provider) -> Result<User, AuthError> {
         match self
             .users
-            .unlink_provider(&user.id, provider, self.clock.now())
+            .unlink_provider(&user.id, provider, self.clock.now(), user.token_version)
             .await
         {
             Ok(Unlinked::Removed(user)) => {

@@ -288,8 +288,9 @@ impl UserRepository for FlakyUsers {
         id: &UserId,
         provider: Provider,
         at: Timestamp,
+        version: i64,
     ) -> Result<altrion_domain::Unlinked, RepoError> {
-        self.inner.unlink_provider(id, provider, at).await
+        self.inner.unlink_provider(id, provider, at, version).await
     }
     async fn replace_password(
         &self,
@@ -300,8 +301,8 @@ impl UserRepository for FlakyUsers {
     ) -> Result<User, RepoError> {
         self.inner.replace_password(id, hash, at, version).await
     }
-    async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
-        self.inner.delete(id).await
+    async fn delete(&self, id: &UserId, version: i64) -> Result<bool, RepoError> {
+        self.inner.delete(id, version).await
     }
     async fn claim_mail_quota(
         &self,

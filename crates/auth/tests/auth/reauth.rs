@@ -223,3 +223,46 @@ async fn deleting_the_account_removes_the_user_and_their_sessions() {
     ));
     app.ada().await;
 }
+
+/// An account without a password proves itself by a recent sign-in, which writes nothing: a
+/// deletion or an unlink read before a revocation ("log out everywhere", a reset, a take-over)
+/// and written after it must write nothing, so the store's version condition is what refuses.
+#[tokio::test]
+async fn a_deletion_or_unlink_racing_a_revocation_writes_nothing() {
+    let app = TestApp::new();
+    let octo = app.oauth_only("octo@example.com").await;
+    // A second way in, so that without the version condition the unlink would land.
+    let now = app.clock.now();
+    let google = altrion_domain::Identity {
+        provider: Provider::Google,
+        subject: "g-1".into(),
+        email: Some(octo.email.clone()),
+        email_verified: true,
+        linked_at: now,
+    };
+    let as_read = app
+        .users
+        .link_identity(&octo.id, google, now, octo.token_version)
+        .await
+        .unwrap();
+    let fresh = || Reauthentication {
+        password: None,
+        signed_in_at: Some(app.clock.now()),
+    };
+    app.service.logout_all(&as_read.id).await.unwrap();
+
+    let deleted = app.service.delete_account(&as_read, fresh()).await;
+    assert!(
+        matches!(deleted, Err(AuthError::Unauthorized)),
+        "{deleted:?}"
+    );
+    app.service.reauthenticate(&as_read, fresh()).await.unwrap();
+    let unlinked = app.service.unlink(&as_read, Provider::Github).await;
+    assert!(
+        matches!(unlinked, Err(AuthError::Unauthorized)),
+        "{:?}",
+        unlinked.map(|_| ())
+    );
+    let stored = app.stored("octo@example.com").await;
+    assert_eq!(stored.identities.len(), 2, "both ways in are still linked");
+}

@@ -398,7 +398,10 @@ async fn a_verification_link_dies_with_its_account() {
     let app = TestApp::new();
     let ada = app.ada().await;
     let mail = app.outbox.next().await;
-    app.users.delete(&ada.user.id).await.unwrap();
+    app.users
+        .delete(&ada.user.id, ada.user.token_version)
+        .await
+        .unwrap();
     // Another account with the same address: the old link names the old account.
     app.signup("Ada", "ada@example.com", PASSWORD)
         .await

@@ -58,6 +58,7 @@ impl UserRepository for Unreachable {
         _: &UserId,
         _: Provider,
         _: Timestamp,
+        _: i64,
     ) -> Result<Unlinked, RepoError> {
         down()
     }
@@ -70,7 +71,7 @@ impl UserRepository for Unreachable {
     ) -> Result<User, RepoError> {
         down()
     }
-    async fn delete(&self, _: &UserId) -> Result<bool, RepoError> {
+    async fn delete(&self, _: &UserId, _: i64) -> Result<bool, RepoError> {
         down()
     }
     async fn claim_mail_quota(

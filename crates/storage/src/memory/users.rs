@@ -216,8 +216,9 @@ impl UserRepository for MemoryUserRepository {
         id: &UserId,
         provider: Provider,
         at: Timestamp,
+        expected_token_version: i64,
     ) -> Result<Unlinked, RepoError> {
-        self.modify(id, |user| {
+        self.modify_at_version(id, expected_token_version, |user| {
             if !user.identities.iter().any(|i| i.provider == provider) {
                 return Unlinked::NotLinked;
             }
@@ -249,9 +250,18 @@ impl UserRepository for MemoryUserRepository {
         })
     }
 
-    async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
+    async fn delete(&self, id: &UserId, expected_token_version: i64) -> Result<bool, RepoError> {
+        // The users lock first, as every other method; the version is judged under it.
+        let mut users = lock(&self.users);
+        if users
+            .get(id)
+            .is_none_or(|u| u.token_version != expected_token_version)
+        {
+            return Ok(false);
+        }
+        users.remove(id);
         lock(&self.mail_sent).retain(|(user, _), _| user != id);
-        Ok(lock(&self.users).remove(id).is_some())
+        Ok(true)
     }
 
     async fn claim_mail_quota(

@@ -298,6 +298,7 @@ impl UserRepository for MongoUserRepository {
         id: &UserId,
         provider: Provider,
         at: Timestamp,
+        expected_token_version: i64,
     ) -> Result<Unlinked, RepoError> {
         let oid = object_id(id).ok_or(RepoError::NotFound)?;
         let name = provider.as_str();
@@ -308,9 +309,12 @@ impl UserRepository for MongoUserRepository {
                     doc! {
                         "_id": oid,
                         "identities.provider": name,
-                        "$or": [
-                            {"password": {"$exists": true}},
-                            {"identities": {"$elemMatch": {"provider": {"$ne": name}}}},
+                        "$and": [
+                            token_version_is(expected_token_version),
+                            {"$or": [
+                                {"password": {"$exists": true}},
+                                {"identities": {"$elemMatch": {"provider": {"$ne": name}}}},
+                            ]},
                         ],
                     },
                     doc! {
@@ -328,6 +332,7 @@ impl UserRepository for MongoUserRepository {
         let user = self
             .find_one(doc! {"_id": oid})
             .await?
+            .filter(|u| u.token_version == expected_token_version)
             .ok_or(RepoError::NotFound)?;
         Ok(if user.identities.iter().any(|i| i.provider == provider) {
             Unlinked::LastSignInMethod
@@ -355,11 +360,12 @@ impl UserRepository for MongoUserRepository {
             .ok_or(RepoError::NotFound)
     }
 
-    async fn delete(&self, id: &UserId) -> Result<bool, RepoError> {
+    async fn delete(&self, id: &UserId, expected_token_version: i64) -> Result<bool, RepoError> {
         let Some(oid) = object_id(id) else {
             return Ok(false);
         };
-        let result = within(self.timeout, self.users.delete_one(doc! {"_id": oid})).await?;
+        let filter = doc! {"_id": oid, "$and": [token_version_is(expected_token_version)]};
+        let result = within(self.timeout, self.users.delete_one(filter)).await?;
         Ok(result.deleted_count == 1)
     }
 

@@ -668,14 +668,14 @@ async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
         .unwrap();
     assert_eq!(
         ctx.users
-            .unlink_provider(&oauth.id, Provider::Github, now)
+            .unlink_provider(&oauth.id, Provider::Github, now, 0)
             .await
             .unwrap(),
         Unlinked::LastSignInMethod
     );
     assert_eq!(
         ctx.users
-            .unlink_provider(&oauth.id, Provider::Google, now)
+            .unlink_provider(&oauth.id, Provider::Google, now, 0)
             .await
             .unwrap(),
         Unlinked::NotLinked
@@ -685,9 +685,18 @@ async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
         .await
         .unwrap();
     let at = now + Duration::seconds(5);
+    // An unlink authorised by a credential revoked meanwhile ("log out everywhere", a reset)
+    // writes nothing.
+    let version = ctx.users.bump_token_version(&oauth.id, now).await.unwrap();
+    assert!(matches!(
+        ctx.users
+            .unlink_provider(&oauth.id, Provider::Github, at, version - 1)
+            .await,
+        Err(RepoError::NotFound)
+    ));
     let Unlinked::Removed(after) = ctx
         .users
-        .unlink_provider(&oauth.id, Provider::Github, at)
+        .unlink_provider(&oauth.id, Provider::Github, at, version)
         .await
         .unwrap()
     else {
@@ -712,7 +721,7 @@ async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
         .await
         .unwrap();
     assert!(matches!(
-        ctx.users.unlink_provider(&local.id, Provider::Github, now).await.unwrap(),
+        ctx.users.unlink_provider(&local.id, Provider::Github, now, 0).await.unwrap(),
         Unlinked::Removed(user) if user.identities.is_empty()
     ));
     assert!(matches!(
@@ -720,7 +729,8 @@ async fn unlinking_keeps_a_way_to_sign_in(ctx: Ctx) {
             .unlink_provider(
                 &UserId::new("ffffffffffffffffffffffff"),
                 Provider::Github,
-                now
+                now,
+                0
             )
             .await,
         Err(RepoError::NotFound)
@@ -748,7 +758,7 @@ async fn concurrent_unlinks_never_remove_the_last_way_to_sign_in(ctx: Ctx) {
     .map(|provider| {
         let users = ctx.users.clone();
         let id = user.id.clone();
-        async move { users.unlink_provider(&id, provider, now).await.unwrap() }
+        async move { users.unlink_provider(&id, provider, now, 0).await.unwrap() }
     });
     let outcomes = join_all(unlinks).await;
     let removed = outcomes
@@ -999,9 +1009,17 @@ async fn delete_removes_only_that_user(ctx: Ctx) {
         .create(local_user("grace@example.com", now))
         .await
         .unwrap();
-    assert!(ctx.users.delete(&ada.id).await.unwrap());
-    assert!(!ctx.users.delete(&ada.id).await.unwrap());
-    assert!(!ctx.users.delete(&UserId::new("not-an-id")).await.unwrap());
+    // A deletion authorised by a credential revoked meanwhile deletes nothing.
+    let version = ctx.users.bump_token_version(&ada.id, now).await.unwrap();
+    assert!(!ctx.users.delete(&ada.id, version - 1).await.unwrap());
+    assert!(ctx.users.find_by_id(&ada.id).await.unwrap().is_some());
+    assert!(ctx.users.delete(&ada.id, version).await.unwrap());
+    assert!(!ctx.users.delete(&ada.id, version).await.unwrap());
+    assert!(!ctx
+        .users
+        .delete(&UserId::new("not-an-id"), 0)
+        .await
+        .unwrap());
     assert!(ctx.users.find_by_id(&ada.id).await.unwrap().is_none());
     assert!(ctx.users.find_by_id(&grace.id).await.unwrap().is_some());
     // The email is free again.
