@@ -10,7 +10,7 @@ use altrion_domain::{Clock, Mailer, SystemClock};
 use altrion_mail::{MailQueue, MailWorker};
 use altrion_storage::MongoConnector;
 
-use altrion_web::{ClientIp, IpLimit, OriginPolicy, SessionLayer};
+use altrion_web::{handlers::oauth::callback_url, ClientIp, IpLimit, OriginPolicy, SessionLayer};
 
 use crate::{
     database::Database,
@@ -229,16 +229,10 @@ fn state(
     let public_url = &settings.server.public_url;
     let google = oauth
         .google
-        .provider(altrion_web::handlers::oauth::callback_url(
-            public_url,
-            OAuthProvider::Google,
-        ));
+        .provider(callback_url(public_url, OAuthProvider::Google));
     let github = oauth
         .github
-        .provider(altrion_web::handlers::oauth::callback_url(
-            public_url,
-            OAuthProvider::Github,
-        ));
+        .provider(callback_url(public_url, OAuthProvider::Github));
     for (name, provider) in [("Google", &google), ("GitHub", &github)] {
         if !provider.is_complete() {
             tracing::info!(

@@ -27,7 +27,7 @@ use crate::{client_ip::ClientIp, error::ApiError, FlowCookie};
 pub const DEFAULT_TOUCH_AFTER: Duration = Duration::minutes(5);
 
 /// Why [`SessionLayer::builder`] refused its settings.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Error)]
 pub enum SetupError {
     /// The session secret is shorter than [`altrion_domain::MIN_SECRET_BYTES`].
     #[error(transparent)]
