@@ -171,8 +171,8 @@ impl AuthSession {
             })
     }
 
-    /// Removes the flow value under `key` and returns it: single-use data such as the OAuth
-    /// `state` cannot be replayed. A missing key changes nothing (and so writes nothing).
+    /// Removes the value under `key` and returns it: single-use data (a one-time nonce, say)
+    /// cannot be replayed. A missing key changes nothing (and so writes nothing).
     ///
     /// # Errors
     /// [`SessionDataError::Reserved`] for [`USER_ID_KEY`]; [`SessionDataError::Take`] when the

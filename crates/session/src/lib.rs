@@ -1,4 +1,5 @@
-//! Altrion's custom actix-session backend: server-side sessions for the OAuth sign-in flow.
+//! Altrion's custom actix-session backend: the server-side sessions of browsers signed in with
+//! Google or GitHub (or a password, through the cookie path), kept in MongoDB.
 //!
 //! - [`RepositorySessionStore`] implements actix-session's `SessionStore` over the domain's
 //!   `SessionRepository` port: keys ≥ 256 bits stored only as their SHA-256, insert-only
