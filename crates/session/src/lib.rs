@@ -1,5 +1,6 @@
 //! Altrion's custom actix-session backend: the server-side sessions of browsers signed in with
-//! Google or GitHub (or a password, through the cookie path), kept in MongoDB.
+//! Google or GitHub (or a password, through the cookie path), kept in a `SessionRepository`
+//! (MongoDB in production).
 //!
 //! - [`RepositorySessionStore`] implements actix-session's `SessionStore` over the domain's
 //!   `SessionRepository` port: keys ≥ 256 bits stored only as their SHA-256, insert-only
