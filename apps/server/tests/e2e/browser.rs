@@ -302,8 +302,9 @@ const DRIVER_STARTS: usize = 5;
 ///
 /// With `--port=0` the kernel picks a free IPv4 port, and chromedriver then also binds that port
 /// on `[::1]`; when another program holds it there, chromedriver prints "IPv6 port not
-/// available. Exiting..." and quits. That exit, and only that one, is retried: each start draws a
-/// new port. Any other failure panics with what chromedriver printed.
+/// available. Exiting..." and quits (as it does with "IPv4 port not available" when the port is
+/// taken there first). Those exits, and only those, are retried: each start draws a new port.
+/// Any other failure panics with what chromedriver printed.
 fn start_driver() -> (Child, u16) {
     let mut outputs = Vec::new();
     for _ in 0..DRIVER_STARTS {
@@ -341,7 +342,8 @@ fn driver_port(driver: &mut Child) -> Result<u16, String> {
     let stdout = driver.stdout.take().expect("chromedriver stdout is piped");
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
+        let mut reader = BufReader::new(stdout);
+        let mut lines = reader.by_ref().lines();
         for line in lines.by_ref().map_while(Result::ok) {
             let port = line
                 .split("on port ")
@@ -356,8 +358,9 @@ fn driver_port(driver: &mut Child) -> Result<u16, String> {
                 break;
             }
         }
-        // Keep draining so chromedriver never blocks on a full pipe.
-        for _ in lines.map_while(Result::ok) {}
+        // Keep draining, as bytes (a line that is not UTF-8 must not stop it), so chromedriver
+        // never blocks on a full pipe.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
     });
     let deadline = Instant::now() + WAIT;
     let mut printed = Vec::new();
