@@ -355,7 +355,7 @@ fn run(
     let body_timeout = Duration::from_secs(settings.server.body_timeout_secs);
     let mut server = HttpServer::new(move || {
         let state = worker_state(&state, connector.as_ref());
-        let sessions = sessions.over(state.stores.sessions.clone());
+        let sessions = sessions.with_store(state.stores.sessions.clone());
         App::new()
             .configure(altrion_web::api_with_limit(state.auth, body_limit))
             .configure(altrion_web::oauth_api(state.oauth, flows.clone()))

@@ -100,7 +100,7 @@ impl RepositorySessionStore {
     /// The same store (clock, touch window, absolute lifetime) over another repository, with
     /// notes of its own: for a database client per worker.
     #[must_use]
-    pub fn over(&self, repository: Arc<dyn SessionRepository>) -> Self {
+    pub fn with_repository(&self, repository: Arc<dyn SessionRepository>) -> Self {
         Self {
             repository,
             clock: self.clock.clone(),

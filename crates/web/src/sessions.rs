@@ -98,9 +98,9 @@ impl SessionLayer {
 
     /// The same layer over another repository: with a database client per worker (see
     /// `MongoConnector`), each worker mounts its own stores with the settings checked once.
-    pub fn over(&self, repository: Arc<dyn SessionRepository>) -> Self {
+    pub fn with_store(&self, repository: Arc<dyn SessionRepository>) -> Self {
         Self {
-            store: self.store.over(repository),
+            store: self.store.with_repository(repository),
             cookie: self.cookie.clone(),
             flows: self.flows.clone(),
         }

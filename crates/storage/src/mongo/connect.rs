@@ -157,7 +157,7 @@ pub async fn connect(options: &MongoOptions) -> Result<Database, StorageError> {
 /// thread and would, with one shared client, wake another thread for every query; opening a
 /// client per worker from one connector keeps each query on the thread that asked for it.
 /// Altrion's server does this, mounting its services over each worker's stores
-/// (`AuthService::with_stores`, `SessionLayer::over`).
+/// (`AuthService::with_stores`, `SessionLayer::with_store`).
 #[derive(Clone)]
 pub struct MongoConnector {
     client_options: ClientOptions,
