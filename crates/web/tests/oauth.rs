@@ -33,6 +33,31 @@ fn mock_env(mock: &altrion_mock_oauth::MockOAuth, name: &str) -> String {
     env.into_iter().find(|(k, _)| *k == name).unwrap().1
 }
 
+/// `provider`'s real client settings with the mock's client and endpoints in place of the
+/// provider's.
+fn mock_provider(
+    mock: &altrion_mock_oauth::MockOAuth,
+    base: &str,
+    provider: OAuthProvider,
+) -> ProviderConfig {
+    let (prefix, profile, real): (_, _, fn(String, SecretString, String) -> ProviderConfig) =
+        match provider {
+            OAuthProvider::Github => ("GITHUB", "API_URL", ProviderConfig::github),
+            OAuthProvider::Google => ("GOOGLE", "USERINFO_URL", ProviderConfig::google),
+        };
+    let env = |name: &str| mock_env(mock, &format!("{prefix}_{name}"));
+    ProviderConfig {
+        auth_url: env("AUTH_URL"),
+        token_url: env("TOKEN_URL"),
+        profile_url: env(profile),
+        ..real(
+            env("CLIENT_ID"),
+            env("CLIENT_SECRET").into(),
+            oauth::callback_url(base, provider),
+        )
+    }
+}
+
 async fn start(session_secret: &str) -> Running {
     let mock = altrion_mock_oauth::start(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -58,29 +83,11 @@ async fn start(session_secret: &str) -> Running {
     .clock(clock.clone())
     .build()
     .unwrap();
-    // GitHub's client, pointed at the mock's endpoints instead of GitHub's.
-    let github = ProviderConfig {
-        auth_url: mock_env(&mock, "GITHUB_AUTH_URL"),
-        token_url: mock_env(&mock, "GITHUB_TOKEN_URL"),
-        profile_url: mock_env(&mock, "GITHUB_API_URL"),
-        ..ProviderConfig::github(
-            mock_env(&mock, "GITHUB_CLIENT_ID"),
-            mock_env(&mock, "GITHUB_CLIENT_SECRET").into(),
-            oauth::callback_url(&base, OAuthProvider::Github),
-        )
-    };
-    // Google too, so that a flow brought to the wrong provider's callback meets the flow's own
-    // check rather than a disabled provider.
-    let google = ProviderConfig {
-        auth_url: mock_env(&mock, "GOOGLE_AUTH_URL"),
-        token_url: mock_env(&mock, "GOOGLE_TOKEN_URL"),
-        profile_url: mock_env(&mock, "GOOGLE_USERINFO_URL"),
-        ..ProviderConfig::google(
-            mock_env(&mock, "GOOGLE_CLIENT_ID"),
-            mock_env(&mock, "GOOGLE_CLIENT_SECRET").into(),
-            oauth::callback_url(&base, OAuthProvider::Google),
-        )
-    };
+    // Both providers' clients, pointed at the mock's endpoints; Google too, so that a flow
+    // brought to the wrong provider's callback meets the flow's own check rather than a
+    // disabled provider.
+    let github = mock_provider(&mock, &base, OAuthProvider::Github);
+    let google = mock_provider(&mock, &base, OAuthProvider::Google);
     let config = OAuthConfig {
         frontend_url: Url::parse(&format!("{base}/")).unwrap(),
         redirect_allowlist: Vec::new(),
